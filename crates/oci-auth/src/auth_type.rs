@@ -1,0 +1,65 @@
+//! The ways to authenticate to OCI.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// How requests are authenticated, as named by the OCI CLI's `--auth` and
+/// `OCI_CLI_AUTH`.
+///
+/// ```
+/// use oci_auth::AuthType;
+/// assert_eq!("session_token".parse::<AuthType>()?, AuthType::SecurityToken);
+/// assert_eq!(AuthType::InstancePrincipal.to_string(), "instance_principal");
+/// assert!("password".parse::<AuthType>().is_err());
+/// # Ok::<(), oci_auth::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthType {
+    /// A user's API signing key from the config file.
+    ApiKey,
+    /// A session token from `oci session authenticate` (alias `session_token`).
+    SecurityToken,
+    /// The identity of the OCI compute instance we run on.
+    InstancePrincipal,
+    /// The identity of an OCI resource (Functions, Data Science, OKE workloads).
+    ResourcePrincipal,
+}
+
+impl AuthType {
+    /// Every auth type, in the order the docs list them.
+    pub const ALL: [AuthType; 4] =
+        [AuthType::ApiKey, AuthType::SecurityToken, AuthType::InstancePrincipal, AuthType::ResourcePrincipal];
+
+    /// The canonical name (`api_key`, `security_token`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::ApiKey => "api_key",
+            AuthType::SecurityToken => "security_token",
+            AuthType::InstancePrincipal => "instance_principal",
+            AuthType::ResourcePrincipal => "resource_principal",
+        }
+    }
+}
+
+impl fmt::Display for AuthType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuthType {
+    type Err = Error;
+
+    fn from_str(value: &str) -> Result<Self, Error> {
+        match value.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "api_key" => Ok(AuthType::ApiKey),
+            "security_token" | "session_token" => Ok(AuthType::SecurityToken),
+            "instance_principal" => Ok(AuthType::InstancePrincipal),
+            "resource_principal" => Ok(AuthType::ResourcePrincipal),
+            _ => Err(Error::UnknownAuthType { value: value.to_owned() }),
+        }
+    }
+}
