@@ -1,1 +1,90 @@
-fn main() {}
+//! `cargo xtask`: the project's own automation.
+//!
+//! - `cargo xtask ci`: formatting, clippy (`-D warnings`), docs (`-D warnings`),
+//!   a build of `oci-auth` with no features, and every test; ends with one
+//!   `N passed, N failed` line.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, ExitCode, Stdio};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        _ => {
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci    fmt check, clippy, docs, tests");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn step(name: &str, command: &mut Command) -> Result<(), String> {
+    eprintln!("\n==> {name}");
+    let status = command.status().map_err(|e| format!("{name}: cannot run: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{name} failed ({status})")) }
+}
+
+fn ci() -> Result<(), String> {
+    step("fmt", cargo().args(["fmt", "--all", "--check"]))?;
+    step("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
+    step("oci-auth without features", cargo().args(["check", "-p", "oci-auth", "--no-default-features"]))?;
+    step(
+        "docs",
+        cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    tests()
+}
+
+/// Runs every test, echoing the output, and sums the `test result:` lines.
+fn tests() -> Result<(), String> {
+    eprintln!("\n==> tests");
+    let mut child = cargo()
+        .args(["test", "--workspace", "--all-features", "--no-fail-fast"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("tests: cannot run: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count(rest, " passed");
+                failed += count(rest, " failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("tests: {e}"))?;
+    println!("\nxtask ci: {passed} passed, {failed} failed");
+    if status.success() && failed == 0 { Ok(()) } else { Err(format!("tests failed ({status})")) }
+}
+
+/// The number before `label` in a `test result:` line.
+fn count(line: &str, label: &str) -> u64 {
+    line.split(';')
+        .find_map(|part| {
+            part.trim_start_matches(|c: char| !c.is_ascii_digit()).strip_suffix(label.trim_start()).map(str::trim)
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_test_result_lines() {
+        let line = "ok. 39 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.04s";
+        assert_eq!(super::count(line, " passed"), 39);
+        assert_eq!(super::count(line, " failed"), 2);
+    }
+}

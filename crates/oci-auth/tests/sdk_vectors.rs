@@ -117,6 +117,7 @@ fn core_signer_matches_the_sdk() {
     }
 }
 
+#[cfg(feature = "reqwest")]
 #[test]
 fn reqwest_integration_matches_the_sdk() {
     let client = reqwest::Client::new();

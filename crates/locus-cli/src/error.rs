@@ -1,0 +1,58 @@
+//! CLI errors and exit codes.
+
+/// The process exit codes `locus` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ExitCode {
+    /// Done.
+    Ok = 0,
+    /// The command line was wrong.
+    Usage = 2,
+    /// Authentication or configuration failed (config file, key, token).
+    AuthConfig = 3,
+    /// The service answered with an error, or could not be reached.
+    Service = 4,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// A bad argument.
+    #[error("{0}")]
+    Usage(String),
+    /// Auth or configuration.
+    #[error(transparent)]
+    Auth(#[from] oci_auth::Error),
+    /// The service answered with an error status.
+    #[error("{status} {code}: {message} (opc-request-id: {request_id}){}", hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    Service {
+        /// HTTP status.
+        status: u16,
+        /// The service's error code (`NotAuthenticated`, …).
+        code: String,
+        /// The service's message.
+        message: String,
+        /// The request id to quote to Oracle support.
+        request_id: String,
+        /// What to check, when we know.
+        hint: Option<String>,
+    },
+    /// The request could not be sent or the response not read.
+    #[error("request failed: {0}")]
+    Transport(String),
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// The exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::Usage,
+            CliError::Auth(_) => ExitCode::AuthConfig,
+            CliError::Service { .. } | CliError::Transport(_) | CliError::Output(_) => ExitCode::Service,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The `locus` command line.
+//!
+//! `main` is a thin shell over [`run`], which takes the arguments and the two
+//! output streams, so that every command can be tested in-process.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (mut out, mut err) = (Vec::new(), Vec::new());
+//! let code = locus_cli::run(["locus", "--version"], &mut out, &mut err).await;
+//! assert_eq!(code, 0);
+//! assert!(String::from_utf8(out).unwrap().starts_with("locus "));
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+mod error;
+pub mod raw_request;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+
+pub use error::{CliError, ExitCode};
+
+/// Agents and signed requests on OCI Generative AI.
+#[derive(Debug, Parser)]
+#[command(name = "locus", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send one signed request to any OCI API (the twin of `oci raw-request`).
+    RawRequest(raw_request::RawRequestArgs),
+}
+
+/// Parses `args` (program name first) and runs the command, writing results to
+/// `out` and diagnostics to `err`. Returns the process exit code: 0 done,
+/// 2 usage, 3 auth or config, 4 service error.
+pub async fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().ansi().to_string();
+            let target: &mut dyn Write = if e.use_stderr() { err } else { out };
+            let _ = target.write_all(text.as_bytes());
+            return e.exit_code();
+        }
+    };
+    let result = match cli.command {
+        Command::RawRequest(args) => raw_request::run(args, out, err).await,
+    };
+    match result {
+        Ok(()) => ExitCode::Ok as i32,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            e.exit_code() as i32
+        }
+    }
+}

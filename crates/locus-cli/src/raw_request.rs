@@ -1,0 +1,193 @@
+//! `locus raw-request`: one signed request to any OCI API.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use oci_auth::{Auth, AuthType, KeyIdKind, SigningSettings, sign_reqwest_request};
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::error::CliError;
+
+/// The arguments of `locus raw-request`.
+#[derive(Debug, Args)]
+pub struct RawRequestArgs {
+    /// HTTP method: GET, HEAD, DELETE, POST, PUT or PATCH.
+    #[arg(long)]
+    pub method: String,
+    /// The full URL, e.g. `https://iaas.us-ashburn-1.oraclecloud.com/20160918/instances?compartmentId=…`
+    #[arg(long)]
+    pub target_uri: String,
+    /// The body: text, `@FILE` to read a file, or `@-` to read standard input.
+    #[arg(long)]
+    pub request_body: Option<String>,
+    /// An extra header, `name: value`; repeatable. A `date` given here is kept.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Config profile (default: OCI_CLI_PROFILE, else DEFAULT).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Config file (default: OCI_CONFIG_FILE, else ~/.oci/config).
+    #[arg(long)]
+    pub config_file: Option<PathBuf>,
+    /// api_key, security_token (session_token), instance_principal or resource_principal
+    /// (default: OCI_CLI_AUTH, else api_key).
+    #[arg(long = "auth", value_name = "TYPE", value_parser = parse_auth_type)]
+    pub auth: Option<AuthType>,
+    /// Print the signed request as JSON instead of sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_auth_type(value: &str) -> Result<AuthType, String> {
+    value.parse().map_err(|e: oci_auth::Error| e.to_string())
+}
+
+/// Runs `locus raw-request`.
+pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), CliError> {
+    let method = reqwest::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| CliError::Usage(format!("--method `{}` is not an HTTP method", args.method)))?;
+    let url = reqwest::Url::parse(&args.target_uri)
+        .map_err(|e| CliError::Usage(format!("--target-uri `{}` is not a URL: {e}", args.target_uri)))?;
+    let headers = parse_headers(&args.headers)?;
+    let body = args.request_body.as_deref().map(read_body).transpose()?;
+
+    let mut builder = Auth::builder();
+    if let Some(path) = &args.config_file {
+        builder = builder.config_file(path);
+    }
+    if let Some(profile) = &args.profile {
+        builder = builder.profile(profile);
+    }
+    if let Some(auth) = args.auth {
+        builder = builder.auth_type(auth);
+    }
+    let auth = builder.build()?;
+
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("locus-rs/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| CliError::Transport(e.to_string()))?;
+    let mut request = client.request(method, url).headers(headers);
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let mut request = request.build().map_err(|e| CliError::Usage(e.to_string()))?;
+    let credentials = auth.credentials().await?;
+    sign_reqwest_request(&mut request, &credentials, &SigningSettings::default())?;
+
+    if args.dry_run {
+        let redact = credentials.key_id().kind() != KeyIdKind::ApiKey;
+        let shown = DryRun::of(&request, redact.then(|| credentials.key_id().expose()));
+        serde_json::to_writer_pretty(&mut *out, &shown).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+
+    let response = client.execute(request).await.map_err(|e| CliError::Transport(describe(&e)))?;
+    let status = response.status();
+    let request_id =
+        response.headers().get("opc-request-id").and_then(|v| v.to_str().ok()).unwrap_or("none").to_owned();
+    let bytes = response.bytes().await.map_err(|e| CliError::Transport(describe(&e)))?;
+    writeln!(err, "HTTP {status}")?;
+    out.write_all(&bytes)?;
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        writeln!(out)?;
+    }
+    if status.as_u16() >= 400 {
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let field = |name: &str| json.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        return Err(CliError::Service {
+            status: status.as_u16(),
+            code: field("code").unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned()),
+            message: field("message").unwrap_or_else(|| "(no message)".into()),
+            request_id,
+            hint: hint(status.as_u16(), auth.auth_type()),
+        });
+    }
+    Ok(())
+}
+
+fn parse_headers(raw: &[String]) -> Result<reqwest::header::HeaderMap, CliError> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for item in raw {
+        let usage = |what: &str| CliError::Usage(format!("--header `{item}`: {what}; write it as `name: value`"));
+        let (name, value) = item.split_once(':').ok_or_else(|| usage("no colon"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| usage("invalid header name"))?;
+        let value = HeaderValue::from_str(value.trim()).map_err(|_| usage("invalid header value"))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn read_body(spec: &str) -> Result<Vec<u8>, CliError> {
+    match spec.strip_prefix('@') {
+        Some("-") => {
+            let mut body = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut body)
+                .map_err(|e| CliError::Usage(format!("cannot read the body from standard input: {e}")))?;
+            Ok(body)
+        }
+        Some(path) => {
+            std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read --request-body file {path}: {e}")))
+        }
+        None => Ok(spec.as_bytes().to_vec()),
+    }
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn hint(status: u16, auth_type: AuthType) -> Option<String> {
+    match status {
+        401 if auth_type == AuthType::SecurityToken => {
+            Some("the session may have ended: run `oci session refresh --profile <profile>`".into())
+        }
+        401 => Some(
+            "OCI rejected the signature: check that `fingerprint` is that of the public key uploaded for `user`, \
+             that `tenancy` and `user` are right, and that this machine's clock is correct"
+                .into(),
+        ),
+        404 => Some("not found, or not authorized: check the region in the URL and your IAM policies".into()),
+        _ => None,
+    }
+}
+
+/// What `--dry-run` prints.
+#[derive(serde::Serialize)]
+struct DryRun {
+    method: String,
+    url: String,
+    headers: BTreeMap<String, String>,
+}
+
+impl DryRun {
+    /// `token_key_id`, when given, is replaced by `ST$<redacted>` in `authorization`.
+    fn of(request: &reqwest::Request, token_key_id: Option<&str>) -> Self {
+        let headers = request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let mut value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                if let (true, Some(key_id)) = (name == "authorization", token_key_id) {
+                    value = value.replace(key_id, "ST$<redacted>");
+                }
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        DryRun { method: request.method().to_string(), url: request.url().to_string(), headers }
+    }
+}
