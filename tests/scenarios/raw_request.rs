@@ -153,27 +153,18 @@ async fn sends_a_signed_request_and_prints_the_response() {
     assert!(received.headers["user-agent"].to_str().unwrap().starts_with("locus-rs/"));
 }
 
+/// `locus raw-request --method POST --request-body {} <extra>` against `server`'s chat path.
+async fn post_chat(server: &MockServer, oci: &OciDir, extra: &[&str]) -> locus_scenarios::Output {
+    let (config, url) = (oci.config().display().to_string(), format!("{}/20231130/actions/chat", server.uri()));
+    let args =
+        ["raw-request", "--config-file", &config, "--method", "POST", "--target-uri", &url, "--request-body", "{}"];
+    locus(&[&args[..], extra].concat()).await
+}
+
 #[tokio::test]
 async fn session_token_requests_round_trip() {
     let server = oci_server(ResponseTemplate::new(200)).await;
-    let oci = OciDir::new();
-    let (config, url) = (oci.config().display().to_string(), format!("{}/20231130/actions/chat", server.uri()));
-    let output = locus(&[
-        "raw-request",
-        "--config-file",
-        &config,
-        "--profile",
-        "SESSION",
-        "--auth",
-        "security_token",
-        "--method",
-        "POST",
-        "--target-uri",
-        &url,
-        "--request-body",
-        "{}",
-    ])
-    .await;
+    let output = post_chat(&server, &OciDir::new(), &["--profile", "SESSION", "--auth", "security_token"]).await;
     assert_eq!(output.code, 0, "{}", output.stderr);
 }
 
@@ -185,20 +176,7 @@ async fn service_errors_exit_4_with_code_message_and_request_id() {
             .set_body_json(serde_json::json!({"code": "NotAuthorizedOrNotFound", "message": "Authorization failed or requested resource not found."})),
     )
     .await;
-    let oci = OciDir::new();
-    let (config, url) = (oci.config().display().to_string(), format!("{}/20231130/actions/chat", server.uri()));
-    let output = locus(&[
-        "raw-request",
-        "--config-file",
-        &config,
-        "--method",
-        "POST",
-        "--target-uri",
-        &url,
-        "--request-body",
-        "{}",
-    ])
-    .await;
+    let output = post_chat(&server, &OciDir::new(), &[]).await;
     assert_eq!(output.code, 4);
     for needle in
         ["HTTP 404", "404 NotAuthorizedOrNotFound", "Authorization failed", "opc-request-id: ABC123/DEF", "hint:"]
@@ -211,20 +189,7 @@ async fn service_errors_exit_4_with_code_message_and_request_id() {
 async fn a_wrong_key_is_rejected_with_401_and_a_hint() {
     let server = oci_server(ResponseTemplate::new(200)).await;
     // Same fingerprint, different key: the server cannot verify the signature.
-    let oci = OciDir::with_key(&fixtures().join("keys/other-rsa2048.pem"), None);
-    let (config, url) = (oci.config().display().to_string(), format!("{}/20231130/actions/chat", server.uri()));
-    let output = locus(&[
-        "raw-request",
-        "--config-file",
-        &config,
-        "--method",
-        "POST",
-        "--target-uri",
-        &url,
-        "--request-body",
-        "{}",
-    ])
-    .await;
+    let output = post_chat(&server, &OciDir::with_key(&fixtures().join("keys/other-rsa2048.pem"), None), &[]).await;
     assert_eq!(output.code, 4);
     assert!(output.stderr.contains("401 NotAuthenticated"), "{}", output.stderr);
     assert!(output.stderr.contains("fingerprint"), "{}", output.stderr);
