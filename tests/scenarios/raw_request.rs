@@ -216,7 +216,7 @@ async fn config_problems_exit_3_and_usage_problems_exit_2() {
     assert!(output.stderr.contains("/nonexistent/config"), "{}", output.stderr);
 
     let output = locus(
-        &[&["raw-request", "--dry-run", "--config-file", &config, "--auth", "instance_principal"][..], &get].concat(),
+        &[&["raw-request", "--dry-run", "--config-file", &config, "--auth", "resource_principal"][..], &get].concat(),
     )
     .await;
     assert_eq!(output.code, 3);

@@ -8,19 +8,32 @@ use crate::auth_type::AuthType;
 use crate::config::{ConfigFile, Profile};
 use crate::credentials::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 use crate::env::{OsEnv, SharedEnv};
-use crate::error::{Error, Result};
-use crate::provider::{ApiKeyProvider, SessionTokenProvider};
+use crate::error::Result;
+use crate::http_client::SharedHttpClient;
+use crate::provider::{ApiKeyProvider, InstancePrincipalProvider, ResourcePrincipalProvider, SessionTokenProvider};
+use crate::region::{self, RegionInfo};
 
 /// A ready credential provider, with the region its configuration names.
+///
+/// | constructor | auth type |
+/// |---|---|
+/// | [`Auth::from_config`] | API key from a profile of `~/.oci/config` |
+/// | [`Auth::instance_principal`] | the compute instance we run on |
+/// | [`Auth::resource_principal`] | the resource (Functions, Data Science, OKE) we run as |
+/// | [`Auth::from_auth_type`] | any of them by [`AuthType`] |
+/// | [`Auth::from_env`] | `OCI_CLI_AUTH`, else API key; profile and file from the environment |
+/// | [`Auth::builder`] | all settings |
 ///
 /// ```no_run
 /// use oci_auth::{Auth, AuthType};
 /// # async fn run() -> oci_auth::Result<()> {
 /// // ~/.oci/config, profile from OCI_CLI_PROFILE or DEFAULT, API key unless OCI_CLI_AUTH says otherwise:
-/// let auth = Auth::builder().build()?;
+/// let auth = Auth::from_env()?;
 /// // A named profile with a session token from `oci session authenticate`:
 /// let auth = Auth::builder().profile("SESSION").auth_type(AuthType::SecurityToken).build()?;
-/// println!("region: {:?}", auth.region());
+/// // On an OCI compute instance:
+/// let auth = Auth::instance_principal()?;
+/// println!("region: {:?}", auth.resolve_region().await?);
 /// let credentials = auth.credentials().await?;
 /// # let _ = credentials; Ok(()) }
 /// ```
@@ -28,8 +41,14 @@ use crate::provider::{ApiKeyProvider, SessionTokenProvider};
 pub struct Auth {
     provider: SharedCredentialsProvider,
     auth_type: AuthType,
-    region: Option<String>,
+    region: RegionSource,
     profile: Option<Profile>,
+}
+
+#[derive(Clone)]
+enum RegionSource {
+    Known(Option<RegionInfo>),
+    InstanceMetadata(Arc<InstancePrincipalProvider>),
 }
 
 impl Auth {
@@ -40,12 +59,33 @@ impl Auth {
 
     /// API-key auth from `profile` in the default config file.
     pub fn from_config(profile: &str) -> Result<Self> {
-        Self::builder().profile(profile).build()
+        Self::builder().profile(profile).auth_type(AuthType::ApiKey).build()
+    }
+
+    /// Instance principal auth, configured from the process environment.
+    pub fn instance_principal() -> Result<Self> {
+        Self::from_auth_type(AuthType::InstancePrincipal)
+    }
+
+    /// Resource principal auth, configured from the process environment.
+    pub fn resource_principal() -> Result<Self> {
+        Self::from_auth_type(AuthType::ResourcePrincipal)
+    }
+
+    /// `auth_type`, with every other setting from the environment.
+    pub fn from_auth_type(auth_type: AuthType) -> Result<Self> {
+        Self::builder().auth_type(auth_type).build()
+    }
+
+    /// Everything from the environment, as the OCI CLI does: `OCI_CLI_AUTH`
+    /// (default `api_key`), `OCI_CONFIG_FILE`, `OCI_CLI_PROFILE`.
+    pub fn from_env() -> Result<Self> {
+        Self::builder().build()
     }
 
     /// Wraps any provider.
-    pub fn from_provider(provider: SharedCredentialsProvider, auth_type: AuthType, region: Option<String>) -> Self {
-        Auth { provider, auth_type, region, profile: None }
+    pub fn from_provider(provider: SharedCredentialsProvider, auth_type: AuthType, region: Option<RegionInfo>) -> Self {
+        Auth { provider, auth_type, region: RegionSource::Known(region), profile: None }
     }
 
     /// The provider, to share with clients.
@@ -58,9 +98,21 @@ impl Auth {
         self.auth_type
     }
 
-    /// The region configured for this principal, if any.
-    pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
+    /// The region the configuration names, if known without a network call
+    /// (see [`resolve_region`](Self::resolve_region)).
+    pub fn region(&self) -> Option<&RegionInfo> {
+        match &self.region {
+            RegionSource::Known(region) => region.as_ref(),
+            RegionSource::InstanceMetadata(_) => None,
+        }
+    }
+
+    /// The region, asking the instance metadata service for an instance principal.
+    pub async fn resolve_region(&self) -> Result<Option<RegionInfo>> {
+        match &self.region {
+            RegionSource::Known(region) => Ok(region.clone()),
+            RegionSource::InstanceMetadata(provider) => provider.region().await.map(Some),
+        }
     }
 
     /// The config profile used, if the credentials came from one.
@@ -78,24 +130,27 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auth")
             .field("auth_type", &self.auth_type)
-            .field("region", &self.region)
+            .field("region", &self.region().map(RegionInfo::id))
             .field("profile", &self.profile.as_ref().map(Profile::name))
             .finish_non_exhaustive()
     }
 }
 
-/// Builds an [`Auth`]: where the config file is, which profile, which auth type.
+/// Builds an [`Auth`]: auth type, config file and profile, region, and the
+/// HTTP client and environment token-fetching providers use.
 #[derive(Debug, Clone)]
 pub struct AuthBuilder {
     config_file: Option<PathBuf>,
     profile: Option<String>,
     auth_type: Option<AuthType>,
+    region: Option<String>,
+    http: Option<SharedHttpClient>,
     env: SharedEnv,
 }
 
 impl Default for AuthBuilder {
     fn default() -> Self {
-        AuthBuilder { config_file: None, profile: None, auth_type: None, env: Arc::new(OsEnv) }
+        AuthBuilder { config_file: None, profile: None, auth_type: None, region: None, http: None, env: Arc::new(OsEnv) }
     }
 }
 
@@ -118,14 +173,28 @@ impl AuthBuilder {
         self
     }
 
+    /// The region, overriding the profile's, `OCI_RESOURCE_PRINCIPAL_REGION`
+    /// or the instance metadata.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The HTTP client instance and resource principals fetch tokens with
+    /// (default: reqwest, with the `reqwest` feature).
+    pub fn http_client(mut self, http: SharedHttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
     /// Reads variables, home and time from `env` instead of the process.
     pub fn env(mut self, env: SharedEnv) -> Self {
         self.env = env;
         self
     }
 
-    /// Reads the configuration and builds the provider; every problem is
-    /// reported here, before any request is made.
+    /// Reads the configuration and builds the provider. Configuration
+    /// problems are reported here; nothing is fetched over the network yet.
     pub fn build(self) -> Result<Auth> {
         let auth_type = match self.auth_type {
             Some(t) => t,
@@ -134,27 +203,48 @@ impl AuthBuilder {
                 None => AuthType::ApiKey,
             },
         };
-        let provider: SharedCredentialsProvider;
-        let profile = match auth_type {
+        let region_override = self.region.as_deref().map(|r| region::resolve(r, self.env.as_ref()));
+        let mut auth = match auth_type {
             AuthType::ApiKey | AuthType::SecurityToken => {
                 let path = ConfigFile::locate(self.config_file.as_deref(), self.env.as_ref());
                 let name = ConfigFile::profile_name(self.profile.as_deref(), self.env.as_ref());
                 let profile = ConfigFile::load(&path)?.profile(&name)?;
-                provider = if auth_type == AuthType::ApiKey {
+                let provider: SharedCredentialsProvider = if auth_type == AuthType::ApiKey {
                     Arc::new(ApiKeyProvider::from_profile(&profile, self.env.as_ref())?)
                 } else {
                     Arc::new(SessionTokenProvider::from_profile(&profile, Arc::clone(&self.env))?)
                 };
-                profile
+                let region = profile.region().map(|r| region::resolve(r, self.env.as_ref()));
+                Auth { provider, auth_type, region: RegionSource::Known(region), profile: Some(profile) }
             }
-            other => return Err(Error::AuthTypeUnsupported { auth_type: other }),
+            AuthType::InstancePrincipal => {
+                let mut builder = InstancePrincipalProvider::builder().env(Arc::clone(&self.env));
+                if let Some(http) = self.http {
+                    builder = builder.http_client(http);
+                }
+                if let Some(region) = &self.region {
+                    builder = builder.region(region);
+                }
+                let provider = Arc::new(builder.build()?);
+                let region = RegionSource::InstanceMetadata(Arc::clone(&provider));
+                Auth { provider, auth_type, region, profile: None }
+            }
+            AuthType::ResourcePrincipal => {
+                let provider = ResourcePrincipalProvider::from_env(Arc::clone(&self.env), self.http)?;
+                let region = RegionSource::Known(provider.region().cloned());
+                Auth { provider: Arc::new(provider), auth_type, region, profile: None }
+            }
         };
-        let region = profile.region().map(str::to_owned);
-        Ok(Auth { provider, auth_type, region, profile: Some(profile) })
+        if let Some(region) = region_override {
+            if !matches!(auth.region, RegionSource::InstanceMetadata(_)) {
+                auth.region = RegionSource::Known(Some(region));
+            }
+        }
+        Ok(auth)
     }
 }
 
-/// Lets an `Arc<dyn ProvideCredentials>` be used where a provider is expected.
+/// Lets an `Auth` be used where a provider is expected.
 #[async_trait::async_trait]
 impl ProvideCredentials for Auth {
     async fn credentials(&self) -> Result<Credentials> {
@@ -169,7 +259,7 @@ impl ProvideCredentials for Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StaticEnv;
+    use crate::{Error, StaticEnv};
 
     const KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vectors/key-pkcs8.pem");
     const FP: &str = "a0:04:5f:c1:b3:9e:9c:db:fe:4d:51:8d:f9:42:f8:db";
@@ -206,7 +296,7 @@ mod tests {
         let home = Home::new();
         let auth = build(home.env(), |b| b.profile("USER")).unwrap();
         assert_eq!(auth.auth_type(), AuthType::ApiKey);
-        assert_eq!(auth.region(), Some("us-chicago-1"));
+        assert_eq!(auth.region().map(RegionInfo::id), Some("us-chicago-1"));
         let id = auth.credentials().await.unwrap().key_id().expose().to_owned();
         assert_eq!(id, format!("ocid1.tenancy.oc1..t/ocid1.user.oc1..u/{FP}"));
     }
@@ -217,7 +307,7 @@ mod tests {
         let env = home.env().with_var("OCI_CLI_PROFILE", "SESSION").with_var("OCI_CLI_AUTH", "session_token");
         let auth = build(env, |b| b).unwrap();
         assert_eq!(auth.auth_type(), AuthType::SecurityToken);
-        assert_eq!(auth.region(), Some("eu-frankfurt-1"));
+        assert_eq!(auth.region().map(RegionInfo::id), Some("eu-frankfurt-1"));
         assert_eq!(auth.credentials().await.unwrap().key_id().expose(), format!("ST${TOKEN}"));
         assert_eq!(auth.profile().map(Profile::name), Some("SESSION"));
     }
@@ -248,13 +338,28 @@ mod tests {
         assert!(err.to_string().contains("DEFAULT, USER, SESSION"), "{err}");
         let err = build(home.env().with_var("OCI_CLI_AUTH", "kerberos"), |b| b).unwrap_err();
         assert!(matches!(err, Error::UnknownAuthType { .. }), "{err:?}");
-        for auth_type in [AuthType::InstancePrincipal, AuthType::ResourcePrincipal] {
-            let err = build(home.env(), |b| b.auth_type(auth_type)).unwrap_err();
-            assert!(matches!(err, Error::AuthTypeUnsupported { .. }), "{err:?}");
-        }
+        let err = build(home.env(), |b| b.auth_type(AuthType::ResourcePrincipal)).unwrap_err();
+        assert!(matches!(err, Error::MissingEnvVar { name: "OCI_RESOURCE_PRINCIPAL_VERSION", .. }), "{err:?}");
         // DEFAULT has no user: API key auth says so.
         let err = build(home.env(), |b| b).unwrap_err();
         assert!(matches!(err, Error::MissingConfigKey { key: "user", .. }), "{err:?}");
+    }
+
+    #[test]
+    fn principals_build_without_network_and_regions_resolve() {
+        let home = Home::new();
+        let auth = build(home.env(), |b| b.auth_type(AuthType::InstancePrincipal)).unwrap();
+        assert_eq!(auth.region(), None, "known only after asking the metadata service");
+        let env = home
+            .env()
+            .with_var("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2")
+            .with_var("OCI_RESOURCE_PRINCIPAL_RPST", "a.b.c")
+            .with_var("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", KEY)
+            .with_var("OCI_RESOURCE_PRINCIPAL_REGION", "fra");
+        let auth = build(env.clone(), |b| b.auth_type(AuthType::ResourcePrincipal)).unwrap();
+        assert_eq!(auth.region().map(RegionInfo::id), Some("eu-frankfurt-1"));
+        let auth = build(env, |b| b.auth_type(AuthType::ResourcePrincipal).region("iad")).unwrap();
+        assert_eq!(auth.region().map(RegionInfo::id), Some("us-ashburn-1"));
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum KeyIdKind {
     /// `<tenancy>/fed-x509/<certificate fingerprint>`: an instance certificate,
     /// used only to obtain a token.
     Federation,
+    /// `resource/v<version>/…`: a resource's own key, used only to obtain a
+    /// resource principal token (v2.1.x).
+    Resource,
 }
 
 /// The `keyId` of the `Authorization` header.
@@ -57,6 +60,16 @@ impl KeyId {
             kind: KeyIdKind::Federation,
             value: Secret::new(format!("{tenancy}/fed-x509/{certificate_fingerprint}")),
         }
+    }
+
+    /// A resource key id for resource principals v2.1.x:
+    /// `resource/v2.1/<resource>` or `resource/v<version>/<tenancy>/<resource>`.
+    pub fn resource(version: &str, tenancy: Option<&str>, resource_id: &str) -> Self {
+        let value = match tenancy {
+            Some(tenancy) => format!("resource/v{version}/{tenancy}/{resource_id}"),
+            None => format!("resource/v{version}/{resource_id}"),
+        };
+        KeyId { kind: KeyIdKind::Resource, value: Secret::new(value) }
     }
 
     /// The kind of principal.

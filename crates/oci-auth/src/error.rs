@@ -28,6 +28,12 @@ pub enum KeySource {
     },
     /// PEM text handed over in memory.
     Memory,
+    /// Fetched from a URL (the instance metadata service).
+    Url(String),
+    /// The value of an environment variable, or the file it names.
+    EnvVar(&'static str),
+    /// A session key generated in this process.
+    Generated,
 }
 
 impl fmt::Display for KeySource {
@@ -38,6 +44,9 @@ impl fmt::Display for KeySource {
                 write!(f, "key_content of profile [{profile}] in {}", path.display())
             }
             KeySource::Memory => f.write_str("in-memory PEM key"),
+            KeySource::Url(url) => write!(f, "key from {url}"),
+            KeySource::EnvVar(name) => write!(f, "key in {name}"),
+            KeySource::Generated => f.write_str("generated session key"),
         }
     }
 }
@@ -225,13 +234,6 @@ pub enum Error {
         value: String,
     },
 
-    /// An auth type this build does not provide yet.
-    #[error("auth type {auth_type} is not supported by this version of oci-auth")]
-    AuthTypeUnsupported {
-        /// The auth type asked for.
-        auth_type: crate::AuthType,
-    },
-
     /// OCI signs only GET, HEAD, DELETE, POST, PUT and PATCH.
     #[error("OCI request signing does not define method `{method}`; use GET, HEAD, DELETE, POST, PUT or PATCH")]
     UnsupportedMethod {
@@ -262,9 +264,124 @@ pub enum Error {
     )]
     UnsignableBody,
 
+    /// A received request's signature is missing, malformed or wrong
+    /// (from [`verify`](crate::verify)).
+    #[error("signature check failed: {reason}")]
+    SignatureInvalid {
+        /// What is wrong.
+        reason: String,
+    },
+
     /// The RSA operation itself failed.
     #[error("RSA signing failed")]
     SigningFailed,
+
+    /// Generating a session key pair failed.
+    #[error("cannot generate an RSA session key: {message}")]
+    KeyGeneration {
+        /// Why.
+        message: String,
+    },
+
+    /// The instance metadata service did not answer.
+    #[error(
+        "cannot reach the instance metadata service at {url} ({message}); instance_principal works only \
+         on an OCI compute instance (not on OCI? use api_key or security_token; OCI_METADATA_BASE_URL \
+         overrides the address)"
+    )]
+    MetadataUnreachable {
+        /// The URL tried.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// The instance metadata service answered with an error status.
+    #[error("the instance metadata service answered {status} for {url}")]
+    MetadataStatus {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+
+    /// A certificate from the instance metadata service is unusable.
+    #[error("the {what} from the instance metadata service is unusable: {message}")]
+    InvalidCertificate {
+        /// Which certificate (leaf, intermediate).
+        what: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// An OCI auth service (federation, resource principal token) could not be reached.
+    #[error("cannot reach the {service} at {url}: {message}")]
+    AuthServiceUnreachable {
+        /// Which service.
+        service: &'static str,
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// An OCI auth service answered with an error.
+    #[error("the {service} at {url} answered {status} {code}: {message} (opc-request-id: {request_id}){}", hint_suffix(hint))]
+    AuthService {
+        /// Which service.
+        service: &'static str,
+        /// The URL.
+        url: String,
+        /// The HTTP status (0 for a malformed success response).
+        status: u16,
+        /// The service's error code.
+        code: String,
+        /// The service's message.
+        message: String,
+        /// The request id to quote to Oracle support.
+        request_id: String,
+        /// What to check, when we know.
+        hint: Option<String>,
+    },
+
+    /// A required environment variable is not set.
+    #[error("{name} is not set; {needed_for} needs it")]
+    MissingEnvVar {
+        /// The variable.
+        name: &'static str,
+        /// What needs it.
+        needed_for: &'static str,
+    },
+
+    /// An environment variable has an unusable value.
+    #[error("{name}: {message}")]
+    InvalidEnvVar {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong (never the value of a secret).
+        message: String,
+    },
+
+    /// A resource principal version we do not implement.
+    #[error(
+        "OCI_RESOURCE_PRINCIPAL_VERSION={version} is not supported; supported versions: 2.2, 2.1, 2.1.1, \
+         2.1.2, 1.1{}",
+        if version == "3.0" { " (3.0, nested resource principals, is not implemented yet)" } else { "" }
+    )]
+    UnsupportedResourcePrincipalVersion {
+        /// The version found.
+        version: String,
+    },
+
+    /// A provider that must fetch tokens has no HTTP client.
+    #[error(
+        "{auth_type} authentication fetches tokens over HTTP: enable oci-auth's `reqwest` feature \
+         or pass an HttpClient to the builder"
+    )]
+    NoHttpClient {
+        /// The auth type that needs one.
+        auth_type: crate::AuthType,
+    },
 }
 
 impl Error {
@@ -272,6 +389,18 @@ impl Error {
     /// (for example by `oci session refresh`).
     pub fn is_credential_expired(&self) -> bool {
         matches!(self, Error::SessionTokenExpired { .. })
+    }
+
+    /// Whether trying again later may succeed (a service unreachable, or
+    /// answering 429 or 5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::MetadataUnreachable { .. } | Error::AuthServiceUnreachable { .. } => true,
+            Error::MetadataStatus { status, .. } | Error::AuthService { status, .. } => {
+                *status == 429 || *status >= 500
+            }
+            _ => false,
+        }
     }
 
     /// Whether the error comes from the configuration (config file, profile,
@@ -284,6 +413,7 @@ impl Error {
                 | Error::InvalidHeaderValue { .. }
                 | Error::UnsignableBody
                 | Error::SigningFailed
+                | Error::SignatureInvalid { .. }
         )
     }
 }

@@ -80,26 +80,36 @@
 
 mod auth;
 mod auth_type;
+mod cache;
 mod config;
 mod credentials;
 mod env;
 mod error;
+mod http_client;
 mod jwt;
 mod key;
 mod provider;
+pub mod region;
 #[cfg(feature = "reqwest")]
 mod reqwest_sign;
 mod secret;
 mod sign;
+pub mod verify;
 
 pub use auth::{Auth, AuthBuilder};
 pub use auth_type::AuthType;
+pub use cache::LazyCredentialsCache;
 pub use config::{ConfigFile, DEFAULT_PROFILE, Profile};
 pub use credentials::{Credentials, KeyId, KeyIdKind, ProvideCredentials, SharedCredentialsProvider};
 pub use env::{Env, OsEnv, SharedEnv, StaticEnv};
 pub use error::{Error, KeySource, Result};
+#[cfg(feature = "reqwest")]
+pub use http_client::ReqwestHttpClient;
+pub use http_client::{HttpClient, HttpError, HttpRequest, HttpResponse, SharedHttpClient};
 pub use key::PrivateKey;
-pub use provider::{ApiKeyProvider, SessionTokenProvider};
+pub use provider::{
+    ApiKeyProvider, InstancePrincipalBuilder, InstancePrincipalProvider, ResourcePrincipalProvider, SessionTokenProvider,
+};
 #[cfg(feature = "reqwest")]
 pub use reqwest_sign::sign_reqwest_request;
 pub use secret::Secret;

@@ -68,8 +68,24 @@ impl<'a> SignableRequest<'a> {
         SignableRequest { method, uri, headers: headers.into_iter().collect(), body }
     }
 
-    fn header(&self, name: &str) -> Option<&'a str> {
+    /// The value of header `name` (case-insensitive), if present.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    }
+
+    /// The method.
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The URI.
+    pub fn uri(&self) -> &'a str {
+        self.uri
+    }
+
+    /// The body.
+    pub fn body(&self) -> SignableBody<'a> {
+        self.body
     }
 }
 

@@ -71,6 +71,22 @@ impl PrivateKey {
         Self::from_pem_with_source(text, passphrase, source)
     }
 
+    /// Generates a fresh RSA-2048 key pair, as instance and resource
+    /// principals do for each session (generated with `rsa`, signed with `ring`).
+    ///
+    /// ```
+    /// let key = oci_auth::PrivateKey::generate_session_key()?;
+    /// assert_eq!(key.bits(), 2048);
+    /// # Ok::<(), oci_auth::Error>(())
+    /// ```
+    pub fn generate_session_key() -> Result<Self> {
+        use rsa::pkcs8::EncodePrivateKey as _;
+        let generation = |e: &dyn std::fmt::Display| Error::KeyGeneration { message: e.to_string() };
+        let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(|e| generation(&e))?;
+        let der = key.to_pkcs8_der().map_err(|e| generation(&e))?;
+        Loader { source: KeySource::Generated, passphrase: None }.pkcs8(der.as_bytes(), false)
+    }
+
     /// Parses a PEM key and reports errors against `source`.
     pub fn from_pem_with_source(pem: &str, passphrase: Option<&Secret>, source: KeySource) -> Result<Self> {
         Loader { source, passphrase }.load(pem)

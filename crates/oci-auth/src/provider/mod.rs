@@ -1,9 +1,14 @@
 //! Credential providers, one per auth type.
 
 mod api_key;
+mod calls;
+mod instance_principal;
+mod resource_principal;
 mod session_token;
 
 pub use api_key::ApiKeyProvider;
+pub use instance_principal::{InstancePrincipalBuilder, InstancePrincipalProvider};
+pub use resource_principal::ResourcePrincipalProvider;
 pub use session_token::SessionTokenProvider;
 
 use crate::config::Profile;

@@ -1,0 +1,181 @@
+//! The HTTP calls token-fetching providers make: the instance metadata
+//! service, and signed JSON calls to OCI auth services. Both retry transient
+//! failures with exponential backoff.
+
+use std::time::Duration;
+
+use crate::credentials::Credentials;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::http_client::{HttpClient, HttpRequest};
+use crate::sign::{SignableBody, SignableRequest, SigningSettings, sign};
+
+/// The instance metadata service, unless `OCI_METADATA_BASE_URL` says otherwise.
+pub(crate) const DEFAULT_METADATA_BASE_URL: &str = "http://169.254.169.254/opc/v2";
+
+const METADATA_ATTEMPTS: u32 = 3;
+const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+const SERVICE_ATTEMPTS: u32 = 4;
+const SERVICE_TIMEOUT: Duration = Duration::from_secs(30);
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+fn backoff(attempt: u32) -> Duration {
+    FIRST_BACKOFF * 2u32.saturating_pow(attempt)
+}
+
+/// `GET <base><path>` on the instance metadata service, as text.
+pub(crate) async fn metadata_get(http: &dyn HttpClient, base: &str, path: &str) -> Result<String> {
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let mut last = None;
+    for attempt in 0..METADATA_ATTEMPTS {
+        if attempt > 0 {
+            http.sleep(backoff(attempt - 1)).await;
+        }
+        let request = HttpRequest {
+            method: "GET",
+            url: url.clone(),
+            headers: vec![("authorization".into(), "Bearer Oracle".into())],
+            body: Vec::new(),
+            timeout: METADATA_TIMEOUT,
+        };
+        match http.send(request).await {
+            Ok(response) if (200..300).contains(&response.status) => {
+                return String::from_utf8(response.body)
+                    .map_err(|_| Error::MetadataStatus { url: url.clone(), status: response.status });
+            }
+            // The metadata service answers 404 while an instance is still starting: the SDKs retry it.
+            Ok(response) if matches!(response.status, 404 | 429) || response.status >= 500 => {
+                last = Some(Error::MetadataStatus { url: url.clone(), status: response.status });
+            }
+            Ok(response) => return Err(Error::MetadataStatus { url, status: response.status }),
+            Err(e) => last = Some(Error::MetadataUnreachable { url: url.clone(), message: e.to_string() }),
+        }
+    }
+    Err(last.unwrap_or(Error::MetadataUnreachable { url, message: "no attempt made".into() }))
+}
+
+/// A signed call to an OCI auth service.
+pub(crate) struct SignedCall<'a> {
+    /// Names the service in errors ("federation service").
+    pub service: &'static str,
+    pub method: &'static str,
+    pub url: String,
+    /// JSON to send, for POST.
+    pub body: Option<serde_json::Value>,
+    pub headers: Vec<(String, String)>,
+    pub credentials: &'a Credentials,
+    pub settings: SigningSettings,
+}
+
+impl SignedCall<'_> {
+    /// Sends the call (re-signed on each attempt) and parses the JSON answer.
+    pub(crate) async fn send(&self, http: &dyn HttpClient, env: &dyn Env) -> Result<serde_json::Value> {
+        let body = match &self.body {
+            Some(json) => serde_json::to_vec(json).map_err(|e| self.invalid_response(0, e.to_string()))?,
+            None => Vec::new(),
+        };
+        let mut last = None;
+        for attempt in 0..SERVICE_ATTEMPTS {
+            if attempt > 0 {
+                http.sleep(backoff(attempt - 1)).await;
+            }
+            let request = self.signed_request(&body, env)?;
+            match http.send(request).await {
+                Ok(response) if (200..300).contains(&response.status) => {
+                    return serde_json::from_slice(&response.body)
+                        .map_err(|_| self.invalid_response(response.status, "the answer is not JSON".into()));
+                }
+                Ok(response) => {
+                    let json: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+                    let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+                    let error = Error::AuthService {
+                        service: self.service,
+                        url: self.url.clone(),
+                        status: response.status,
+                        code: text("code").unwrap_or_else(|| "Unknown".into()),
+                        message: text("message").unwrap_or_else(|| "(no message)".into()),
+                        request_id: response.header("opc-request-id").unwrap_or("none").to_owned(),
+                        hint: hint(self.service, response.status),
+                    };
+                    if !error.is_transient() {
+                        return Err(error);
+                    }
+                    last = Some(error);
+                }
+                Err(e) => {
+                    last = Some(Error::AuthServiceUnreachable {
+                        service: self.service,
+                        url: self.url.clone(),
+                        message: e.to_string(),
+                    })
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| self.invalid_response(0, "no attempt made".into())))
+    }
+
+    fn signed_request(&self, body: &[u8], env: &dyn Env) -> Result<HttpRequest> {
+        let mut headers = self.headers.clone();
+        if self.body.is_some() {
+            headers.push(("content-type".into(), "application/json".into()));
+        }
+        let signable = SignableRequest::new(
+            self.method,
+            &self.url,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(body),
+        );
+        let instructions = sign(&signable, self.credentials, &self.settings.clone().with_time(env.now()))?;
+        headers.extend(instructions.into_headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
+        Ok(HttpRequest { method: self.method, url: self.url.clone(), headers, body: body.to_vec(), timeout: SERVICE_TIMEOUT })
+    }
+
+    /// An error for a success answer we cannot use.
+    pub(crate) fn invalid_response(&self, status: u16, message: String) -> Error {
+        Error::AuthService {
+            service: self.service,
+            url: self.url.clone(),
+            status,
+            code: "InvalidResponse".into(),
+            message,
+            request_id: "none".into(),
+            hint: None,
+        }
+    }
+}
+
+/// A string field of a service's JSON answer, or an error naming it.
+pub(crate) fn field(call: &SignedCall<'_>, json: &serde_json::Value, name: &str) -> Result<String> {
+    json.get(name)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| call.invalid_response(200, format!("the answer has no `{name}`")))
+}
+
+fn hint(service: &str, status: u16) -> Option<String> {
+    match (service, status) {
+        ("federation service", 401) => Some(
+            "the instance certificate was refused: check that this instance belongs to a dynamic group \
+             and that the machine's clock is right"
+                .into(),
+        ),
+        (_, 401) => Some("the signing key was refused: check the resource principal environment variables".into()),
+        (_, 404) => Some("check the endpoint's region and path (OCI_SDK_AUTH_CLIENT_REGION_URL overrides it)".into()),
+        _ => None,
+    }
+}
+
+/// The base64 body of a PEM block, without the BEGIN/END lines and newlines,
+/// as the SDKs send certificates and public keys.
+pub(crate) fn pem_body(pem: &str) -> String {
+    pem.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("-----")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pem_body_strips_armour_and_newlines() {
+        let pem = "-----BEGIN PUBLIC KEY-----\nMIIB\r\nIjAN\n-----END PUBLIC KEY-----\n";
+        assert_eq!(super::pem_body(pem), "MIIBIjAN");
+    }
+}
