@@ -57,3 +57,57 @@ fn exit_codes() {
     assert_eq!(config.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&config.stderr).contains("error: cannot read OCI config file /nonexistent"));
 }
+
+/// A JWT whose `exp` is far in the future.
+const RPST: &str = "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDAsInN1YiI6InJlc291cmNlIn0.c2ln";
+
+#[test]
+fn resource_principal_dry_run_shows_the_kind_never_the_token() {
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/../oci-auth/tests/fixtures/vectors/key-pkcs8.pem");
+    let output = locus()
+        .env("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2")
+        .env("OCI_RESOURCE_PRINCIPAL_RPST", RPST)
+        .env("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", key)
+        .env("OCI_RESOURCE_PRINCIPAL_REGION", "us-chicago-1")
+        .args(["raw-request", "--dry-run", "--auth", "resource_principal", "--method", "GET"])
+        .args(["--target-uri", "https://iaas.us-chicago-1.oraclecloud.com/20160918/instances"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains(r#"keyId=\"ST$<redacted>\""#), "{stdout}");
+    assert!(!stdout.contains(RPST));
+}
+
+#[test]
+fn instance_principal_off_an_instance_says_so() {
+    let output = locus()
+        .env("OCI_METADATA_BASE_URL", "http://127.0.0.1:9/opc/v2")
+        .args(["raw-request", "--dry-run", "--auth", "instance_principal", "--method", "GET"])
+        .args(["--target-uri", "https://iaas.us-chicago-1.oraclecloud.com/20160918/instances"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("instance metadata service") && stderr.contains("OCI compute instance"), "{stderr}");
+}
+
+#[test]
+fn resource_principal_without_its_variables_names_them() {
+    let output = locus()
+        .env_remove("OCI_RESOURCE_PRINCIPAL_VERSION")
+        .args([
+            "raw-request",
+            "--dry-run",
+            "--auth",
+            "resource_principal",
+            "--method",
+            "GET",
+            "--target-uri",
+            "https://h/",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("OCI_RESOURCE_PRINCIPAL_VERSION is not set"));
+}

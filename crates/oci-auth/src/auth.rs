@@ -150,7 +150,14 @@ pub struct AuthBuilder {
 
 impl Default for AuthBuilder {
     fn default() -> Self {
-        AuthBuilder { config_file: None, profile: None, auth_type: None, region: None, http: None, env: Arc::new(OsEnv) }
+        AuthBuilder {
+            config_file: None,
+            profile: None,
+            auth_type: None,
+            region: None,
+            http: None,
+            env: Arc::new(OsEnv),
+        }
     }
 }
 

@@ -326,23 +326,8 @@ pub enum Error {
     },
 
     /// An OCI auth service answered with an error.
-    #[error("the {service} at {url} answered {status} {code}: {message} (opc-request-id: {request_id}){}", hint_suffix(hint))]
-    AuthService {
-        /// Which service.
-        service: &'static str,
-        /// The URL.
-        url: String,
-        /// The HTTP status (0 for a malformed success response).
-        status: u16,
-        /// The service's error code.
-        code: String,
-        /// The service's message.
-        message: String,
-        /// The request id to quote to Oracle support.
-        request_id: String,
-        /// What to check, when we know.
-        hint: Option<String>,
-    },
+    #[error("{0}")]
+    AuthService(Box<ServiceError>),
 
     /// A required environment variable is not set.
     #[error("{name} is not set; {needed_for} needs it")]
@@ -396,10 +381,19 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::MetadataUnreachable { .. } | Error::AuthServiceUnreachable { .. } => true,
-            Error::MetadataStatus { status, .. } | Error::AuthService { status, .. } => {
-                *status == 429 || *status >= 500
+            Error::MetadataStatus { .. } | Error::AuthService(_) => {
+                self.status().is_some_and(|status| status == 429 || status >= 500)
             }
             _ => false,
+        }
+    }
+
+    /// The HTTP status a service answered with, for service errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::MetadataStatus { status, .. } => Some(*status),
+            Error::AuthService(e) => Some(e.status),
+            _ => None,
         }
     }
 
@@ -424,4 +418,28 @@ fn list_or_none(names: &[String]) -> String {
 
 fn hint_suffix(hint: &Option<String>) -> String {
     hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
+}
+
+/// An error answer from an OCI auth service (federation, resource principal tokens).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "the {service} at {url} answered {status} {code}: {message} (opc-request-id: {request_id}){}",
+    hint_suffix(hint)
+)]
+#[non_exhaustive]
+pub struct ServiceError {
+    /// Which service.
+    pub service: &'static str,
+    /// The URL.
+    pub url: String,
+    /// The HTTP status (200 for a success answer we could not use).
+    pub status: u16,
+    /// The service's error code.
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+    /// The request id to quote to Oracle support.
+    pub request_id: String,
+    /// What to check, when we know.
+    pub hint: Option<String>,
 }

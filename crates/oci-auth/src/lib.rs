@@ -13,10 +13,13 @@
 //! - [`PrivateKey`]: PEM RSA keys in every form OCI users have (PKCS#1,
 //!   PKCS#8, encrypted either way), with the API-key fingerprint.
 //! - [`ProvideCredentials`]: one async trait for every way to authenticate;
-//!   [`ApiKeyProvider`] and [`SessionTokenProvider`] implement it, and [`Auth`]
-//!   picks one from the configuration.
+//!   [`ApiKeyProvider`], [`SessionTokenProvider`], [`InstancePrincipalProvider`]
+//!   and [`ResourcePrincipalProvider`] implement it, and [`Auth`] picks one
+//!   from the configuration. Expiring tokens live in a
+//!   [`LazyCredentialsCache`] that refreshes them once, ahead of time.
 //! - [`sign`]: a [`SignableRequest`] goes in, [`SigningInstructions`] (the
-//!   headers to set) come out.
+//!   headers to set) come out; [`verify`] is the service's side.
+//! - [`region`]: region codes, realms and domains.
 //!
 //! # Signing a request
 //!
@@ -71,9 +74,10 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `http` | [`SigningInstructions::apply_to_http_request`] |
-//! | `reqwest` | [`sign_reqwest_request`] (implies `http`) |
+//! | `reqwest` | [`sign_reqwest_request`], and [`ReqwestHttpClient`] as the default [`HttpClient`] of instance and resource principals (implies `http`) |
 //!
-//! With no features the crate depends on no HTTP client and no async runtime.
+//! With no features the crate depends on no HTTP client and no async runtime;
+//! instance and resource principals then need an [`HttpClient`] of yours.
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -102,13 +106,14 @@ pub use cache::LazyCredentialsCache;
 pub use config::{ConfigFile, DEFAULT_PROFILE, Profile};
 pub use credentials::{Credentials, KeyId, KeyIdKind, ProvideCredentials, SharedCredentialsProvider};
 pub use env::{Env, OsEnv, SharedEnv, StaticEnv};
-pub use error::{Error, KeySource, Result};
+pub use error::{Error, KeySource, Result, ServiceError};
 #[cfg(feature = "reqwest")]
 pub use http_client::ReqwestHttpClient;
 pub use http_client::{HttpClient, HttpError, HttpRequest, HttpResponse, SharedHttpClient};
 pub use key::PrivateKey;
 pub use provider::{
-    ApiKeyProvider, InstancePrincipalBuilder, InstancePrincipalProvider, ResourcePrincipalProvider, SessionTokenProvider,
+    ApiKeyProvider, InstancePrincipalBuilder, InstancePrincipalProvider, ResourcePrincipalProvider,
+    SessionTokenProvider,
 };
 #[cfg(feature = "reqwest")]
 pub use reqwest_sign::sign_reqwest_request;

@@ -80,7 +80,8 @@ pub struct SignatureHeader {
 impl SignatureHeader {
     /// Parses `Signature algorithm="rsa-sha256",headers="…",keyId="…",signature="…",version="1"`.
     pub fn parse(authorization: &str) -> Result<Self> {
-        let params = authorization.strip_prefix("Signature ").ok_or_else(|| invalid("not a `Signature` authorization"))?;
+        let params =
+            authorization.strip_prefix("Signature ").ok_or_else(|| invalid("not a `Signature` authorization"))?;
         let mut algorithm = None;
         let mut version = None;
         let mut headers = None;
@@ -162,7 +163,9 @@ pub fn verify(request: &SignableRequest<'_>, header: &SignatureHeader, key: &Pub
     let mut lines = Vec::with_capacity(header.headers.len());
     for name in &header.headers {
         let line = match name.as_str() {
-            "(request-target)" => format!("(request-target): {} {path_and_query}", request.method().to_ascii_lowercase()),
+            "(request-target)" => {
+                format!("(request-target): {} {path_and_query}", request.method().to_ascii_lowercase())
+            }
             other => format!("{other}: {}", value(other)?),
         };
         lines.push(line);

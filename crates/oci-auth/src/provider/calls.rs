@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ServiceError};
 use crate::http_client::{HttpClient, HttpRequest};
 use crate::sign::{SignableBody, SignableRequest, SigningSettings, sign};
 
@@ -71,7 +71,7 @@ impl SignedCall<'_> {
     /// Sends the call (re-signed on each attempt) and parses the JSON answer.
     pub(crate) async fn send(&self, http: &dyn HttpClient, env: &dyn Env) -> Result<serde_json::Value> {
         let body = match &self.body {
-            Some(json) => serde_json::to_vec(json).map_err(|e| self.invalid_response(0, e.to_string()))?,
+            Some(json) => serde_json::to_vec(json).map_err(|e| self.invalid_response(200, e.to_string()))?,
             None => Vec::new(),
         };
         let mut last = None;
@@ -88,7 +88,7 @@ impl SignedCall<'_> {
                 Ok(response) => {
                     let json: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
                     let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-                    let error = Error::AuthService {
+                    let error = Error::AuthService(Box::new(ServiceError {
                         service: self.service,
                         url: self.url.clone(),
                         status: response.status,
@@ -96,7 +96,7 @@ impl SignedCall<'_> {
                         message: text("message").unwrap_or_else(|| "(no message)".into()),
                         request_id: response.header("opc-request-id").unwrap_or("none").to_owned(),
                         hint: hint(self.service, response.status),
-                    };
+                    }));
                     if !error.is_transient() {
                         return Err(error);
                     }
@@ -111,7 +111,7 @@ impl SignedCall<'_> {
                 }
             }
         }
-        Err(last.unwrap_or_else(|| self.invalid_response(0, "no attempt made".into())))
+        Err(last.unwrap_or_else(|| self.invalid_response(200, "no attempt made".into())))
     }
 
     fn signed_request(&self, body: &[u8], env: &dyn Env) -> Result<HttpRequest> {
@@ -127,12 +127,18 @@ impl SignedCall<'_> {
         );
         let instructions = sign(&signable, self.credentials, &self.settings.clone().with_time(env.now()))?;
         headers.extend(instructions.into_headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
-        Ok(HttpRequest { method: self.method, url: self.url.clone(), headers, body: body.to_vec(), timeout: SERVICE_TIMEOUT })
+        Ok(HttpRequest {
+            method: self.method,
+            url: self.url.clone(),
+            headers,
+            body: body.to_vec(),
+            timeout: SERVICE_TIMEOUT,
+        })
     }
 
     /// An error for a success answer we cannot use.
     pub(crate) fn invalid_response(&self, status: u16, message: String) -> Error {
-        Error::AuthService {
+        Error::AuthService(Box::new(ServiceError {
             service: self.service,
             url: self.url.clone(),
             status,
@@ -140,7 +146,7 @@ impl SignedCall<'_> {
             message,
             request_id: "none".into(),
             hint: None,
-        }
+        }))
     }
 }
 

@@ -194,8 +194,10 @@ impl ProvideCredentials for Federation {
         };
         let answer = call.send(self.http.as_ref(), self.env.as_ref()).await?;
         let token = field(&call, &answer, "token")?;
-        let expires_at = jwt::expiry(&token)
-            .map_err(|message| Error::InvalidToken { origin: format!("the federation service at {}", call.url), message })?;
+        let expires_at = jwt::expiry(&token).map_err(|message| Error::InvalidToken {
+            origin: format!("the federation service at {}", call.url),
+            message,
+        })?;
         Ok(Credentials::new(KeyId::security_token(&token), session_key).with_expiry(expires_at))
     }
 }
@@ -223,7 +225,9 @@ impl LeafCertificate {
         let tenancy = ["opc-tenant:", "opc-identity:"]
             .iter()
             .find_map(|prefix| values.iter().find_map(|v| v.strip_prefix(prefix)))
-            .ok_or_else(|| invalid("its subject has no `opc-tenant:` or `opc-identity:` unit naming the tenancy".into()))?;
+            .ok_or_else(|| {
+                invalid("its subject has no `opc-tenant:` or `opc-identity:` unit naming the tenancy".into())
+            })?;
         let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
         Ok(LeafCertificate {
             tenancy: tenancy.to_owned(),

@@ -66,7 +66,9 @@ impl ResourcePrincipalProvider {
         let version = vars.required(VERSION)?;
         let region = vars.optional(REGION).map(|r| region::resolve(&r, env.as_ref()));
         let http = || {
-            http.clone().or_else(default_http_client).ok_or(Error::NoHttpClient { auth_type: AuthType::ResourcePrincipal })
+            http.clone()
+                .or_else(default_http_client)
+                .ok_or(Error::NoHttpClient { auth_type: AuthType::ResourcePrincipal })
         };
         let fetcher: Arc<dyn ProvideCredentials> = match version.as_str() {
             "2.2" => {
@@ -74,7 +76,9 @@ impl ResourcePrincipalProvider {
                 vars.required(PRIVATE_PEM)?;
                 Arc::new(GivenToken { env: Arc::clone(&env) })
             }
-            "2.1" | "2.1.1" | "2.1.2" => Arc::new(ResourceKeyExchange::from_env(&vars, &version, http()?, Arc::clone(&env))?),
+            "2.1" | "2.1.1" | "2.1.2" => {
+                Arc::new(ResourceKeyExchange::from_env(&vars, &version, http()?, Arc::clone(&env))?)
+            }
             "1.1" => Arc::new(InstanceExchange::from_env(&vars, http()?, Arc::clone(&env))?),
             _ => return Err(Error::UnsupportedResourcePrincipalVersion { version }),
         };
@@ -132,7 +136,9 @@ impl Vars<'_> {
     }
 
     fn private_key(&self) -> Result<PrivateKey> {
-        let pem = self.value_or_file(PRIVATE_PEM)?.ok_or(Error::MissingEnvVar { name: PRIVATE_PEM, needed_for: NEEDED_FOR })?;
+        let pem = self
+            .value_or_file(PRIVATE_PEM)?
+            .ok_or(Error::MissingEnvVar { name: PRIVATE_PEM, needed_for: NEEDED_FOR })?;
         let passphrase = self.value_or_file(PASSPHRASE)?;
         PrivateKey::from_pem_with_source(pem.expose(), passphrase.as_ref(), KeySource::EnvVar(PRIVATE_PEM))
     }
@@ -149,8 +155,8 @@ impl ProvideCredentials for GivenToken {
     async fn credentials(&self) -> Result<Credentials> {
         let vars = Vars(self.env.as_ref());
         let token = vars.value_or_file(RPST)?.ok_or(Error::MissingEnvVar { name: RPST, needed_for: NEEDED_FOR })?;
-        let expires_at = jwt::expiry(token.expose())
-            .map_err(|message| Error::InvalidToken { origin: RPST.to_owned(), message })?;
+        let expires_at =
+            jwt::expiry(token.expose()).map_err(|message| Error::InvalidToken { origin: RPST.to_owned(), message })?;
         Ok(Credentials::new(KeyId::security_token(token.expose()), vars.private_key()?).with_expiry(expires_at))
     }
 }

@@ -87,13 +87,16 @@ impl Pki {
         let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
         leaf.distinguished_name.push(DnType::CommonName, "ocid1.instance.oc1.iad.test");
         leaf.distinguished_name.push(DnType::OrganizationalUnitName, "opc-certtype:instance");
-        let tenant_type = if as_organization { DnType::OrganizationName } else { DnType::CustomDnType(vec![2, 5, 4, 11]) };
+        let tenant_type =
+            if as_organization { DnType::OrganizationName } else { DnType::CustomDnType(vec![2, 5, 4, 11]) };
         leaf.distinguished_name.push(tenant_type, tenant_unit);
         let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
 
         let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, leaf_cert.der());
         let leaf_sha1 = sha1.as_ref().iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
-        let leaf_public = PublicKey::from_pem(&std::fs::read_to_string(KEY_PEM_PATH.replace("key-pkcs8.pem", "public.pem")).unwrap()).unwrap();
+        let leaf_public =
+            PublicKey::from_pem(&std::fs::read_to_string(KEY_PEM_PATH.replace("key-pkcs8.pem", "public.pem")).unwrap())
+                .unwrap();
         Pki { leaf_pem: leaf_cert.pem(), leaf_key_pem, intermediate_pem: ca_cert.pem(), leaf_sha1, leaf_public }
     }
 }
@@ -130,7 +133,8 @@ pub struct Federation {
     pub session_keys: Mutex<Vec<String>>,
 }
 
-pub const FEDERATION_HEADERS: &[&str] = &["date", "(request-target)", "content-length", "content-type", "x-content-sha256"];
+pub const FEDERATION_HEADERS: &[&str] =
+    &["date", "(request-target)", "content-length", "content-type", "x-content-sha256"];
 
 impl Federation {
     pub fn new(env: Arc<TestEnv>, pki: &Pki) -> Arc<Self> {
@@ -164,7 +168,8 @@ impl wiremock::Respond for FederationResponder {
                 .set_body_json(serde_json::json!({"code": "NotAuthenticated", "message": "injected failure"}));
         }
         let rejected = |reason: String| {
-            wiremock::ResponseTemplate::new(401).set_body_json(serde_json::json!({"code": "NotAuthenticated", "message": reason}))
+            wiremock::ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"code": "NotAuthenticated", "message": reason}))
         };
         let key_id = match verify_received(request, &f.leaf_public, FEDERATION_HEADERS) {
             Ok(key_id) => key_id,
