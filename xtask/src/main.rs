@@ -1,18 +1,26 @@
 //! `cargo xtask`: the project's own automation.
 //!
-//! - `cargo xtask ci`: formatting, clippy (`-D warnings`), docs (`-D warnings`),
-//!   a build of `oci-auth` with no features, and every test; ends with one
-//!   `N passed, N failed` line.
+//! - `cargo xtask codegen [--check]`: the GenAI wire types from `spec/`.
+//! - `cargo xtask ci`: formatting, clippy (`-D warnings`), stale generated
+//!   code, docs (`-D warnings`), a build of `oci-auth` with no features, and
+//!   every test; ends with one `N passed, N failed` line.
+
+mod codegen;
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci    fmt check, clippy, docs, tests");
+            eprintln!(
+                "usage: cargo xtask <task>\n\ntasks:\n  ci                 fmt check, clippy, codegen check, docs, tests\n  \
+                 codegen [--check]  regenerate (or check) the GenAI wire types"
+            );
             return ExitCode::from(2);
         }
     };
@@ -23,6 +31,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
 fn cargo() -> Command {
@@ -37,6 +51,8 @@ fn step(name: &str, command: &mut Command) -> Result<(), String> {
 
 fn ci() -> Result<(), String> {
     step("fmt", cargo().args(["fmt", "--all", "--check"]))?;
+    eprintln!("\n==> codegen --check");
+    codegen::run(&root(), true)?;
     step("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
     step("oci-auth without features", cargo().args(["check", "-p", "oci-auth", "--no-default-features"]))?;
     step(

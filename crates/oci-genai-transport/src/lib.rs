@@ -1,0 +1,5 @@
+//! OCI Generative AI inference transport.
+
+#![deny(missing_docs)]
+
+pub mod models;
