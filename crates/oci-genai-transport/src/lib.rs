@@ -2,4 +2,8 @@
 
 #![deny(missing_docs)]
 
+mod error;
 pub mod models;
+pub mod sse;
+
+pub use error::Error;
