@@ -1,0 +1,128 @@
+//! When and how long to wait before trying again.
+
+use std::time::{Duration, SystemTime};
+
+/// The retry policy: the OCI SDK's default strategy, exponential backoff with
+/// full jitter, `Retry-After` respected.
+///
+/// Retried: timeouts and connection errors, 409 `IncorrectState` and
+/// `LockConflict`, 429, and 5xx except 501 (see
+/// [`Error::is_retryable`](crate::Error::is_retryable)). A streaming request is
+/// retried only until its first byte arrives. A 401 refreshes the credentials
+/// and retries once, outside this count.
+///
+/// ```
+/// use std::time::Duration;
+/// use oci_genai_transport::RetryPolicy;
+/// let policy = RetryPolicy::default().with_max_attempts(3).with_max_elapsed(Duration::from_secs(20));
+/// assert_eq!(policy.max_attempts(), 3);
+/// assert_eq!(RetryPolicy::none().max_attempts(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    max_elapsed: Duration,
+    base_delay: Duration,
+    max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 8 attempts within 600 s; delays from 1 s doubling to at most 30 s.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            max_elapsed: Duration::from_secs(600),
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy { max_attempts: 1, ..Self::default() }
+    }
+
+    /// The most attempts, the first included (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// No new attempt starts after this much time.
+    pub fn with_max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
+    }
+
+    /// The first delay, and the cap that doubling stops at.
+    pub fn with_delays(mut self, base: Duration, max: Duration) -> Self {
+        self.base_delay = base;
+        self.max_delay = max.max(base);
+        self
+    }
+
+    /// The most attempts.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The time budget.
+    pub fn max_elapsed(&self) -> Duration {
+        self.max_elapsed
+    }
+
+    /// How long to wait before retry number `retry` (0 for the first retry):
+    /// a random delay up to `base × 2^retry` (capped), or `retry_after` when
+    /// the service asked for longer.
+    pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let cap = self.base_delay.saturating_mul(2u32.saturating_pow(retry.min(20))).min(self.max_delay);
+        let jittered = cap.mul_f64(random_fraction());
+        match retry_after {
+            Some(asked) => asked.max(jittered),
+            None => jittered,
+        }
+    }
+}
+
+fn random_fraction() -> f64 {
+    let mut bytes = [0u8; 4];
+    match ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
+        Err(_) => 0.5,
+    }
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    httpdate::parse_http_date(value).ok().map(|at| at.duration_since(now).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_and_stay_capped() {
+        let policy = RetryPolicy::default();
+        for retry in 0..30 {
+            let cap = Duration::from_secs(1) * 2u32.pow(retry.min(5));
+            assert!(policy.delay(retry, None) <= cap.min(Duration::from_secs(30)));
+        }
+        assert_eq!(policy.delay(0, Some(Duration::from_secs(45))), Duration::from_secs(45));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}
