@@ -1,0 +1,138 @@
+//! Building the final answer from stream events.
+
+use std::collections::HashMap;
+
+use crate::types::{ChatResponse, FinishReason, Message, StreamEvent, ToolCall, Usage, new_call_id};
+
+/// Collects [`StreamEvent`]s into the final [`ChatResponse`].
+///
+/// Tool-call pieces are combined by one rule set that covers every pattern
+/// real models stream:
+///
+/// - a piece with an **id seen before** continues that call, whatever its index
+///   (an id re-announced at another index is the same call);
+/// - a piece with a **new id** starts a new call (parallel calls streamed one
+///   after another at index 0);
+/// - a piece with **a name but no id** starts a new call with a generated,
+///   unique id — unless the call at its index has no name yet (Gemini sends
+///   whole calls without ids);
+/// - a piece with **neither** appends its argument text to the call at its
+///   index (or the latest call).
+///
+/// Argument text is concatenated and parsed once, in [`finish`](Self::finish):
+/// fragments may split JSON anywhere. Malformed arguments become a call with
+/// a `parse_error`, never a panic. Work per event is constant: the whole
+/// stream costs O(n).
+///
+/// ```
+/// use locus_providers::{StreamAccumulator, StreamEvent, FinishReason};
+/// let mut acc = StreamAccumulator::new();
+/// acc.push(StreamEvent::TextDelta("Let me check.".into()));
+/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: Some("call_1".into()), name: Some("clock".into()), arguments: String::new() });
+/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#"{"tz":"#.into() });
+/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#""UTC"}"#.into() });
+/// acc.push(StreamEvent::Finished(FinishReason::ToolCalls));
+/// let response = acc.finish();
+/// assert_eq!(response.message.tool_calls[0].arguments["tz"], "UTC");
+/// ```
+#[derive(Debug, Default)]
+pub struct StreamAccumulator {
+    text: String,
+    reasoning: String,
+    calls: Vec<PartialCall>,
+    by_id: HashMap<String, usize>,
+    by_index: HashMap<usize, usize>,
+    finish_reason: Option<FinishReason>,
+    usage: Option<Usage>,
+    fallback: Option<String>,
+}
+
+#[derive(Debug)]
+struct PartialCall {
+    id: String,
+    name: Option<String>,
+    arguments: String,
+}
+
+impl StreamAccumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes one event.
+    pub fn push(&mut self, event: StreamEvent) {
+        match event {
+            StreamEvent::TextDelta(text) => self.text.push_str(&text),
+            StreamEvent::ReasoningDelta(text) => self.reasoning.push_str(&text),
+            StreamEvent::ToolCallDelta { index, id, name, arguments } => self.tool_piece(index, id, name, &arguments),
+            StreamEvent::Finished(reason) => self.finish_reason = Some(reason),
+            StreamEvent::Usage(usage) => self.usage = Some(usage),
+            StreamEvent::Fallback { reason } => self.fallback = Some(reason),
+        }
+    }
+
+    fn tool_piece(&mut self, index: usize, id: Option<String>, name: Option<String>, arguments: &str) {
+        let id = id.filter(|id| !id.is_empty());
+        let name = name.filter(|name| !name.is_empty());
+        let at_index = self.by_index.get(&index).copied();
+        let target = match (&id, &name) {
+            (Some(id), _) => match self.by_id.get(id) {
+                Some(&known) => known,
+                None => self.open(id.clone()),
+            },
+            (None, Some(_)) => match at_index {
+                Some(i) if self.calls[i].name.is_none() => i,
+                _ => self.open(new_call_id()),
+            },
+            (None, None) => match at_index.or_else(|| self.calls.len().checked_sub(1)) {
+                Some(i) => i,
+                None => self.open(new_call_id()),
+            },
+        };
+        self.by_index.insert(index, target);
+        let call = &mut self.calls[target];
+        if call.name.is_none() {
+            call.name = name;
+        }
+        call.arguments.push_str(arguments);
+    }
+
+    fn open(&mut self, id: String) -> usize {
+        self.calls.push(PartialCall { id: id.clone(), name: None, arguments: String::new() });
+        let position = self.calls.len() - 1;
+        self.by_id.insert(id, position);
+        position
+    }
+
+    /// Whether streaming fell back to a non-streaming call, and why.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback.as_deref()
+    }
+
+    /// The answer so far (text only).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The final response: tool-call arguments parsed once here.
+    pub fn finish(self) -> ChatResponse {
+        let tool_calls: Vec<ToolCall> = self
+            .calls
+            .into_iter()
+            .map(|call| ToolCall::from_text(call.id, call.name.unwrap_or_default(), &call.arguments))
+            .collect();
+        let finish_reason = match self.finish_reason {
+            // Some models say "stop" after tool calls; the calls are what matters.
+            Some(FinishReason::Stop) | None if !tool_calls.is_empty() => FinishReason::ToolCalls,
+            Some(reason) => reason,
+            None => FinishReason::Other("stream ended without a finish reason".into()),
+        };
+        ChatResponse {
+            message: Message::assistant_with_tool_calls(self.text, tool_calls),
+            reasoning: (!self.reasoning.is_empty()).then_some(self.reasoning),
+            finish_reason,
+            usage: self.usage,
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Provider-neutral chat for agents on OCI Generative AI.
+//!
+//! - Neutral types: [`Message`], [`ToolSpec`], [`GenerationParams`],
+//!   [`ChatRequest`], [`ChatResponse`], [`StreamEvent`].
+//! - [`ChatModel`]: `complete` and `stream`; [`OciChatModel`] implements it on
+//!   [`oci_genai_transport`], for on-demand models and dedicated endpoints.
+//! - Request shapes ([`GenericShape`], [`CohereShape`]) behind
+//!   [`RequestShape`], chosen by [`ApiFormat`].
+//! - [`StreamAccumulator`]: the final answer from stream events, with tool
+//!   calls assembled correctly for every pattern real models stream.
+//! - [`extract_inline_tool_calls`] and [`InlineToolCallFilter`]: tool calls
+//!   written as `<tool_call>` text by models on dedicated endpoints.
+//!
+//! ```
+//! use locus_providers::{StreamAccumulator, StreamEvent, FinishReason};
+//! let mut acc = StreamAccumulator::new();
+//! for event in [StreamEvent::TextDelta("Hel".into()), StreamEvent::TextDelta("lo".into()), StreamEvent::Finished(FinishReason::Stop)] {
+//!     acc.push(event);
+//! }
+//! assert_eq!(acc.finish().message.text(), "Hello");
+//! ```
+
+#![deny(missing_docs)]
+
+mod accumulator;
+mod error;
+mod inline;
+mod model;
+mod shape;
+mod types;
+
+pub use accumulator::StreamAccumulator;
+pub use error::Error;
+pub use inline::{InlineToolCallFilter, extract_inline_tool_calls};
+pub use model::{ChatModel, EventStream, OciChatModel, OciChatModelBuilder, SharedChatModel, response_events};
+pub use shape::{ApiFormat, CohereShape, GenericShape, RequestShape, StreamState};
+pub use types::{
+    ChatRequest, ChatResponse, ContentPart, FinishReason, GenerationParams, ImageSource, Message, ReasoningEffort,
+    ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage, new_call_id,
+};

@@ -1,0 +1,285 @@
+//! Chat models: the trait agents use, and its OCI implementation.
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use oci_genai_transport::{self as transport, GenAiClient, ServingMode};
+
+use crate::error::Error;
+use crate::inline::{InlineToolCallFilter, extract_inline_tool_calls};
+use crate::shape::{ApiFormat, RequestShape, StreamState};
+use crate::types::{ChatRequest, ChatResponse, StreamEvent};
+
+/// A stream of model events.
+pub type EventStream = BoxStream<'static, Result<StreamEvent, Error>>;
+
+/// A chat model: a whole answer, or its events as they arrive.
+#[async_trait::async_trait]
+pub trait ChatModel: Send + Sync + fmt::Debug {
+    /// A name for logs and errors (the model id).
+    fn name(&self) -> &str;
+
+    /// The whole answer.
+    async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, Error>;
+
+    /// The answer as events; errors arrive as items.
+    async fn stream(&self, request: &ChatRequest) -> EventStream;
+}
+
+/// A shared chat model.
+pub type SharedChatModel = Arc<dyn ChatModel>;
+
+/// A model on OCI Generative AI, on demand or on a dedicated endpoint.
+///
+/// ```no_run
+/// use oci_auth::Auth;
+/// use oci_genai_transport::GenAiClient;
+/// use locus_providers::{ChatModel, ChatRequest, Message, OciChatModel};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = GenAiClient::builder().auth(Auth::from_env()?).build()?;
+/// let model = OciChatModel::builder(client, "ocid1.generativeaiendpoint.oc1.us-chicago-1.example")
+///     .compartment_id("ocid1.compartment.oc1..example")
+///     .build()?;
+/// let answer = model.complete(&ChatRequest { messages: vec![Message::user("Hi")], ..Default::default() }).await?;
+/// println!("{}", answer.message.text());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct OciChatModel {
+    client: GenAiClient,
+    serving: ServingMode,
+    compartment_id: String,
+    shape: Arc<dyn RequestShape>,
+    inline_tool_calls: bool,
+    allow_fallback: bool,
+}
+
+/// Configures an [`OciChatModel`].
+#[derive(Debug)]
+pub struct OciChatModelBuilder {
+    client: GenAiClient,
+    model_id: String,
+    compartment_id: Option<String>,
+    api_format: ApiFormat,
+    inline_tool_calls: Option<bool>,
+    allow_fallback: bool,
+}
+
+impl OciChatModel {
+    /// Starts configuring a model on `client`: a model name, model OCID or endpoint OCID.
+    pub fn builder(client: GenAiClient, model_id: impl Into<String>) -> OciChatModelBuilder {
+        OciChatModelBuilder {
+            client,
+            model_id: model_id.into(),
+            compartment_id: None,
+            api_format: ApiFormat::Auto,
+            inline_tool_calls: None,
+            allow_fallback: false,
+        }
+    }
+
+    /// The serving mode.
+    pub fn serving_mode(&self) -> &ServingMode {
+        &self.serving
+    }
+
+    /// The request shape in use (`GENERIC` or `COHERE`).
+    pub fn shape_name(&self) -> &'static str {
+        self.shape.name()
+    }
+
+    async fn complete_once(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
+        let details = self.shape.build_request(request, &self.serving, &self.compartment_id, false)?;
+        let result = self.client.chat(details).await.map_err(|e| self.with_shape_hint(e))?;
+        let response = self.shape.parse_response(result)?;
+        Ok(self.extract_inline(response))
+    }
+
+    fn extract_inline(&self, mut response: ChatResponse) -> ChatResponse {
+        if self.inline_tool_calls {
+            let (text, calls) = extract_inline_tool_calls(&response.message.text());
+            if !calls.is_empty() {
+                response.message.content =
+                    if text.trim().is_empty() { Vec::new() } else { vec![crate::types::ContentPart::Text(text)] };
+                response.message.tool_calls.extend(calls);
+                response.finish_reason = crate::types::FinishReason::ToolCalls;
+            }
+        }
+        response
+    }
+
+    /// A 400 from a dedicated endpoint sent the Generic shape is most often a Cohere model.
+    fn with_shape_hint(&self, error: transport::Error) -> Error {
+        if error.status() == Some(400) && self.serving.is_dedicated() && self.shape.name() == "GENERIC" {
+            tracing::warn!(
+                "the dedicated endpoint refused the GENERIC request shape; if it serves a Cohere model, set \
+                 api_format(ApiFormat::Cohere) (locus chat --api-format cohere)"
+            );
+        }
+        Error::Transport(error)
+    }
+
+    /// Why a stream attempt should fall back, for errors that mean "this
+    /// deployment does not stream".
+    fn fallback_reason(error: &transport::Error) -> Option<String> {
+        match error {
+            transport::Error::NotAStream { .. } | transport::Error::EmptyStream { .. } => Some(error.to_string()),
+            transport::Error::Service(e) if e.status == 400 && e.message.to_ascii_lowercase().contains("stream") => {
+                Some(error.to_string())
+            }
+            _ => None,
+        }
+    }
+
+    async fn fallback(&self, request: &ChatRequest, reason: String) -> Vec<Result<StreamEvent, Error>> {
+        if !self.allow_fallback {
+            return vec![Err(Error::StreamingFailed { reason })];
+        }
+        tracing::warn!(model = self.serving.id(), "streaming failed; falling back to a non-streaming call: {reason}");
+        let mut events = vec![Ok(StreamEvent::Fallback { reason })];
+        match self.complete_once(request).await {
+            Ok(response) => events.extend(response_events(response).into_iter().map(Ok)),
+            Err(e) => events.push(Err(e)),
+        }
+        events
+    }
+}
+
+/// A whole response as the events a stream would have carried.
+pub fn response_events(response: ChatResponse) -> Vec<StreamEvent> {
+    let mut events = Vec::new();
+    if let Some(reasoning) = response.reasoning {
+        events.push(StreamEvent::ReasoningDelta(reasoning));
+    }
+    let text = response.message.text();
+    if !text.is_empty() {
+        events.push(StreamEvent::TextDelta(text));
+    }
+    for (index, call) in response.message.tool_calls.into_iter().enumerate() {
+        events.push(StreamEvent::ToolCallDelta {
+            index,
+            arguments: call.arguments_text(),
+            id: Some(call.id),
+            name: Some(call.name),
+        });
+    }
+    events.push(StreamEvent::Finished(response.finish_reason));
+    if let Some(usage) = response.usage {
+        events.push(StreamEvent::Usage(usage));
+    }
+    events
+}
+
+impl OciChatModelBuilder {
+    /// The compartment (required for dedicated endpoints; the service requires one for every request).
+    pub fn compartment_id(mut self, compartment_id: impl Into<String>) -> Self {
+        self.compartment_id = Some(compartment_id.into());
+        self
+    }
+
+    /// The request shape (default: chosen from the model id).
+    pub fn api_format(mut self, format: ApiFormat) -> Self {
+        self.api_format = format;
+        self
+    }
+
+    /// Whether to extract `<tool_call>` markup from the text (default: on for
+    /// dedicated endpoints, off for on-demand models).
+    pub fn inline_tool_calls(mut self, on: bool) -> Self {
+        self.inline_tool_calls = Some(on);
+        self
+    }
+
+    /// Whether a stream the model refuses may fall back to a non-streaming
+    /// call (announced by [`StreamEvent::Fallback`] and a warning). Default: no.
+    pub fn allow_fallback(mut self, allow: bool) -> Self {
+        self.allow_fallback = allow;
+        self
+    }
+
+    /// Builds the model; a dedicated endpoint without a compartment is an error here.
+    pub fn build(self) -> Result<OciChatModel, Error> {
+        let serving = ServingMode::from_model_id(&self.model_id)?;
+        let compartment_id = self.compartment_id.filter(|c| !c.trim().is_empty());
+        let compartment_id = match compartment_id {
+            Some(c) => c,
+            None => return Err(transport::Error::MissingCompartment { dedicated: serving.is_dedicated() }.into()),
+        };
+        let shape: Arc<dyn RequestShape> = Arc::from(self.api_format.shape(&serving));
+        Ok(OciChatModel {
+            inline_tool_calls: self.inline_tool_calls.unwrap_or_else(|| serving.is_dedicated()),
+            client: self.client,
+            serving,
+            compartment_id,
+            shape,
+            allow_fallback: self.allow_fallback,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatModel for OciChatModel {
+    fn name(&self) -> &str {
+        self.serving.id()
+    }
+
+    async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
+        self.complete_once(request).await
+    }
+
+    async fn stream(&self, request: &ChatRequest) -> EventStream {
+        let details = match self.shape.build_request(request, &self.serving, &self.compartment_id, true) {
+            Ok(details) => details,
+            Err(e) => return futures::stream::iter([Err(e)]).boxed(),
+        };
+        let stream = match self.client.chat_stream(details).await {
+            Ok(stream) => stream,
+            Err(error) => {
+                return match Self::fallback_reason(&error) {
+                    Some(reason) => futures::stream::iter(self.fallback(request, reason).await).boxed(),
+                    None => futures::stream::iter([Err(self.with_shape_hint(error))]).boxed(),
+                };
+            }
+        };
+        let shape = Arc::clone(&self.shape);
+        let mut state = StreamState::default();
+        let mut inline = self.inline_tool_calls.then(InlineToolCallFilter::new);
+        let model = Arc::new(self.clone());
+        let request = Arc::new(request.clone());
+        stream
+            .flat_map(move |item| {
+                let events: Vec<Result<StreamEvent, Error>> = match item {
+                    Ok(event) => match shape.parse_stream_chunk(event.sse(), &mut state) {
+                        Ok(events) => match inline.as_mut() {
+                            Some(filter) => filter.filter_events(events),
+                            None => events,
+                        }
+                        .into_iter()
+                        .map(Ok)
+                        .collect(),
+                        Err(e) => vec![Err(e)],
+                    },
+                    Err(e) => vec![Err(Error::Transport(e))],
+                };
+                futures::stream::iter(events)
+            })
+            .then(move |item| {
+                // An empty stream is known only at its end: fall back then, if allowed.
+                let reason = match &item {
+                    Err(Error::Transport(e)) => OciChatModel::fallback_reason(e),
+                    _ => None,
+                };
+                let (model, request) = (Arc::clone(&model), Arc::clone(&request));
+                async move {
+                    match reason {
+                        Some(reason) => model.fallback(&request, reason).await,
+                        None => vec![item],
+                    }
+                }
+            })
+            .flat_map(futures::stream::iter)
+            .boxed()
+    }
+}

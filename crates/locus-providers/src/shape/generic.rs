@@ -1,0 +1,314 @@
+//! The GENERIC shape (OpenAI-like): Meta, OpenAI, xAI, Google, Mistral, Qwen,
+//! and most dedicated endpoints.
+
+use oci_genai_transport::ServingMode;
+use oci_genai_transport::models as wire;
+use oci_genai_transport::sse::SseEvent;
+use serde::Deserialize;
+
+use super::{RequestShape, StreamState};
+use crate::error::Error;
+use crate::types::{
+    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ReasoningEffort, ResponseFormat, Role, StreamEvent,
+    ToolCall, ToolChoice, Usage,
+};
+
+/// The GENERIC request shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GenericShape;
+
+/// OpenAI reasoning models take `maxCompletionTokens` and only the default temperature.
+fn is_openai_reasoning(model: &str) -> bool {
+    let model = model.to_ascii_lowercase();
+    ["openai.gpt-5", "openai.o1", "openai.o3", "openai.o4"].iter().any(|p| model.starts_with(p))
+}
+
+/// Google models reject tool results whose content is a list of parts.
+fn wants_flat_tool_results(model: &str) -> bool {
+    model.to_ascii_lowercase().starts_with("google.")
+}
+
+fn text_content(text: String) -> wire::ChatContent {
+    wire::ChatContent::Text(wire::TextContent { text: Some(text) })
+}
+
+fn content(parts: &[ContentPart]) -> Option<Vec<wire::ChatContent>> {
+    if parts.is_empty() {
+        return None;
+    }
+    Some(
+        parts
+            .iter()
+            .map(|part| match part {
+                ContentPart::Text(text) => text_content(text.clone()),
+                ContentPart::Image { source, detail } => wire::ChatContent::Image(wire::ImageContent {
+                    image_url: Some(wire::ImageUrl {
+                        url: source.to_url(),
+                        detail: detail.as_deref().map(|d| wire::Detail::from(d.to_ascii_uppercase().as_str())),
+                    }),
+                }),
+            })
+            .collect(),
+    )
+}
+
+/// A tool result's text; the service has no error flag, so errors say so in words.
+pub(crate) fn tool_result_text(message: &Message) -> String {
+    if message.is_error { format!("ERROR: {}", message.text()) } else { message.text() }
+}
+
+fn message(message: &Message, model: &str) -> wire::Message {
+    match message.role {
+        Role::System => wire::Message::System(wire::SystemMessage { content: content(&message.content), name: None }),
+        Role::Developer => wire::Message::Developer(wire::DeveloperMessage {
+            content: content(&message.content),
+            ..Default::default()
+        }),
+        Role::User => wire::Message::User(wire::UserMessage { content: content(&message.content), name: None }),
+        Role::Assistant => wire::Message::Assistant(wire::AssistantMessage {
+            content: content(&message.content),
+            tool_calls: (!message.tool_calls.is_empty()).then(|| {
+                message
+                    .tool_calls
+                    .iter()
+                    .map(|call| {
+                        wire::ToolCall::Function(wire::FunctionCall {
+                            id: call.id.clone(),
+                            name: Some(call.name.clone()),
+                            arguments: Some(call.arguments_text()),
+                        })
+                    })
+                    .collect()
+            }),
+            ..Default::default()
+        }),
+        Role::Tool if wants_flat_tool_results(model) => wire::Message::Unknown(serde_json::json!({
+            "role": "TOOL",
+            "toolCallId": message.tool_call_id,
+            "content": tool_result_text(message),
+        })),
+        Role::Tool => wire::Message::Tool(wire::ToolMessage {
+            content: Some(vec![text_content(tool_result_text(message))]),
+            tool_call_id: message.tool_call_id.clone(),
+        }),
+    }
+}
+
+impl RequestShape for GenericShape {
+    fn name(&self) -> &'static str {
+        "GENERIC"
+    }
+
+    fn build_request(
+        &self,
+        request: &ChatRequest,
+        serving: &ServingMode,
+        compartment_id: &str,
+        streaming: bool,
+    ) -> Result<wire::ChatDetails, Error> {
+        let model = serving.id();
+        let params = &request.params;
+        let reasoning_model = is_openai_reasoning(model);
+        let temperature = match params.temperature {
+            Some(t) if reasoning_model && (t - 1.0).abs() > f64::EPSILON => {
+                tracing::warn!(
+                    model,
+                    temperature = t,
+                    "reasoning models accept only the default temperature; not sending it"
+                );
+                None
+            }
+            other => other,
+        };
+        let max_tokens = params.max_tokens.map(i64::from);
+        let generic = wire::GenericChatRequest {
+            messages: Some(request.messages.iter().map(|m| message(m, model)).collect()),
+            reasoning_effort: params.reasoning_effort.map(|effort| {
+                wire::GenericChatRequestReasoningEffort::from(match effort {
+                    ReasoningEffort::None => "NONE",
+                    ReasoningEffort::Minimal => "MINIMAL",
+                    ReasoningEffort::Low => "LOW",
+                    ReasoningEffort::Medium => "MEDIUM",
+                    ReasoningEffort::High => "HIGH",
+                })
+            }),
+            stream_options: streaming.then_some(wire::StreamOptions { is_include_usage: Some(true) }),
+            seed: params.seed,
+            top_k: params.top_k.map(i64::from),
+            top_p: params.top_p,
+            temperature,
+            frequency_penalty: params.frequency_penalty,
+            presence_penalty: params.presence_penalty,
+            stop: (!params.stop.is_empty()).then(|| params.stop.clone()),
+            max_tokens: if reasoning_model { None } else { max_tokens },
+            max_completion_tokens: if reasoning_model { max_tokens } else { None },
+            response_format: params.response_format.as_ref().map(|format| match format {
+                ResponseFormat::Text => wire::ResponseFormat::Text(wire::TextResponseFormat {}),
+                ResponseFormat::JsonObject => wire::ResponseFormat::JsonObject(wire::JsonObjectResponseFormat {}),
+                ResponseFormat::JsonSchema { name, schema, strict } => {
+                    wire::ResponseFormat::JsonSchema(wire::JsonSchemaResponseFormat {
+                        json_schema: Some(wire::ResponseJsonSchema {
+                            name: name.clone(),
+                            description: None,
+                            schema: Some(schema.clone()),
+                            is_strict: Some(*strict),
+                        }),
+                    })
+                }
+            }),
+            tool_choice: params.tool_choice.as_ref().map(|choice| match choice {
+                ToolChoice::Auto => wire::ToolChoice::Auto(wire::ToolChoiceAuto {}),
+                ToolChoice::None => wire::ToolChoice::None(wire::ToolChoiceNone {}),
+                ToolChoice::Required => wire::ToolChoice::Required(wire::ToolChoiceRequired {}),
+                ToolChoice::Named(name) => {
+                    wire::ToolChoice::Function(wire::ToolChoiceFunction { name: Some(name.clone()) })
+                }
+            }),
+            is_parallel_tool_calls: params.parallel_tool_calls,
+            tools: (!request.tools.is_empty()).then(|| {
+                request
+                    .tools
+                    .iter()
+                    .map(|tool| {
+                        wire::ToolDefinition::Function(wire::FunctionDefinition {
+                            name: Some(tool.name.clone()),
+                            description: Some(tool.description.clone()),
+                            parameters: Some(tool.parameters.clone()),
+                        })
+                    })
+                    .collect()
+            }),
+            ..Default::default()
+        };
+        Ok(wire::ChatDetails {
+            compartment_id: compartment_id.to_owned(),
+            serving_mode: serving.to_wire(),
+            chat_request: wire::BaseChatRequest::Generic(generic),
+        })
+    }
+
+    fn parse_response(&self, result: wire::ChatResult) -> Result<ChatResponse, Error> {
+        let Some(wire::BaseChatResponse::Generic(reply)) = result.chat_response else {
+            return Err(Error::UnexpectedReply("expected a GENERIC chat response".into()));
+        };
+        let choice = reply.choices.unwrap_or_default().into_iter().next();
+        let (text, tool_calls, reasoning) = match choice.as_ref().and_then(|c| c.message.as_ref()) {
+            Some(wire::Message::Assistant(m)) => (
+                texts(m.content.as_deref()),
+                m.tool_calls
+                    .iter()
+                    .flatten()
+                    .filter_map(|call| match call {
+                        wire::ToolCall::Function(f) => Some(ToolCall::from_text(
+                            if f.id.is_empty() { crate::types::new_call_id() } else { f.id.clone() },
+                            f.name.clone().unwrap_or_default(),
+                            f.arguments.as_deref().unwrap_or_default(),
+                        )),
+                        wire::ToolCall::Unknown(_) => None,
+                    })
+                    .collect(),
+                m.reasoning_content.clone(),
+            ),
+            _ => (String::new(), Vec::new(), None),
+        };
+        let finish = choice.and_then(|c| c.finish_reason).map(|r| FinishReason::from_wire(&r));
+        let finish_reason = match finish {
+            Some(FinishReason::Stop) | None if !tool_calls.is_empty() => FinishReason::ToolCalls,
+            Some(reason) => reason,
+            None => FinishReason::Other("none given".into()),
+        };
+        Ok(ChatResponse {
+            message: Message::assistant_with_tool_calls(text, tool_calls),
+            reasoning,
+            finish_reason,
+            usage: reply.usage.as_ref().map(usage),
+        })
+    }
+
+    fn parse_stream_chunk(&self, event: &SseEvent, _state: &mut StreamState) -> Result<Vec<StreamEvent>, Error> {
+        let chunk: Chunk = serde_json::from_str(&event.data)
+            .map_err(|e| Error::UnexpectedReply(format!("a stream chunk is not GENERIC JSON: {e}")))?;
+        let mut out = Vec::new();
+        if let Some(message) = chunk.message {
+            if let Some(reasoning) = message.reasoning_content.filter(|r| !r.is_empty()) {
+                out.push(StreamEvent::ReasoningDelta(reasoning));
+            }
+            for part in message.content.into_iter().flatten() {
+                if let Some(text) = part.text.filter(|t| !t.is_empty()) {
+                    out.push(StreamEvent::TextDelta(text));
+                }
+            }
+            for (position, call) in message.tool_calls.into_iter().flatten().enumerate() {
+                out.push(StreamEvent::ToolCallDelta {
+                    index: call.index.unwrap_or(position),
+                    id: call.id,
+                    name: call.name,
+                    arguments: call.arguments.unwrap_or_default(),
+                });
+            }
+        }
+        if let Some(reason) = chunk.finish_reason {
+            out.push(StreamEvent::Finished(FinishReason::from_wire(&reason)));
+        }
+        if let Some(u) = chunk.usage {
+            out.push(StreamEvent::Usage(usage(&u)));
+        }
+        Ok(out)
+    }
+}
+
+fn texts(content: Option<&[wire::ChatContent]>) -> String {
+    content
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|part| match part {
+            wire::ChatContent::Text(t) => t.text.as_deref(),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(crate) fn usage(u: &wire::Usage) -> Usage {
+    let count = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+    Usage {
+        prompt_tokens: count(u.prompt_tokens),
+        completion_tokens: count(u.completion_tokens),
+        total_tokens: count(u.total_tokens),
+        reasoning_tokens: u
+            .completion_tokens_details
+            .as_ref()
+            .and_then(|d| d.reasoning_tokens)
+            .and_then(|v| u64::try_from(v).ok()),
+    }
+}
+
+/// A GENERIC stream chunk: partial, so read leniently (unknown fields such as `pad` are skipped).
+#[derive(Deserialize)]
+struct Chunk {
+    message: Option<ChunkMessage>,
+    #[serde(rename = "finishReason")]
+    finish_reason: Option<String>,
+    usage: Option<wire::Usage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkMessage {
+    content: Option<Vec<ChunkContent>>,
+    #[serde(rename = "toolCalls")]
+    tool_calls: Option<Vec<ChunkToolCall>>,
+    #[serde(rename = "reasoningContent")]
+    reasoning_content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChunkContent {
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChunkToolCall {
+    id: Option<String>,
+    name: Option<String>,
+    arguments: Option<String>,
+    index: Option<usize>,
+}

@@ -1,0 +1,93 @@
+//! Request shapes: how neutral requests become wire requests, and replies
+//! and stream chunks become neutral ones.
+
+mod cohere;
+mod generic;
+
+pub use cohere::CohereShape;
+pub use generic::GenericShape;
+
+use oci_genai_transport::ServingMode;
+use oci_genai_transport::models::{ChatDetails, ChatResult};
+use oci_genai_transport::sse::SseEvent;
+
+use crate::error::Error;
+use crate::types::{ChatRequest, ChatResponse, StreamEvent};
+
+/// Which wire dialect a model speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiFormat {
+    /// Choose from the model id: `cohere.*` → Cohere, everything else (and
+    /// every dedicated endpoint, whose model family is unknown) → Generic.
+    #[default]
+    Auto,
+    /// OpenAI-like: Meta, OpenAI, xAI, Google, Mistral, Qwen, most DAC models.
+    Generic,
+    /// Cohere's chat API (`message`, `chatHistory`, `toolResults`).
+    Cohere,
+}
+
+impl ApiFormat {
+    /// The concrete format for `serving`.
+    ///
+    /// ```
+    /// use locus_providers::ApiFormat;
+    /// use oci_genai_transport::ServingMode;
+    /// let cohere = ServingMode::from_model_id("cohere.command-r-plus-08-2024")?;
+    /// assert_eq!(ApiFormat::Auto.resolve(&cohere), ApiFormat::Cohere);
+    /// let dac = ServingMode::from_model_id("ocid1.generativeaiendpoint.oc1.iad.x")?;
+    /// assert_eq!(ApiFormat::Auto.resolve(&dac), ApiFormat::Generic);
+    /// assert_eq!(ApiFormat::Cohere.resolve(&dac), ApiFormat::Cohere);
+    /// # Ok::<(), oci_genai_transport::Error>(())
+    /// ```
+    pub fn resolve(self, serving: &ServingMode) -> ApiFormat {
+        match self {
+            ApiFormat::Auto => match serving {
+                ServingMode::OnDemand { model_id } if model_id.to_ascii_lowercase().starts_with("cohere.") => {
+                    ApiFormat::Cohere
+                }
+                _ => ApiFormat::Generic,
+            },
+            concrete => concrete,
+        }
+    }
+
+    /// The shape for this format (`Auto` resolved against `serving`).
+    pub fn shape(self, serving: &ServingMode) -> Box<dyn RequestShape> {
+        match self.resolve(serving) {
+            ApiFormat::Cohere => Box::new(CohereShape),
+            _ => Box::new(GenericShape),
+        }
+    }
+}
+
+/// What a shape remembers between the chunks of one stream.
+#[derive(Debug, Default)]
+pub struct StreamState {
+    /// Cohere: whether text has been streamed (the final event repeats it).
+    pub(crate) text_streamed: bool,
+    /// Cohere: tool calls seen so far in the stream.
+    pub(crate) tool_calls: usize,
+}
+
+/// A wire dialect.
+pub trait RequestShape: Send + Sync + std::fmt::Debug {
+    /// `"GENERIC"` or `"COHERE"`.
+    fn name(&self) -> &'static str;
+
+    /// The wire request. Every neutral parameter reaches the wire, or is a
+    /// typed error (or a documented, logged adaptation).
+    fn build_request(
+        &self,
+        request: &ChatRequest,
+        serving: &ServingMode,
+        compartment_id: &str,
+        streaming: bool,
+    ) -> Result<ChatDetails, Error>;
+
+    /// The neutral answer from a whole reply.
+    fn parse_response(&self, result: ChatResult) -> Result<ChatResponse, Error>;
+
+    /// The neutral events in one stream chunk.
+    fn parse_stream_chunk(&self, event: &SseEvent, state: &mut StreamState) -> Result<Vec<StreamEvent>, Error>;
+}
