@@ -1,0 +1,149 @@
+//! What an agent run reports.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::channel::mpsc;
+use futures::{Future, Stream};
+use locus_providers::Usage;
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model answered without calling tools.
+    Completed,
+    /// `max_iterations` was reached (a final summarising call answered).
+    MaxIterations,
+    /// The token or wall-time budget ran out.
+    Budget,
+    /// A terminal tool was called; its output is the answer.
+    TerminalTool,
+    /// The same call with the same arguments came a third time.
+    LoopDetected,
+}
+
+/// One tool call made during a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolCallRecord {
+    /// The call id.
+    pub id: String,
+    /// The tool.
+    pub name: String,
+    /// The arguments.
+    pub arguments: serde_json::Value,
+    /// Whether it failed (tool error, invalid arguments, unknown tool, timeout).
+    pub is_error: bool,
+    /// What the model was told.
+    pub output: String,
+    /// How long it took.
+    #[serde(skip)]
+    pub duration: Duration,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentResult {
+    /// The final answer.
+    pub text: String,
+    /// Why the run stopped.
+    pub stop_reason: StopReason,
+    /// Tokens used by all model calls.
+    pub usage: Usage,
+    /// Model calls made.
+    pub iterations: u32,
+    /// Tool calls made, in order.
+    pub tool_calls: Vec<ToolCallRecord>,
+}
+
+/// What happens during a run, as it happens.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AgentEvent {
+    /// Answer text from the model.
+    TextDelta(String),
+    /// Reasoning text from the model.
+    ReasoningDelta(String),
+    /// A tool is about to run.
+    ToolCallStarted {
+        /// The call id.
+        id: String,
+        /// The tool.
+        name: String,
+        /// The arguments.
+        arguments: serde_json::Value,
+    },
+    /// A tool finished.
+    ToolCallFinished(ToolCallRecord),
+    /// Streaming failed and the model answered without streaming.
+    ModelFallback {
+        /// Why.
+        reason: String,
+    },
+    /// A model call finished.
+    IterationFinished {
+        /// Its number, from 1.
+        iteration: u32,
+        /// Its token use, when reported.
+        usage: Option<Usage>,
+    },
+    /// The run is over.
+    Finished(AgentResult),
+}
+
+/// The events of a run. Dropping it cancels the run (the model call or the
+/// tools in flight are dropped with it).
+pub struct AgentStream {
+    driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    events: mpsc::UnboundedReceiver<Result<AgentEvent, Error>>,
+}
+
+impl std::fmt::Debug for AgentStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentStream").field("running", &self.driver.is_some()).finish()
+    }
+}
+
+/// Where a run sends its events.
+#[derive(Clone)]
+pub(crate) struct Emitter(mpsc::UnboundedSender<Result<AgentEvent, Error>>);
+
+impl Emitter {
+    pub fn emit(&self, event: AgentEvent) {
+        let _ = self.0.unbounded_send(Ok(event));
+    }
+
+    pub fn fail(&self, error: Error) {
+        let _ = self.0.unbounded_send(Err(error));
+    }
+}
+
+impl AgentStream {
+    /// Runs `body` as the stream is polled; no task is spawned.
+    pub(crate) fn new<F, Fut>(body: F) -> Self
+    where
+        F: FnOnce(Emitter) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let (sender, events) = mpsc::unbounded();
+        AgentStream { driver: Some(Box::pin(body(Emitter(sender)))), events }
+    }
+}
+
+impl Stream for AgentStream {
+    type Item = Result<AgentEvent, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(driver) = self.driver.as_mut() {
+            if driver.as_mut().poll(cx).is_ready() {
+                self.driver = None;
+            }
+        }
+        // With the driver done its sender is dropped, so `events` ends after the last event.
+        Pin::new(&mut self.events).poll_next(cx)
+    }
+}
