@@ -170,3 +170,46 @@ impl wiremock::Respond for OciResponder {
         }
     }
 }
+
+/// A scripted OCI Generative AI: one reply per request (the last repeats),
+/// every request body kept.
+#[derive(Clone, Default)]
+pub struct ScriptedModel {
+    replies: std::sync::Arc<std::sync::Mutex<Vec<wiremock::ResponseTemplate>>>,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl ScriptedModel {
+    /// Serves `replies` on `POST /20231130/actions/chat`.
+    pub async fn serve(replies: Vec<wiremock::ResponseTemplate>) -> (wiremock::MockServer, Self) {
+        use wiremock::matchers::{method, path};
+        let server = wiremock::MockServer::start().await;
+        let model =
+            ScriptedModel { replies: std::sync::Arc::new(std::sync::Mutex::new(replies)), ..Default::default() };
+        wiremock::Mock::given(method("POST"))
+            .and(path("/20231130/actions/chat"))
+            .respond_with(model.clone())
+            .mount(&server)
+            .await;
+        (server, model)
+    }
+
+    /// The request bodies received.
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+
+    /// A GENERIC stream of `events` (JSON chunks).
+    pub fn sse(events: &[serde_json::Value]) -> wiremock::ResponseTemplate {
+        let body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+        wiremock::ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")
+    }
+}
+
+impl wiremock::Respond for ScriptedModel {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        self.bodies.lock().unwrap().push(serde_json::from_slice(&request.body).unwrap_or_default());
+        let mut replies = self.replies.lock().unwrap();
+        if replies.len() > 1 { replies.remove(0) } else { replies[0].clone() }
+    }
+}

@@ -12,6 +12,8 @@ pub enum ExitCode {
     AuthConfig = 3,
     /// The service answered with an error, or could not be reached.
     Service = 4,
+    /// The agent stopped on a budget, at max iterations, or in a loop.
+    Budget = 5,
 }
 
 /// Why a command failed.
@@ -44,6 +46,20 @@ pub enum CliError {
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// The agent failed.
+    #[error("{message}", message = agent_message(.0))]
+    Agent(#[from] locus_agent::Error),
+    /// Some `locus doctor` checks failed.
+    #[error("{0} check(s) failed")]
+    ChecksFailed(usize),
+}
+
+/// The agent's error with its hint, when there is one.
+fn agent_message(error: &locus_agent::Error) -> String {
+    match error.hint() {
+        Some(hint) => format!("{error}\nhint: {hint}"),
+        None => error.to_string(),
+    }
 }
 
 impl CliError {
@@ -53,6 +69,9 @@ impl CliError {
             CliError::Usage(_) => ExitCode::Usage,
             CliError::Auth(_) => ExitCode::AuthConfig,
             CliError::Service { .. } | CliError::Transport(_) | CliError::Output(_) => ExitCode::Service,
+            CliError::Agent(e) if e.is_config() => ExitCode::AuthConfig,
+            CliError::Agent(_) => ExitCode::Service,
+            CliError::ChecksFailed(_) => ExitCode::AuthConfig,
         }
     }
 }

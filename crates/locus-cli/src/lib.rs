@@ -15,6 +15,8 @@
 
 #![deny(missing_docs)]
 
+pub mod chat;
+pub mod doctor;
 mod error;
 pub mod raw_request;
 
@@ -37,13 +39,17 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Chat with a model on OCI Generative AI, with tools.
+    Chat(chat::ChatArgs),
+    /// Check the OCI configuration, key, region and model settings, and say what to fix.
+    Doctor(doctor::DoctorArgs),
     /// Send one signed request to any OCI API (the twin of `oci raw-request`).
     RawRequest(raw_request::RawRequestArgs),
 }
 
 /// Parses `args` (program name first) and runs the command, writing results to
 /// `out` and diagnostics to `err`. Returns the process exit code: 0 done,
-/// 2 usage, 3 auth or config, 4 service error.
+/// 2 usage, 3 auth or config, 4 service error, 5 budget or max iterations.
 pub async fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
 where
     I: IntoIterator<Item = T>,
@@ -59,10 +65,12 @@ where
         }
     };
     let result = match cli.command {
-        Command::RawRequest(args) => raw_request::run(args, out, err).await,
+        Command::Chat(args) => chat::run(args, out, err).await,
+        Command::Doctor(args) => doctor::run(args, out).await,
+        Command::RawRequest(args) => raw_request::run(args, out, err).await.map(|()| ExitCode::Ok),
     };
     match result {
-        Ok(()) => ExitCode::Ok as i32,
+        Ok(code) => code as i32,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             e.exit_code() as i32

@@ -1,0 +1,24 @@
+//! A Cohere model on demand: the COHERE request shape is chosen from the id.
+//!
+//! ```sh
+//! cargo run -p locus-agent --example cohere_chat -- ocid1.compartment.oc1..…
+//! ```
+
+use locus_agent::{Agent, tools::builtin};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(compartment) = std::env::args().nth(1) else {
+        eprintln!("usage: cohere_chat <compartment OCID>");
+        std::process::exit(2);
+    };
+    let agent = Agent::builder()
+        .model("oci:cohere.command-r-plus-08-2024")
+        .compartment_id(compartment)
+        .tool(builtin::calculator())
+        .build()?;
+    let mut conversation = agent.conversation();
+    println!("{}", conversation.send("What is 17*23?").await?.text);
+    println!("{}", conversation.send("And twice that?").await?.text);
+    Ok(())
+}
