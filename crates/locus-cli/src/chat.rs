@@ -71,6 +71,11 @@ pub struct ChatArgs {
     /// Tools: `builtin` (all), or names among calculator, clock.
     #[arg(long, value_delimiter = ',')]
     pub tools: Vec<String>,
+    /// Run against a local emulator of OCI Generative AI, started here: no
+    /// account, config or network needed. The default model is a dedicated
+    /// endpoint serving a tool-calling model, with the built-in tools.
+    #[arg(long)]
+    pub emulator: bool,
 }
 
 fn parse_auth_type(value: &str) -> Result<AuthType, String> {
@@ -79,7 +84,11 @@ fn parse_auth_type(value: &str) -> Result<AuthType, String> {
 
 /// The builder for these arguments (flags over environment variables).
 pub fn builder(args: &ChatArgs) -> Result<AgentBuilder, CliError> {
-    let mut builder = Agent::builder().from_env_vars(Arc::new(OsEnv))?;
+    let builder = if args.emulator { Agent::builder() } else { Agent::builder().from_env_vars(Arc::new(OsEnv))? };
+    configure(builder, args)
+}
+
+fn configure(mut builder: AgentBuilder, args: &ChatArgs) -> Result<AgentBuilder, CliError> {
     if let Some(model) = &args.model {
         builder = builder.model(model);
     }
@@ -144,7 +153,15 @@ pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
             Some(text)
         }
     };
-    let agent = builder(&args)?.build()?;
+    // Kept alive for the whole session.
+    let mut _emulator = None;
+    let agent = if args.emulator {
+        let (builder, emulator) = emulated(&args).await?;
+        _emulator = Some(emulator);
+        builder.build()?
+    } else {
+        builder(&args)?.build()?
+    };
     match prompt {
         Some(prompt) => {
             let result = show(agent.run(prompt), args.json, out, err).await?;
@@ -152,6 +169,30 @@ pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
         }
         None => repl(&agent, args.json, out, err).await,
     }
+}
+
+/// An agent routed to an emulator started here, with a throwaway key.
+async fn emulated(args: &ChatArgs) -> Result<(AgentBuilder, oci_genai_emulator::RunningEmulator), CliError> {
+    use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig};
+    let emulator = Emulator::start(EmulatorConfig::default())
+        .await
+        .map_err(|e| CliError::Transport(format!("cannot start the emulator: {e}")))?;
+    let key = oci_auth::PrivateKey::generate_session_key()?;
+    let user = "ocid1.user.oc1..emulator";
+    emulator.register_api_key(user, &key);
+    let fingerprint = key.fingerprint().to_owned();
+    let provider = oci_auth::ApiKeyProvider::new(&emulator.config().tenancy, user, &fingerprint, key);
+    let client = oci_genai_transport::GenAiClient::builder()
+        .credentials_provider(Arc::new(provider))
+        .service_endpoint(emulator.url())
+        .build()
+        .map_err(locus_agent::Error::from)?;
+    let mut builder = Agent::builder().client(client).model(DEMO_ENDPOINT).compartment_id(DEMO_COMPARTMENT);
+    if args.tools.is_empty() {
+        builder = builder.tool(builtin::calculator()).tool(builtin::clock());
+    }
+    tracing::info!(url = emulator.url(), "emulator started");
+    Ok((configure(builder, args)?, emulator))
 }
 
 async fn repl(agent: &Agent, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
@@ -179,13 +220,21 @@ pub async fn show(
     err: &mut dyn Write,
 ) -> Result<AgentResult, CliError> {
     let mut result = None;
+    // Whether text was printed since the last line end: a tool call ends the line first.
+    let mut line_open = false;
     while let Some(event) = stream.next().await {
         match event? {
             AgentEvent::TextDelta(text) if !json => {
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
+                line_open = !text.ends_with('\n');
             }
-            AgentEvent::ToolCallStarted { name, arguments, .. } => writeln!(err, "\n⚙ {name} {arguments}")?,
+            AgentEvent::ToolCallStarted { name, arguments, .. } => {
+                if std::mem::take(&mut line_open) {
+                    writeln!(out)?;
+                }
+                writeln!(err, "⚙ {name} {arguments}")?;
+            }
             AgentEvent::ToolCallFinished(record) => {
                 let mark = if record.is_error { "✗" } else { "✓" };
                 let output: String = record.output.chars().take(200).collect();

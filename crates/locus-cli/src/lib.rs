@@ -17,6 +17,7 @@
 
 pub mod chat;
 pub mod doctor;
+pub mod emulator;
 mod error;
 pub mod raw_request;
 
@@ -43,6 +44,9 @@ pub enum Command {
     Chat(chat::ChatArgs),
     /// Check the OCI configuration, key, region and model settings, and say what to fix.
     Doctor(doctor::DoctorArgs),
+    /// A local emulator of OCI Generative AI.
+    #[command(subcommand)]
+    Emulator(emulator::EmulatorCommand),
     /// Send one signed request to any OCI API (the twin of `oci raw-request`).
     RawRequest(raw_request::RawRequestArgs),
 }
@@ -67,6 +71,7 @@ where
     let result = match cli.command {
         Command::Chat(args) => chat::run(args, out, err).await,
         Command::Doctor(args) => doctor::run(args, out).await,
+        Command::Emulator(command) => emulator::run(command, out).await,
         Command::RawRequest(args) => raw_request::run(args, out, err).await.map(|()| ExitCode::Ok),
     };
     match result {

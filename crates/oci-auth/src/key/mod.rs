@@ -80,11 +80,17 @@ impl PrivateKey {
     /// # Ok::<(), oci_auth::Error>(())
     /// ```
     pub fn generate_session_key() -> Result<Self> {
-        use rsa::pkcs8::EncodePrivateKey as _;
-        let generation = |e: &dyn std::fmt::Display| Error::KeyGeneration { message: e.to_string() };
-        let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(|e| generation(&e))?;
-        let der = key.to_pkcs8_der().map_err(|e| generation(&e))?;
+        let der = generate_pkcs8()?;
         Loader { source: KeySource::Generated, passphrase: None }.pkcs8(der.as_bytes(), false)
+    }
+
+    /// Generates a fresh RSA-2048 key pair and also returns its private key as
+    /// PKCS#8 PEM (to write a key file, as `locus emulator serve` does).
+    pub fn generate_with_pem() -> Result<(Self, Secret)> {
+        let der = generate_pkcs8()?;
+        let key = Loader { source: KeySource::Generated, passphrase: None }.pkcs8(der.as_bytes(), false)?;
+        let pem = Zeroizing::new(pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_bytes())));
+        Ok((key, Secret::new(pem.as_str())))
     }
 
     /// Parses a PEM key and reports errors against `source`.
@@ -245,6 +251,14 @@ impl Loader<'_> {
         let fingerprint = colon_hex(&Md5::digest(&public_key_der));
         Ok(PrivateKey { pair, public_key_der, fingerprint })
     }
+}
+
+/// A new RSA-2048 private key as PKCS#8 DER.
+fn generate_pkcs8() -> Result<pkcs8::SecretDocument> {
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let generation = |e: &dyn std::fmt::Display| Error::KeyGeneration { message: e.to_string() };
+    let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(|e| generation(&e))?;
+    key.to_pkcs8_der().map_err(|e| generation(&e))
 }
 
 /// Wraps a PKCS#1 `RSAPublicKey` in a SubjectPublicKeyInfo.

@@ -1,0 +1,80 @@
+//! `locus emulator serve`: a local OCI Generative AI for other clients.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig};
+
+use crate::error::{CliError, ExitCode};
+
+/// The emulator's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EmulatorCommand {
+    /// Serve until interrupted; writes a throwaway key and an OCI config file that clients can use.
+    Serve(ServeArgs),
+}
+
+/// The arguments of `locus emulator serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// An emulator configuration (JSON: region, tenancy, compartment_id, models, …).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Where to write the throwaway key and OCI config (default: a new temporary directory).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Runs an emulator subcommand.
+pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let EmulatorCommand::Serve(args) = command;
+    let config: EmulatorConfig = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+            serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?
+        }
+        None => EmulatorConfig::default(),
+    };
+    let emulator = Emulator::start_on(config, args.port)
+        .await
+        .map_err(|e| CliError::Transport(format!("cannot start the emulator: {e}")))?;
+    let (key, pem) = oci_auth::PrivateKey::generate_with_pem()?;
+    let user = "ocid1.user.oc1..emulator";
+    emulator.register_api_key(user, &key);
+
+    let dir = match args.state_dir {
+        Some(dir) => dir,
+        None => std::env::temp_dir().join(format!("locus-emulator-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let key_file = dir.join("key.pem");
+    std::fs::write(&key_file, pem.expose())?;
+    let config_file = dir.join("config");
+    let settings = emulator.config();
+    std::fs::write(
+        &config_file,
+        format!(
+            "[DEFAULT]\nuser = {user}\nfingerprint = {}\ntenancy = {}\nregion = {}\nkey_file = {}\n",
+            key.fingerprint(),
+            settings.tenancy,
+            settings.region,
+            key_file.display()
+        ),
+    )?;
+    writeln!(out, "OCI Generative AI emulator on {}", emulator.url())?;
+    writeln!(out, "OCI config: {} (profile DEFAULT)", config_file.display())?;
+    writeln!(
+        out,
+        "try: locus chat --config-file {} --service-endpoint {} --model {DEMO_ENDPOINT} --compartment-id {DEMO_COMPARTMENT} --tools builtin \"what is 17*23?\"",
+        config_file.display(),
+        emulator.url()
+    )?;
+    out.flush()?;
+    std::future::pending::<()>().await;
+    Ok(ExitCode::Ok)
+}

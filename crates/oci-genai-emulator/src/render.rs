@@ -1,0 +1,146 @@
+//! Scripted answers in the service's wire format: whole replies and SSE events.
+
+use serde_json::{Value, json};
+
+use crate::config::{ToolPattern, Turn};
+
+/// Token counts, roughly as a tokenizer would give them.
+pub(crate) fn usage(prompt_bytes: usize, turn: &Turn) -> Value {
+    let prompt = (prompt_bytes / 4).max(1);
+    let completion = (turn.text.len() / 4 + turn.tool_calls.len() * 8).max(1);
+    json!({"promptTokens": prompt, "completionTokens": completion, "totalTokens": prompt + completion})
+}
+
+fn call_id(i: usize) -> String {
+    format!("call_emu{i:04}")
+}
+
+fn finish_reason(turn: &Turn) -> &'static str {
+    if turn.tool_calls.is_empty() { "stop" } else { "tool_calls" }
+}
+
+/// A whole reply (`ChatResult`).
+pub(crate) fn whole(model_id: &str, cohere: bool, turn: &Turn, usage: Value) -> Value {
+    let response = if cohere {
+        json!({
+            "apiFormat": "COHERE",
+            "text": turn.text,
+            "finishReason": "COMPLETE",
+            "toolCalls": turn.tool_calls.iter().map(|c| json!({"name": c.name, "parameters": c.arguments})).collect::<Vec<_>>(),
+            "usage": usage,
+        })
+    } else {
+        let mut message = json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": turn.text}]});
+        if !turn.tool_calls.is_empty() {
+            message["toolCalls"] = turn
+                .tool_calls
+                .iter()
+                .enumerate()
+                .map(|(i, c)| json!({"type": "FUNCTION", "id": call_id(i), "name": c.name, "arguments": c.arguments.to_string()}))
+                .collect();
+        }
+        if !turn.reasoning.is_empty() {
+            message["reasoningContent"] = turn.reasoning.clone().into();
+        }
+        json!({
+            "apiFormat": "GENERIC",
+            "timeCreated": httpdate::fmt_http_date(std::time::SystemTime::now()),
+            "choices": [{"index": 0, "message": message, "finishReason": finish_reason(turn)}],
+            "usage": usage,
+        })
+    };
+    json!({"modelId": model_id, "modelVersion": "emulator", "chatResponse": response})
+}
+
+fn pieces(text: &str, size: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(size.max(1)).map(|c| c.iter().collect()).collect()
+}
+
+/// The SSE event payloads of a streamed answer.
+pub(crate) fn stream_events(
+    cohere: bool,
+    turn: &Turn,
+    pattern: ToolPattern,
+    chunk_chars: usize,
+    usage: Option<Value>,
+) -> Vec<Value> {
+    if cohere {
+        let mut events: Vec<Value> =
+            pieces(&turn.text, chunk_chars).into_iter().map(|t| json!({"apiFormat": "COHERE", "text": t})).collect();
+        let mut last = json!({
+            "apiFormat": "COHERE",
+            "text": turn.text,
+            "finishReason": "COMPLETE",
+            "chatHistory": [],
+        });
+        if !turn.tool_calls.is_empty() {
+            last["toolCalls"] =
+                turn.tool_calls.iter().map(|c| json!({"name": c.name, "parameters": c.arguments})).collect();
+        }
+        if let Some(usage) = usage {
+            last["usage"] = usage;
+        }
+        events.push(last);
+        return events;
+    }
+    let pad = |n: usize| "a".repeat(1 + n % 7);
+    let message = |m: Value, n: usize| json!({"index": 0, "message": m, "pad": pad(n)});
+    let mut events = vec![message(json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": ""}]}), 0)];
+    if !turn.reasoning.is_empty() {
+        events.push(message(json!({"role": "ASSISTANT", "reasoningContent": turn.reasoning}), 1));
+    }
+    for (n, piece) in pieces(&turn.text, chunk_chars).into_iter().enumerate() {
+        events.push(message(json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": piece}]}), n));
+    }
+    let calls = |parts: Vec<Value>| json!({"role": "ASSISTANT", "toolCalls": parts});
+    for (i, call) in turn.tool_calls.iter().enumerate() {
+        let args = call.arguments.to_string();
+        let fragments = pieces(&args, 5);
+        match pattern {
+            ToolPattern::A | ToolPattern::B => {
+                let first = if pattern == ToolPattern::A {
+                    String::new()
+                } else {
+                    fragments.first().cloned().unwrap_or_default()
+                };
+                events.push(message(
+                    calls(vec![json!({"type": "FUNCTION", "id": call_id(i), "name": call.name, "arguments": first})]),
+                    i,
+                ));
+                let rest =
+                    if pattern == ToolPattern::A { &fragments[..] } else { fragments.get(1..).unwrap_or_default() };
+                for fragment in rest {
+                    events.push(message(calls(vec![json!({"type": "FUNCTION", "arguments": fragment})]), i));
+                }
+            }
+            ToolPattern::C => {
+                events.push(message(calls(vec![json!({"type": "FUNCTION", "name": call.name, "arguments": args})]), i))
+            }
+            ToolPattern::D => {
+                let (head, tail) = args.split_at(args.len() / 2);
+                events.push(message(
+                    calls(vec![
+                        json!({"type": "FUNCTION", "id": call_id(i), "name": call.name, "arguments": head, "index": 0}),
+                    ]),
+                    i,
+                ));
+                events.push(message(
+                    calls(vec![json!({"type": "FUNCTION", "id": call_id(i), "arguments": tail, "index": i + 5})]),
+                    i,
+                ));
+            }
+            ToolPattern::E => events.push(message(
+                calls(vec![json!({"type": "FUNCTION", "id": call_id(i), "name": call.name, "arguments": args})]),
+                i,
+            )),
+        }
+    }
+    events.push(
+        json!({"index": 0, "message": {"role": "ASSISTANT"}, "finishReason": finish_reason(turn), "pad": "aaaa"}),
+    );
+    if let Some(usage) = usage {
+        events.push(json!({"usage": usage}));
+    }
+    events
+}

@@ -1,0 +1,272 @@
+//! The HTTP side: `POST /20231130/actions/chat`, checked like the service.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response, StatusCode};
+use oci_auth::verify::{self, PublicKey, SignatureHeader};
+use oci_auth::{SignableBody, SignableRequest};
+use oci_genai_transport::models::{BaseChatRequest, ChatDetails, ServingMode};
+use serde_json::json;
+
+use crate::behaviour::{View, answer};
+use crate::config::{EmulatorConfig, Fault, ModelConfig};
+use crate::render;
+
+type Body = BoxBody<Bytes, std::io::Error>;
+type Outcome = Result<Response<Body>, Box<dyn std::error::Error + Send + Sync>>;
+
+/// What every connection shares.
+pub(crate) struct State {
+    pub config: EmulatorConfig,
+    pub keys: RwLock<HashMap<String, PublicKey>>,
+    pub requests: AtomicUsize,
+    fault_counts: Mutex<HashMap<String, usize>>,
+}
+
+impl State {
+    pub fn new(config: EmulatorConfig) -> Self {
+        State { config, keys: RwLock::default(), requests: AtomicUsize::new(0), fault_counts: Mutex::default() }
+    }
+}
+
+/// Serves connections from `listener` until the task is aborted.
+pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<State>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| handle(Arc::clone(&state), request));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn full(body: Bytes) -> Body {
+    Full::new(body).map_err(|never: Infallible| match never {}).boxed()
+}
+
+fn error(status: u16, code: &str, message: &str, request_id: &str) -> Outcome {
+    let body = json!({ "code": code, "message": message }).to_string();
+    let mut response = Response::new(full(Bytes::from(body)));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    if let Ok(id) = hyper::header::HeaderValue::from_str(request_id) {
+        headers.insert("opc-request-id", id);
+    }
+    Ok(response)
+}
+
+async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
+    state.requests.fetch_add(1, Ordering::SeqCst);
+    let request_id = request
+        .headers()
+        .get("opc-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| "emulator".to_owned());
+    if request.method() != hyper::Method::POST || request.uri().path() != "/20231130/actions/chat" {
+        return error(404, "NotFound", "only POST /20231130/actions/chat is emulated", &request_id);
+    }
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+
+    if let Err(reason) = authenticate(&state, &parts, &body) {
+        return error(401, "NotAuthenticated", &reason, &request_id);
+    }
+    let details: ChatDetails = match serde_json::from_slice(&body) {
+        Ok(details) => details,
+        Err(e) => return error(400, "InvalidParameter", &format!("Invalid request body: {e}"), &request_id),
+    };
+    if details.compartment_id.trim().is_empty() {
+        return error(400, "InvalidParameter", "compartmentId is required", &request_id);
+    }
+    let model = match find_model(&state.config, &details) {
+        Ok(model) => model,
+        Err((status, code, message)) => return error(status, code, &message, &request_id),
+    };
+    let cohere = matches!(details.chat_request, BaseChatRequest::Cohere(_));
+    let wanted = model.api_format.as_deref().unwrap_or("GENERIC");
+    let sent = if cohere { "COHERE" } else { "GENERIC" };
+    if wanted != sent {
+        let message = format!(
+            "Please pass in correct format of request: apiFormat {sent} is not supported by this model; use {wanted}"
+        );
+        return error(400, "InvalidParameter", &message, &request_id);
+    }
+    let streaming = match &details.chat_request {
+        BaseChatRequest::Generic(g) => g.is_stream == Some(true),
+        BaseChatRequest::Cohere(c) => c.is_stream == Some(true),
+        _ => false,
+    };
+    let usage_requested = match &details.chat_request {
+        BaseChatRequest::Generic(g) => g.stream_options.as_ref().and_then(|o| o.is_include_usage) == Some(true),
+        _ => cohere,
+    };
+
+    let header_fault = parts.headers.get("x-emulator-fault").and_then(|v| v.to_str().ok()).and_then(Fault::parse);
+    let fault = header_fault.or_else(|| model_fault(&state, model));
+    match &fault {
+        Some(Fault::RejectStream) if streaming => {
+            return error(400, "InvalidParameter", "Streaming is not supported for this model", &request_id);
+        }
+        Some(Fault::TooManyRequests { retry_after }) => {
+            let mut response = error(429, "TooManyRequests", "Too many requests for the user", &request_id)?;
+            response.headers_mut().insert("retry-after", hyper::header::HeaderValue::from(*retry_after));
+            return Ok(response);
+        }
+        Some(Fault::Status(status)) => return error(*status, "InternalServerError", "injected failure", &request_id),
+        Some(Fault::ResetBefore) => return Err("injected connection reset".into()),
+        Some(Fault::SlowFirstByte(ms)) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+        _ => {}
+    }
+
+    let turn = answer(&model.behaviour, &View::of(&details.chat_request));
+    let usage = render::usage(body.len(), &turn);
+    let mut response = if streaming {
+        let events = render::stream_events(
+            cohere,
+            &turn,
+            model.tool_pattern,
+            model.chunk_chars,
+            usage_requested.then_some(usage),
+        );
+        let mut response = Response::new(stream_body(events, model, fault, state.config.hold_open_ms));
+        response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/event-stream"));
+        response
+    } else {
+        let whole = render::whole(&model.id, cohere, &turn, usage).to_string();
+        let mut response = Response::new(full(Bytes::from(whole)));
+        response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+        response
+    };
+    if let Ok(id) = hyper::header::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("opc-request-id", id);
+    }
+    Ok(response)
+}
+
+/// The fault configured on the model, while its count lasts.
+fn model_fault(state: &State, model: &ModelConfig) -> Option<Fault> {
+    let fault = model.fault.clone()?;
+    if model.fault_times == 0 {
+        return Some(fault);
+    }
+    let mut counts = state.fault_counts.lock().unwrap_or_else(PoisonError::into_inner);
+    let used = counts.entry(model.id.clone()).or_default();
+    (*used < model.fault_times).then(|| {
+        *used += 1;
+        fault
+    })
+}
+
+/// Checks the signature as the service does: a registered key, the required
+/// headers signed, the body hash, and a recent date.
+fn authenticate(state: &State, parts: &hyper::http::request::Parts, body: &Bytes) -> Result<(), String> {
+    let headers: Vec<(&str, &str)> =
+        parts.headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let signable = SignableRequest::new(parts.method.as_str(), target, headers, SignableBody::Bytes(body));
+    let authorization = signable
+        .header("authorization")
+        .ok_or("The required information to complete authentication was not provided")?;
+    let header = SignatureHeader::parse(authorization).map_err(|e| e.to_string())?;
+    let key =
+        state.keys.read().unwrap_or_else(PoisonError::into_inner).get(header.key_id()).cloned().ok_or_else(|| {
+            "the key id is not known (wrong key, tenancy, user or fingerprint, or an expired token)".to_owned()
+        })?;
+    for required in verify::required_headers(parts.method.as_str()) {
+        if !header.headers().iter().any(|h| h == required) {
+            return Err(format!("the signature must cover `{required}`"));
+        }
+    }
+    let date = signable
+        .header("date")
+        .and_then(|d| httpdate::parse_http_date(d).ok())
+        .ok_or("missing or malformed date header")?;
+    let skew = match SystemTime::now().duration_since(date) {
+        Ok(behind) => behind,
+        Err(ahead) => ahead.duration(),
+    };
+    if skew > Duration::from_secs(state.config.max_clock_skew_secs) {
+        return Err(format!("the date header is {} s off; check the clock", skew.as_secs()));
+    }
+    verify::verify(&signable, &header, &key).map_err(|e| e.to_string())
+}
+
+type Lookup<'a> = Result<&'a ModelConfig, (u16, &'static str, String)>;
+
+fn find_model<'a>(config: &'a EmulatorConfig, details: &ChatDetails) -> Lookup<'a> {
+    let not_found = |what: &str| {
+        (404, "NotAuthorizedOrNotFound", format!("Authorization failed or requested resource not found: {what}"))
+    };
+    let (id, dedicated) = match &details.serving_mode {
+        ServingMode::OnDemand(m) => (m.model_id.as_str(), false),
+        ServingMode::Dedicated(d) => (d.endpoint_id.as_str(), true),
+        ServingMode::Unknown(_) => return Err((400, "InvalidParameter", "unknown servingType".into())),
+    };
+    let model = config.models.iter().find(|m| m.id.eq_ignore_ascii_case(id)).ok_or_else(|| not_found(id))?;
+    if dedicated {
+        let region = id.split('.').nth(3).map(|r| oci_auth::region::resolve(r, &oci_auth::StaticEnv::new()));
+        if region.as_ref().is_some_and(|r| r.id() != config.region) {
+            return Err(not_found(&format!("{id} (this is {})", config.region)));
+        }
+    }
+    let compartment = model.compartment_id.as_deref().unwrap_or(&config.compartment_id);
+    if details.compartment_id != compartment {
+        return Err(not_found(&format!("{id} in compartment {}", details.compartment_id)));
+    }
+    Ok(model)
+}
+
+/// An SSE body written by a task, with the model's pacing and the stream faults.
+fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Option<Fault>, hold_open_ms: u64) -> Body {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(64);
+    let (per_write, delay) = (model.events_per_write.max(1), Duration::from_millis(model.delay_ms));
+    tokio::spawn(async move {
+        let mut batch = String::new();
+        for (n, event) in events.iter().enumerate() {
+            match &fault {
+                Some(Fault::ResetMidStream(after)) if n == *after => {
+                    let _ = sender.send(Err(std::io::Error::other("injected reset"))).await;
+                    return;
+                }
+                Some(Fault::Stall(after)) if n == *after => {
+                    tokio::time::sleep(Duration::from_millis(hold_open_ms)).await;
+                    return;
+                }
+                Some(Fault::MalformedChunk(at)) if n == *at => batch.push_str("data: {\"index\": 0, \"message\": \n\n"),
+                _ => batch.push_str(&format!("data: {event}\n\n")),
+            }
+            if (n + 1) % per_write == 0 || n + 1 == events.len() {
+                if sender.send(Ok(Frame::data(Bytes::from(std::mem::take(&mut batch))))).await.is_err() {
+                    return;
+                }
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+        // Like the service: no [DONE], and the connection stays open for a while.
+        tokio::time::sleep(Duration::from_millis(hold_open_ms)).await;
+    });
+    let frames =
+        futures::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|f| (f, receiver)) });
+    StreamBody::new(frames).boxed()
+}
+
+/// The address to bind.
+pub(crate) fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
