@@ -111,3 +111,96 @@ fn resource_principal_without_its_variables_names_them() {
     assert_eq!(output.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&output.stderr).contains("OCI_RESOURCE_PRINCIPAL_VERSION is not set"));
 }
+
+#[test]
+fn chat_with_the_emulator_shows_the_calculator_and_391() {
+    let output = locus().args(["chat", "--emulator", "what is 17*23?"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("391"), "{stdout}");
+    assert!(
+        stderr.contains("⚙ calculator {\"expression\":\"17*23\"}") && stderr.contains("✓ calculator → 391"),
+        "{stderr}"
+    );
+
+    let output = locus().args(["chat", "--emulator", "--json", "what is 6*7?"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["stop_reason"], "completed");
+    assert!(json["text"].as_str().unwrap().contains("42"));
+    assert_eq!(json["tool_calls"][0]["name"], "calculator");
+    assert!(json["usage"]["total_tokens"].as_u64().unwrap() > 0);
+}
+
+/// `locus emulator serve` in the background, with the config it wrote.
+struct Served {
+    child: std::process::Child,
+    url: String,
+    config: String,
+    _dir: tempfile::TempDir,
+    /// Kept open: the server writes more lines after the ones read.
+    _stdout: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Served {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = locus()
+        .args(["emulator", "serve", "--state-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap().rsplit(' ').next().unwrap().to_owned();
+    let config = lines.next().unwrap().unwrap().split(' ').nth(2).unwrap().to_owned();
+    Served { child, url, config, _dir: dir, _stdout: lines }
+}
+
+#[test]
+fn raw_request_and_doctor_against_a_served_emulator() {
+    let served = serve();
+    let body = format!(
+        r#"{{"compartmentId":"{}","servingMode":{{"servingType":"ON_DEMAND","modelId":"echo"}},"chatRequest":{{"apiFormat":"GENERIC","messages":[{{"role":"USER","content":[{{"type":"TEXT","text":"ping"}}]}}]}}}}"#,
+        oci_genai_emulator::DEMO_COMPARTMENT
+    );
+    let output = locus()
+        .args(["raw-request", "--config-file", &served.config, "--method", "POST"])
+        .args(["--target-uri", &format!("{}/20231130/actions/chat", served.url), "--request-body", &body])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"text\":\"ping\""));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("HTTP 200"));
+
+    let output = locus()
+        .args(["chat", "--config-file", &served.config, "--service-endpoint", &served.url, "--json"])
+        .args([
+            "--model",
+            oci_genai_emulator::DEMO_ENDPOINT,
+            "--compartment-id",
+            oci_genai_emulator::DEMO_COMPARTMENT,
+            "--tools",
+            "builtin",
+            "what is 2^10?",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1024"));
+
+    let output = locus()
+        .args(["doctor", "--config-file", &served.config, "--model", oci_genai_emulator::DEMO_ENDPOINT])
+        .args(["--compartment-id", oci_genai_emulator::DEMO_COMPARTMENT])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("✓ fingerprint matches the key") && stdout.contains("✓ region us-chicago-1"), "{stdout}");
+}

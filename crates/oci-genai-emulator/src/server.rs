@@ -85,7 +85,14 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
     if let Err(reason) = authenticate(&state, &parts, &body) {
         return error(401, "NotAuthenticated", &reason, &request_id);
     }
-    let details: ChatDetails = match serde_json::from_slice(&body) {
+    let mut json: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(json) => json,
+        Err(e) => return error(400, "InvalidParameter", &format!("Invalid request body: {e}"), &request_id),
+    };
+    if let Err(message) = tool_content_forms(&mut json) {
+        return error(400, "InvalidParameter", &message, &request_id);
+    }
+    let details: ChatDetails = match serde_json::from_value(json) {
         Ok(details) => details,
         Err(e) => return error(400, "InvalidParameter", &format!("Invalid request body: {e}"), &request_id),
     };
@@ -155,6 +162,24 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         response.headers_mut().insert("opc-request-id", id);
     }
     Ok(response)
+}
+
+/// As the service: Google models take tool results only as a plain string
+/// (and reject content arrays); the others take either. Strings are turned
+/// into content arrays here so the wire types can read them.
+fn tool_content_forms(json: &mut serde_json::Value) -> Result<(), String> {
+    let google = json["servingMode"]["modelId"].as_str().is_some_and(|m| m.to_ascii_lowercase().starts_with("google."));
+    let Some(messages) = json["chatRequest"]["messages"].as_array_mut() else { return Ok(()) };
+    for message in messages.iter_mut().filter(|m| m["role"] == "TOOL") {
+        match message["content"].take() {
+            serde_json::Value::String(text) => message["content"] = json!([{ "type": "TEXT", "text": text }]),
+            serde_json::Value::Array(_) if google => {
+                return Err("Tool message content must be a string for this model".into());
+            }
+            other => message["content"] = other,
+        }
+    }
+    Ok(())
 }
 
 /// The fault configured on the model, while its count lasts.
@@ -239,6 +264,8 @@ fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Optio
         for (n, event) in events.iter().enumerate() {
             match &fault {
                 Some(Fault::ResetMidStream(after)) if n == *after => {
+                    // Let what was sent reach the client first, as a real failure mid-stream would.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                     let _ = sender.send(Err(std::io::Error::other("injected reset"))).await;
                     return;
                 }
