@@ -1,10 +1,13 @@
 //! `cargo xtask`: the project's own automation.
 //!
 //! - `cargo xtask codegen [--check]`: the GenAI wire types from `spec/`.
+//! - `cargo xtask bench`: end-to-end figures against the emulator, beside the
+//!   official OCI Python SDK, written to `docs/perf.md`.
 //! - `cargo xtask ci`: formatting, clippy (`-D warnings`), stale generated
 //!   code, docs (`-D warnings`), a build of `oci-auth` with no features, and
 //!   every test; ends with one `N passed, N failed` line.
 
+mod bench;
 mod codegen;
 
 use std::io::{BufRead, BufReader};
@@ -16,10 +19,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
+        Some("bench") => bench::bench(&root()),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\ntasks:\n  ci                 fmt check, clippy, codegen check, docs, tests\n  \
-                 codegen [--check]  regenerate (or check) the GenAI wire types"
+                 codegen [--check]  regenerate (or check) the GenAI wire types\n  \
+                 bench              end-to-end figures against the emulator, beside the OCI Python SDK (docs/perf.md)"
             );
             return ExitCode::from(2);
         }

@@ -42,6 +42,8 @@ impl State {
 pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<State>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
+        // Small SSE writes must not wait for ACKs (Nagle + delayed ACK would add ~40 ms).
+        let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| handle(Arc::clone(&state), request));

@@ -82,6 +82,8 @@ enum Phase {
 
 struct State {
     body: BoxStream<'static, reqwest::Result<Bytes>>,
+    /// One timer for the idle timeout, reset per chunk (cheaper than a new timeout each time).
+    idle: Pin<Box<tokio::time::Sleep>>,
     parser: SseParser,
     pending: VecDeque<SseEvent>,
     scratch: Vec<SseEvent>,
@@ -104,6 +106,7 @@ impl ChatStream {
         let opc_request_id = prepared.opc_request_id.clone();
         let state = State {
             body: Box::pin(response.bytes_stream()),
+            idle: Box::pin(tokio::time::sleep(read_timeout)),
             parser: SseParser::new(),
             pending: VecDeque::new(),
             scratch: Vec::new(),
@@ -148,7 +151,9 @@ impl State {
                     self.phase = Phase::Done;
                     return None;
                 }
-                let markers: Option<Markers> = serde_json::from_str(&sse.data).ok();
+                // Most chunks are deltas: parse only those that can carry an end marker.
+                let may_end = sse.data.contains("\"finishReason\"") || sse.data.contains("\"usage\"");
+                let markers: Option<Markers> = if may_end { serde_json::from_str(&sse.data).ok() } else { None };
                 let (finish, usage) =
                     markers.map_or((false, false), |m| (m.finish_reason.is_some(), m.usage.is_some()));
                 if usage || (finish && !self.usage_requested) {
@@ -162,13 +167,19 @@ impl State {
                 return None;
             }
             let wait = if self.phase == Phase::AwaitingUsage { self.usage_grace } else { self.read_timeout };
-            match tokio::time::timeout(wait, futures::StreamExt::next(&mut self.body)).await {
-                Err(_) if self.phase == Phase::AwaitingUsage => {
+            self.idle.as_mut().reset(tokio::time::Instant::now() + wait);
+            let next = tokio::select! {
+                biased;
+                next = futures::StreamExt::next(&mut self.body) => Ok(next),
+                () = self.idle.as_mut() => Err(()),
+            };
+            match next {
+                Err(()) if self.phase == Phase::AwaitingUsage => {
                     tracing::debug!(opc_request_id = %self.opc_request_id, "no usage event after the finish event");
                     self.phase = Phase::Done;
                     return None;
                 }
-                Err(_) => {
+                Err(()) => {
                     self.phase = Phase::Done;
                     return Some(Err(Error::StreamIdle {
                         seconds: self.read_timeout.as_secs(),

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""The peer of `cargo xtask bench`: the official OCI Python SDK as a streaming
+client against the same emulator (GenerativeAiInferenceClient.chat with
+isStream, iterating response.data.events(), parsing each event's JSON).
+Prints one JSON object; exits 3 when the SDK is not installed."""
+import json, resource, sys, time
+
+try:
+    import oci
+    from oci.generative_ai_inference import GenerativeAiInferenceClient, models
+except ImportError:
+    print(json.dumps({"skipped": "the oci package is not installed (pip install oci)"}))
+    sys.exit(3)
+
+url, config_file = sys.argv[1], sys.argv[2]
+COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaaemulator"
+config = oci.config.from_file(config_file)
+client = GenerativeAiInferenceClient(config, service_endpoint=url, retry_strategy=oci.retry.NoneRetryStrategy())
+
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def stream(model):
+    details = models.ChatDetails(
+        compartment_id=COMPARTMENT,
+        serving_mode=models.OnDemandServingMode(model_id=model),
+        chat_request=models.GenericChatRequest(
+            messages=[models.UserMessage(content=[models.TextContent(text="go")])], is_stream=True))
+    started = time.perf_counter()
+    response = client.chat(details)
+    events, first = 0, None
+    for event in response.data.events():
+        json.loads(event.data)
+        if first is None:
+            first = time.perf_counter() - started
+        events += 1
+    return events, first or 0.0
+
+
+def cpu_per_1000(model, streams):
+    before, wall, events = cpu(), time.perf_counter(), 0
+    for _ in range(streams):
+        events += stream(model)[0]
+    return (cpu() - before) * 1e3 * 1000 / events, events / (time.perf_counter() - wall)
+
+
+stream("bench-64")
+cpu_1, _ = cpu_per_1000("bench-1", 10)
+cpu_64, per_second = cpu_per_1000("bench-64", 10)
+ttft = sorted(stream("bench-small")[1] for _ in range(50))
+print(json.dumps({
+    "sdk": oci.__version__,
+    "cpu_ms_per_1000_events_1_per_write": cpu_1,
+    "cpu_ms_per_1000_events_64_per_write": cpu_64,
+    "single_stream_events_per_second": per_second,
+    "ttft_median_ms": ttft[len(ttft) // 2] * 1e3,
+}))
