@@ -346,3 +346,28 @@ async fn a_held_open_connection_does_not_hold_the_client() {
     assert!(result.text.contains('9'));
     assert!(started.elapsed() < Duration::from_secs(5), "the emulator holds connections for 30 s");
 }
+
+#[tokio::test]
+async fn an_instance_principal_federates_with_the_emulator() {
+    let emulator = Emulator::start(EmulatorConfig { instance_identity: true, ..Default::default() }).await.unwrap();
+    let env = oci_auth::StaticEnv::new()
+        .with_var("OCI_METADATA_BASE_URL", format!("{}/opc/v2", emulator.url()))
+        .with_var("OCI_SDK_AUTH_CLIENT_REGION_URL", emulator.url());
+    let auth =
+        oci_auth::Auth::builder().auth_type(oci_auth::AuthType::InstancePrincipal).env(Arc::new(env)).build().unwrap();
+    assert_eq!(auth.resolve_region().await.unwrap().map(|r| r.id().to_owned()).as_deref(), Some("us-chicago-1"));
+    let client = GenAiClient::builder().auth(auth).service_endpoint(emulator.url()).build().unwrap();
+    let agent = Agent::builder()
+        .client(client)
+        .model(DEMO_ENDPOINT)
+        .compartment_id(DEMO_COMPARTMENT)
+        .tool(builtin::calculator())
+        .build()
+        .unwrap();
+    let result = agent.run_to_completion("What is 12*12?").await.unwrap();
+    assert!(result.text.contains("144"), "{}", result.text);
+
+    // Without `Bearer Oracle` the metadata service refuses.
+    let status = reqwest::get(format!("{}/opc/v2/identity/key.pem", emulator.url())).await.unwrap().status();
+    assert_eq!(status.as_u16(), 401);
+}

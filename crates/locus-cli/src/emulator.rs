@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Where to write the throwaway key and OCI config (default: a new temporary directory).
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
+    /// Also serve the instance metadata service and the federation endpoint (instance principals).
+    #[arg(long)]
+    pub instance_identity: bool,
 }
 
 /// Runs an emulator subcommand.
@@ -40,6 +43,7 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
         }
         None => EmulatorConfig::default(),
     };
+    let config = EmulatorConfig { instance_identity: config.instance_identity || args.instance_identity, ..config };
     let emulator = Emulator::start_on(config, args.port)
         .await
         .map_err(|e| CliError::Transport(format!("cannot start the emulator: {e}")))?;
@@ -74,6 +78,13 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
         config_file.display(),
         emulator.url()
     )?;
+    if emulator.config().instance_identity {
+        writeln!(
+            out,
+            "instance principal: OCI_METADATA_BASE_URL={0}/opc/v2 OCI_SDK_AUTH_CLIENT_REGION_URL={0} locus chat --auth instance_principal --service-endpoint {0} …",
+            emulator.url()
+        )?;
+    }
     out.flush()?;
     std::future::pending::<()>().await;
     Ok(ExitCode::Ok)

@@ -18,6 +18,11 @@ pub struct EmulatorConfig {
     pub hold_open_ms: u64,
     /// How far a request's `date` may be from now.
     pub max_clock_skew_secs: u64,
+    /// Also serve the instance metadata service (`/opc/v2/…`) and the
+    /// federation endpoint (`/v1/x509`), for instance principals.
+    pub instance_identity: bool,
+    /// How long federation tokens live, in seconds.
+    pub token_lifetime_secs: u64,
 }
 
 /// The dedicated endpoint `locus chat --emulator` talks to: a tool caller.
@@ -67,6 +72,8 @@ impl Default for EmulatorConfig {
             ],
             hold_open_ms: 30_000,
             max_clock_skew_secs: 300,
+            instance_identity: false,
+            token_lifetime_secs: 3_600,
         }
     }
 }

@@ -25,6 +25,7 @@
 
 mod behaviour;
 mod config;
+mod identity;
 mod render;
 mod server;
 
@@ -51,7 +52,7 @@ impl Emulator {
     pub async fn start_on(config: EmulatorConfig, port: u16) -> std::io::Result<RunningEmulator> {
         let listener = tokio::net::TcpListener::bind(server::loopback(port)).await?;
         let address = listener.local_addr()?;
-        let state = Arc::new(server::State::new(config));
+        let state = Arc::new(server::State::new(config)?);
         let task = tokio::spawn(server::serve(listener, Arc::clone(&state)));
         Ok(RunningEmulator { url: format!("http://{address}"), state, task })
     }

@@ -27,14 +27,25 @@ type Outcome = Result<Response<Body>, Box<dyn std::error::Error + Send + Sync>>;
 /// What every connection shares.
 pub(crate) struct State {
     pub config: EmulatorConfig,
+    pub identity: Option<crate::identity::Identity>,
     pub keys: RwLock<HashMap<String, PublicKey>>,
     pub requests: AtomicUsize,
     fault_counts: Mutex<HashMap<String, usize>>,
 }
 
 impl State {
-    pub fn new(config: EmulatorConfig) -> Self {
-        State { config, keys: RwLock::default(), requests: AtomicUsize::new(0), fault_counts: Mutex::default() }
+    pub fn new(config: EmulatorConfig) -> std::io::Result<Self> {
+        let identity = match config.instance_identity {
+            true => Some(crate::identity::Identity::new(&config.tenancy).map_err(std::io::Error::other)?),
+            false => None,
+        };
+        Ok(State {
+            config,
+            identity,
+            keys: RwLock::default(),
+            requests: AtomicUsize::new(0),
+            fault_counts: Mutex::default(),
+        })
     }
 }
 
@@ -78,11 +89,16 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .unwrap_or_else(|| "emulator".to_owned());
-    if request.method() != hyper::Method::POST || request.uri().path() != "/20231130/actions/chat" {
-        return error(404, "NotFound", "only POST /20231130/actions/chat is emulated", &request_id);
-    }
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
+    if let Some(identity) = &state.identity {
+        if let Some(response) = instance_identity(&state, identity, &parts, &body, &request_id) {
+            return response;
+        }
+    }
+    if parts.method != hyper::Method::POST || parts.uri.path() != "/20231130/actions/chat" {
+        return error(404, "NotFound", "only POST /20231130/actions/chat is emulated", &request_id);
+    }
 
     if let Err(reason) = authenticate(&state, &parts, &body) {
         return error(401, "NotAuthenticated", &reason, &request_id);
@@ -164,6 +180,46 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         response.headers_mut().insert("opc-request-id", id);
     }
     Ok(response)
+}
+
+/// IMDS (`GET /opc/v2/…` with `Authorization: Bearer Oracle`) and federation
+/// (`POST /v1/x509`, which registers the session key under the token it issues).
+fn instance_identity(
+    state: &State,
+    identity: &crate::identity::Identity,
+    parts: &hyper::http::request::Parts,
+    body: &Bytes,
+    request_id: &str,
+) -> Option<Outcome> {
+    let path = parts.uri.path();
+    if path.starts_with("/opc/v2/") {
+        if parts.headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer Oracle") {
+            return Some(error(
+                401,
+                "NotAuthenticated",
+                "metadata requests need Authorization: Bearer Oracle",
+                request_id,
+            ));
+        }
+        let text = identity.metadata(path, &state.config.region)?;
+        return Some(Ok(Response::new(full(Bytes::from(text)))));
+    }
+    if parts.method != hyper::Method::POST || path != "/v1/x509" {
+        return None;
+    }
+    let headers: Vec<(&str, &str)> =
+        parts.headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
+    let signable = SignableRequest::new("POST", path, headers, SignableBody::Bytes(body));
+    Some(match identity.federate(&signable, body) {
+        Ok(session_key) => {
+            let token = crate::identity::token(state.config.token_lifetime_secs, state.requests.load(Ordering::SeqCst));
+            state.keys.write().unwrap_or_else(PoisonError::into_inner).insert(format!("ST${token}"), session_key);
+            let mut response = Response::new(full(Bytes::from(json!({ "token": token }).to_string())));
+            response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+            Ok(response)
+        }
+        Err(reason) => error(401, "NotAuthenticated", &reason, request_id),
+    })
 }
 
 /// As the service: Google models take tool results only as a plain string
