@@ -3,12 +3,15 @@
 //! - `cargo xtask codegen [--check]`: the GenAI wire types from `spec/`.
 //! - `cargo xtask bench`: end-to-end figures against the emulator, beside the
 //!   official OCI Python SDK, written to `docs/perf.md`.
+//! - `cargo xtask release <patch|minor|major|X.Y.Z> [--execute]`: checks,
+//!   packages and (with `--execute`) bumps, tags and publishes.
 //! - `cargo xtask ci`: formatting, clippy (`-D warnings`), stale generated
 //!   code, docs (`-D warnings`), a build of `oci-auth` with no features, and
 //!   every test; ends with one `N passed, N failed` line.
 
 mod bench;
 mod codegen;
+mod release;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -20,11 +23,16 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
         Some("bench") => bench::bench(&root()),
+        Some("release") => match args.get(1) {
+            Some(bump) => release::release(&root(), bump, args.iter().any(|a| a == "--execute"), ci),
+            None => Err("usage: cargo xtask release <patch|minor|major|X.Y.Z> [--execute]".into()),
+        },
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\ntasks:\n  ci                 fmt check, clippy, codegen check, docs, tests\n  \
                  codegen [--check]  regenerate (or check) the GenAI wire types\n  \
-                 bench              end-to-end figures against the emulator, beside the OCI Python SDK (docs/perf.md)"
+                 bench              end-to-end figures against the emulator, beside the OCI Python SDK (docs/perf.md)\n  \
+                 release <bump>     check, package and publish (dry run unless --execute)"
             );
             return ExitCode::from(2);
         }

@@ -14,6 +14,7 @@ use crate::error::Error;
 /// Why a run stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StopReason {
     /// The model answered without calling tools.
     Completed,

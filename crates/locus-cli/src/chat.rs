@@ -272,6 +272,7 @@ pub async fn show(
 fn exit_code(result: &AgentResult) -> ExitCode {
     match result.stop_reason {
         StopReason::Completed | StopReason::TerminalTool => ExitCode::Ok,
-        StopReason::MaxIterations | StopReason::Budget | StopReason::LoopDetected => ExitCode::Budget,
+        // Budgets, max iterations, loops, and any stop added later: the run did not complete.
+        _ => ExitCode::Budget,
     }
 }

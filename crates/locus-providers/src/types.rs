@@ -378,6 +378,7 @@ pub struct ChatResponse {
 /// What a streaming model emits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StreamEvent {
     /// Answer text.
     TextDelta(String),

@@ -142,6 +142,12 @@ async fn a_refused_stream_falls_back_only_when_allowed_and_says_so() {
     let strict = OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).build().unwrap();
     let events: Vec<_> = strict.stream(&ask("x")).await.collect().await;
     assert!(matches!(&events[..], [Err(Error::StreamingFailed { .. })]), "{events:?}");
+    let message = events[0].as_ref().unwrap_err().to_string();
+    assert!(
+        message.starts_with("streaming failed (a streaming request was answered with application/json"),
+        "{message}"
+    );
+    assert!(message.ends_with("and fallback to a non-streaming call is disabled"), "{message}");
 
     let lenient =
         OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).allow_fallback(true).build().unwrap();
