@@ -6,11 +6,14 @@
 //! - `cargo xtask release <patch|minor|major|X.Y.Z> [--execute]`: checks,
 //!   packages and (with `--execute`) bumps, tags and publishes.
 //! - `cargo xtask ci`: formatting, clippy (`-D warnings`), stale generated
-//!   code, docs (`-D warnings`), a build of `oci-auth` with no features, and
-//!   every test; ends with one `N passed, N failed` line.
+//!   code, docs (`-D warnings`), a build of `oci-auth` with no features, the
+//!   dependency checks, and every test; ends with one `N passed, N failed` line.
+//! - `cargo xtask deps`: `oci-auth` without features pulls no runtime or HTTP
+//!   stack; every license is allowed; duplicate versions listed.
 
 mod bench;
 mod codegen;
+mod deps;
 mod release;
 
 use std::io::{BufRead, BufReader};
@@ -23,6 +26,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
         Some("bench") => bench::bench(&root()),
+        Some("deps") => deps::deps(&root()),
         Some("release") => match args.get(1) {
             Some(bump) => release::release(&root(), bump, args.iter().any(|a| a == "--execute"), ci),
             None => Err("usage: cargo xtask release <patch|minor|major|X.Y.Z> [--execute]".into()),
@@ -32,7 +36,8 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <task>\n\ntasks:\n  ci                 fmt check, clippy, codegen check, docs, tests\n  \
                  codegen [--check]  regenerate (or check) the GenAI wire types\n  \
                  bench              end-to-end figures against the emulator, beside the OCI Python SDK (docs/perf.md)\n  \
-                 release <bump>     check, package and publish (dry run unless --execute)"
+                 release <bump>     check, package and publish (dry run unless --execute)\n  \
+                 deps               dependency hygiene: oci-auth's tree, licenses, duplicates"
             );
             return ExitCode::from(2);
         }
@@ -68,6 +73,8 @@ fn ci() -> Result<(), String> {
     codegen::run(&root(), true)?;
     step("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
     step("oci-auth without features", cargo().args(["check", "-p", "oci-auth", "--no-default-features"]))?;
+    eprintln!("\n==> dependencies");
+    deps::deps(&root())?;
     step(
         "docs",
         cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"),
