@@ -1,15 +1,15 @@
 //! `locus chat`: an agent on OCI Generative AI, from the command line.
 
 use std::io::{BufRead, IsTerminal, Read, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use futures::StreamExt;
 use locus_agent::{Agent, AgentBuilder, AgentEvent, AgentResult, AgentStream, StopReason, tools::builtin};
 use locus_providers::{ApiFormat, GenerationParams};
-use oci_auth::{AuthType, OsEnv};
+use oci_auth::OsEnv;
 
+use crate::auth_args::AuthArgs;
 use crate::error::{CliError, ExitCode};
 
 /// The request shape.
@@ -32,15 +32,9 @@ pub struct ChatArgs {
     /// The compartment (required for dedicated endpoints; default: LOCUS_OCI_COMPARTMENT).
     #[arg(long)]
     pub compartment_id: Option<String>,
-    /// OCI config profile.
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// OCI config file.
-    #[arg(long)]
-    pub config_file: Option<PathBuf>,
-    /// api_key, security_token, instance_principal or resource_principal.
-    #[arg(long = "auth", value_name = "TYPE", value_parser = parse_auth_type)]
-    pub auth: Option<AuthType>,
+    /// How to authenticate.
+    #[command(flatten)]
+    pub auth: AuthArgs,
     /// Region to call.
     #[arg(long)]
     pub region: Option<String>,
@@ -78,10 +72,6 @@ pub struct ChatArgs {
     pub emulator: bool,
 }
 
-fn parse_auth_type(value: &str) -> Result<AuthType, String> {
-    value.parse().map_err(|e: oci_auth::Error| e.to_string())
-}
-
 /// The builder for these arguments (flags over environment variables).
 pub fn builder(args: &ChatArgs) -> Result<AgentBuilder, CliError> {
     let builder = if args.emulator { Agent::builder() } else { Agent::builder().from_env_vars(Arc::new(OsEnv))? };
@@ -95,13 +85,13 @@ fn configure(mut builder: AgentBuilder, args: &ChatArgs) -> Result<AgentBuilder,
     if let Some(compartment) = &args.compartment_id {
         builder = builder.compartment_id(compartment);
     }
-    if let Some(profile) = &args.profile {
+    if let Some(profile) = &args.auth.profile {
         builder = builder.profile(profile);
     }
-    if let Some(path) = &args.config_file {
+    if let Some(path) = &args.auth.config_file {
         builder = builder.config_file(path);
     }
-    if let Some(auth) = args.auth {
+    if let Some(auth) = args.auth.auth {
         builder = builder.auth_type(auth);
     }
     if let Some(region) = &args.region {

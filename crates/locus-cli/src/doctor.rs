@@ -1,7 +1,6 @@
 //! `locus doctor`: checks the setup a chat needs, and says what to fix.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +8,7 @@ use clap::Args;
 use oci_auth::{ApiKeyProvider, AuthType, ConfigFile, Env, OsEnv, Profile, ProvideCredentials, SessionTokenProvider};
 use oci_genai_transport::{RegionSettings, ServingMode, resolve_endpoint};
 
+use crate::auth_args::AuthArgs;
 use crate::error::{CliError, ExitCode};
 
 /// The arguments of `locus doctor`.
@@ -20,25 +20,15 @@ pub struct DoctorArgs {
     /// The compartment the model will be called with.
     #[arg(long)]
     pub compartment_id: Option<String>,
-    /// OCI config profile.
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// OCI config file.
-    #[arg(long)]
-    pub config_file: Option<PathBuf>,
-    /// api_key or security_token (principals are checked where they run).
-    #[arg(long = "auth", value_name = "TYPE", value_parser = parse_auth_type)]
-    pub auth: Option<AuthType>,
+    /// How to authenticate (principals are checked where they run).
+    #[command(flatten)]
+    pub auth: AuthArgs,
     /// The region to call (overrides the profile).
     #[arg(long)]
     pub region: Option<String>,
     /// Also try to reach the inference endpoint (TCP connect, 5 s).
     #[arg(long)]
     pub online: bool,
-}
-
-fn parse_auth_type(value: &str) -> Result<AuthType, String> {
-    value.parse().map_err(|e: oci_auth::Error| e.to_string())
 }
 
 struct Report<'a> {
@@ -65,11 +55,11 @@ impl Report<'_> {
 pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let env: Arc<dyn Env> = Arc::new(OsEnv);
     let mut report = Report { out, failed: 0 };
-    let path = ConfigFile::locate(args.config_file.as_deref(), env.as_ref());
+    let path = ConfigFile::locate(args.auth.config_file.as_deref(), env.as_ref());
     let profile = match ConfigFile::load(&path) {
         Ok(config) => {
             report.pass(&format!("config file {}", path.display()))?;
-            let name = ConfigFile::profile_name(args.profile.as_deref(), env.as_ref());
+            let name = ConfigFile::profile_name(args.auth.profile.as_deref(), env.as_ref());
             match config.profile(&name) {
                 Ok(profile) => {
                     report.pass(&format!("profile [{name}]"))?;
@@ -88,7 +78,7 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
         }
     };
     if let Some(profile) = &profile {
-        check_credentials(&mut report, profile, args.auth, &env).await?;
+        check_credentials(&mut report, profile, args.auth.auth, &env).await?;
     }
 
     let configured = args.region.clone().or_else(|| profile.as_ref().and_then(|p| p.region().map(str::to_owned)));

@@ -15,6 +15,7 @@
 
 #![deny(missing_docs)]
 
+mod auth_args;
 pub mod chat;
 pub mod doctor;
 pub mod emulator;
@@ -26,6 +27,7 @@ use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
+pub use auth_args::AuthArgs;
 pub use error::{CliError, ExitCode};
 
 /// Agents and signed requests on OCI Generative AI.

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use oci_auth::{Auth, AuthType, KeyIdKind, SigningSettings, sign_reqwest_request};
+use oci_auth::{AuthType, KeyIdKind, SigningSettings, sign_reqwest_request};
 use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::auth_args::AuthArgs;
 use crate::error::CliError;
 
 /// The arguments of `locus raw-request`.
@@ -26,23 +26,12 @@ pub struct RawRequestArgs {
     /// An extra header, `name: value`; repeatable. A `date` given here is kept.
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
-    /// Config profile (default: OCI_CLI_PROFILE, else DEFAULT).
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Config file (default: OCI_CONFIG_FILE, else ~/.oci/config).
-    #[arg(long)]
-    pub config_file: Option<PathBuf>,
-    /// api_key, security_token (session_token), instance_principal or resource_principal
-    /// (default: OCI_CLI_AUTH, else api_key).
-    #[arg(long = "auth", value_name = "TYPE", value_parser = parse_auth_type)]
-    pub auth: Option<AuthType>,
+    /// How to authenticate.
+    #[command(flatten)]
+    pub auth: AuthArgs,
     /// Print the signed request as JSON instead of sending it.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-fn parse_auth_type(value: &str) -> Result<AuthType, String> {
-    value.parse().map_err(|e: oci_auth::Error| e.to_string())
 }
 
 /// Runs `locus raw-request`.
@@ -54,17 +43,7 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
     let headers = parse_headers(&args.headers)?;
     let body = args.request_body.as_deref().map(read_body).transpose()?;
 
-    let mut builder = Auth::builder();
-    if let Some(path) = &args.config_file {
-        builder = builder.config_file(path);
-    }
-    if let Some(profile) = &args.profile {
-        builder = builder.profile(profile);
-    }
-    if let Some(auth) = args.auth {
-        builder = builder.auth_type(auth);
-    }
-    let auth = builder.build()?;
+    let auth = args.auth.builder().build()?;
 
     let client = reqwest::Client::builder()
         .user_agent(concat!("locus-rs/", env!("CARGO_PKG_VERSION")))

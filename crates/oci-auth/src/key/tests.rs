@@ -53,8 +53,13 @@ fn missing_passphrase_is_its_own_error() {
     for name in ["key-pkcs8-encrypted.pem", "key-pkcs1-encrypted-aes256.pem", "key-pkcs1-encrypted-des3.pem"] {
         let err = load(name, None).unwrap_err();
         assert!(matches!(err, Error::PassphraseMissing { .. }), "{name}: {err:?}");
-        assert!(err.to_string().contains("pass_phrase"), "{err}");
-        assert!(err.to_string().contains(name), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the key file ")
+                && text.ends_with(" is encrypted; set `pass_phrase` in the profile (or pass a passphrase)"),
+            "{text}"
+        );
+        assert!(text.contains(name), "{text}");
     }
 }
 
@@ -71,6 +76,12 @@ fn wrong_passphrase_is_its_own_error() {
         let err = load(name, Some(&wrong)).unwrap_err();
         assert!(matches!(err, Error::PassphraseWrong { .. }), "{name}: {err:?}");
         assert!(!err.to_string().contains("not it"));
+        let text = err.to_string();
+        assert!(
+            text.starts_with("wrong passphrase for the key file ")
+                && text.ends_with("; check `pass_phrase` in the profile"),
+            "{text}"
+        );
     }
 }
 
@@ -80,7 +91,13 @@ fn public_keys_and_certificates_are_named() {
         [("public.pem", "PUBLIC KEY"), ("rsa-public-pkcs1.pem", "RSA PUBLIC KEY"), ("certificate.pem", "CERTIFICATE")]
     {
         match load(name, None) {
-            Err(Error::PublicKeyInsteadOfPrivate { label: l, .. }) => assert_eq!(l, label),
+            Err(e @ Error::PublicKeyInsteadOfPrivate { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains(&format!("holds a public key ({label}); `key_file` must point at the private key")),
+                    "{text}"
+                );
+            }
             other => panic!("{name}: {other:?}"),
         }
     }
