@@ -314,10 +314,14 @@ impl GenAiClient {
     async fn send(&self, prepared: &Prepared, streaming: bool) -> Result<reqwest::Response, Error> {
         let inner = &self.inner;
         let started = Instant::now();
-        let (mut attempt, mut refreshed) = (0u32, false);
+        let (mut attempt, mut refreshed, mut refresh_now) = (0u32, false, false);
         loop {
-            let credentials =
-                if refreshed { inner.credentials.refresh().await? } else { inner.credentials.credentials().await? };
+            // Only the attempt right after a 401 forces new credentials; later retries reuse them.
+            let credentials = if std::mem::take(&mut refresh_now) {
+                inner.credentials.refresh().await?
+            } else {
+                inner.credentials.credentials().await?
+            };
             let mut request = inner
                 .http
                 .post(&prepared.url)
@@ -376,7 +380,7 @@ impl GenAiClient {
             };
             if error.status() == Some(401) && !refreshed {
                 // Credentials may have been revoked or rotated: refresh once and try again.
-                refreshed = true;
+                (refreshed, refresh_now) = (true, true);
                 continue;
             }
             attempt += 1;

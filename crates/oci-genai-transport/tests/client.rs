@@ -378,3 +378,43 @@ async fn oci_log_requests_turns_logging_on() {
         GenAiClient::builder().credentials_provider(credentials()).env(std::sync::Arc::new(env)).build().unwrap();
     assert!(format!("{client:?}").contains("log_requests: true"));
 }
+
+/// Counts how often credentials are fetched and forcibly refreshed.
+#[derive(Debug)]
+struct CountingProvider {
+    inner: oci_auth::SharedCredentialsProvider,
+    refreshes: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl oci_auth::ProvideCredentials for CountingProvider {
+    async fn credentials(&self) -> oci_auth::Result<oci_auth::Credentials> {
+        self.inner.credentials().await
+    }
+    async fn refresh(&self) -> oci_auth::Result<oci_auth::Credentials> {
+        self.refreshes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.refresh().await
+    }
+}
+
+#[tokio::test]
+async fn a_401_refreshes_once_even_when_later_attempts_are_retried() {
+    let server = MockServer::start().await;
+    let templates = vec![
+        error(401, "NotAuthenticated", "expired"),
+        error(503, "ServiceUnavailable", "busy"),
+        error(503, "ServiceUnavailable", "busy"),
+        ResponseTemplate::new(200).set_body_json(reply()),
+    ];
+    Mock::given(method("POST")).respond_with(Sequence(std::sync::Mutex::new(templates))).mount(&server).await;
+    let provider = std::sync::Arc::new(CountingProvider { inner: credentials(), refreshes: Default::default() });
+    let client = GenAiClient::builder()
+        .credentials_provider(provider.clone())
+        .service_endpoint(server.uri())
+        .retry_policy(RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(2)))
+        .build()
+        .unwrap();
+    client.chat(details("meta.llama", COMPARTMENT, false)).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+    assert_eq!(provider.refreshes.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
