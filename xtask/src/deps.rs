@@ -28,8 +28,9 @@ const ALLOWED: &[&str] = &[
     "0BSD",
 ];
 
-/// Crates `oci-auth` must not pull in without features.
-const NOT_IN_OCI_AUTH: &[&str] = &["tokio", "reqwest", "hyper", "hyper-util", "h2"];
+/// Crates `oci-auth` must not pull in without features (no runtime, no HTTP
+/// stack, and none of the principals' certificate or key-generation code).
+const NOT_IN_OCI_AUTH: &[&str] = &["tokio", "reqwest", "hyper", "hyper-util", "h2", "x509-parser", "rsa", "futures"];
 
 /// Whether an SPDX expression (or an old `A/B` form) allows use under the allow list.
 pub fn license_ok(expression: &str) -> bool {

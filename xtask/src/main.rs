@@ -73,6 +73,7 @@ fn ci() -> Result<(), String> {
     codegen::run(&root(), true)?;
     step("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]))?;
     step("oci-auth without features", cargo().args(["check", "-p", "oci-auth", "--no-default-features"]))?;
+    step("oci-auth core tests", cargo().args(["test", "-q", "-p", "oci-auth", "--no-default-features", "--lib"]))?;
     eprintln!("\n==> dependencies");
     deps::deps(&root())?;
     step(

@@ -9,8 +9,11 @@ use crate::config::{ConfigFile, Profile};
 use crate::credentials::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 use crate::env::{OsEnv, SharedEnv};
 use crate::error::Result;
+#[cfg(feature = "principals")]
 use crate::http_client::SharedHttpClient;
-use crate::provider::{ApiKeyProvider, InstancePrincipalProvider, ResourcePrincipalProvider, SessionTokenProvider};
+use crate::provider::{ApiKeyProvider, SessionTokenProvider};
+#[cfg(feature = "principals")]
+use crate::provider::{InstancePrincipalProvider, ResourcePrincipalProvider};
 use crate::region::{self, RegionInfo};
 
 /// A ready credential provider, with the region its configuration names.
@@ -48,6 +51,7 @@ pub struct Auth {
 #[derive(Clone)]
 enum RegionSource {
     Known(Option<RegionInfo>),
+    #[cfg(feature = "principals")]
     InstanceMetadata(Arc<InstancePrincipalProvider>),
 }
 
@@ -103,6 +107,7 @@ impl Auth {
     pub fn region(&self) -> Option<&RegionInfo> {
         match &self.region {
             RegionSource::Known(region) => region.as_ref(),
+            #[cfg(feature = "principals")]
             RegionSource::InstanceMetadata(_) => None,
         }
     }
@@ -111,6 +116,7 @@ impl Auth {
     pub async fn resolve_region(&self) -> Result<Option<RegionInfo>> {
         match &self.region {
             RegionSource::Known(region) => Ok(region.clone()),
+            #[cfg(feature = "principals")]
             RegionSource::InstanceMetadata(provider) => provider.region().await.map(Some),
         }
     }
@@ -144,6 +150,7 @@ pub struct AuthBuilder {
     profile: Option<String>,
     auth_type: Option<AuthType>,
     region: Option<String>,
+    #[cfg(feature = "principals")]
     http: Option<SharedHttpClient>,
     env: SharedEnv,
 }
@@ -155,6 +162,7 @@ impl Default for AuthBuilder {
             profile: None,
             auth_type: None,
             region: None,
+            #[cfg(feature = "principals")]
             http: None,
             env: Arc::new(OsEnv),
         }
@@ -189,6 +197,7 @@ impl AuthBuilder {
 
     /// The HTTP client instance and resource principals fetch tokens with
     /// (default: reqwest, with the `reqwest` feature).
+    #[cfg(feature = "principals")]
     pub fn http_client(mut self, http: SharedHttpClient) -> Self {
         self.http = Some(http);
         self
@@ -224,6 +233,7 @@ impl AuthBuilder {
                 let region = profile.region().map(|r| region::resolve(r, self.env.as_ref()));
                 Auth { provider, auth_type, region: RegionSource::Known(region), profile: Some(profile) }
             }
+            #[cfg(feature = "principals")]
             AuthType::InstancePrincipal => {
                 let mut builder = InstancePrincipalProvider::builder().env(Arc::clone(&self.env));
                 if let Some(http) = self.http {
@@ -236,14 +246,21 @@ impl AuthBuilder {
                 let region = RegionSource::InstanceMetadata(Arc::clone(&provider));
                 Auth { provider, auth_type, region, profile: None }
             }
+            #[cfg(feature = "principals")]
             AuthType::ResourcePrincipal => {
                 let provider = ResourcePrincipalProvider::from_env(Arc::clone(&self.env), self.http)?;
                 let region = RegionSource::Known(provider.region().cloned());
                 Auth { provider: Arc::new(provider), auth_type, region, profile: None }
             }
+            #[cfg(not(feature = "principals"))]
+            other => return Err(crate::error::Error::FeatureDisabled { auth_type: other }),
         };
         if let Some(region) = region_override {
-            if !matches!(auth.region, RegionSource::InstanceMetadata(_)) {
+            #[cfg(feature = "principals")]
+            let from_metadata = matches!(auth.region, RegionSource::InstanceMetadata(_));
+            #[cfg(not(feature = "principals"))]
+            let from_metadata = false;
+            if !from_metadata {
                 auth.region = RegionSource::Known(Some(region));
             }
         }
@@ -346,12 +363,16 @@ mod tests {
         let err = build(home.env().with_var("OCI_CLI_AUTH", "kerberos"), |b| b).unwrap_err();
         assert!(matches!(err, Error::UnknownAuthType { .. }), "{err:?}");
         let err = build(home.env(), |b| b.auth_type(AuthType::ResourcePrincipal)).unwrap_err();
+        #[cfg(feature = "principals")]
         assert!(matches!(err, Error::MissingEnvVar { name: "OCI_RESOURCE_PRINCIPAL_VERSION", .. }), "{err:?}");
+        #[cfg(not(feature = "principals"))]
+        assert_eq!(err.to_string(), "resource_principal authentication needs oci-auth's `principals` feature");
         // DEFAULT has no user: API key auth says so.
         let err = build(home.env(), |b| b).unwrap_err();
         assert!(matches!(err, Error::MissingConfigKey { key: "user", .. }), "{err:?}");
     }
 
+    #[cfg(feature = "principals")]
     #[test]
     fn principals_build_without_network_and_regions_resolve() {
         let home = Home::new();

@@ -358,6 +358,13 @@ pub enum Error {
         version: String,
     },
 
+    /// An auth type whose code this build leaves out.
+    #[error("{auth_type} authentication needs oci-auth's `principals` feature")]
+    FeatureDisabled {
+        /// The auth type asked for.
+        auth_type: crate::AuthType,
+    },
+
     /// A provider that must fetch tokens has no HTTP client.
     #[error(
         "{auth_type} authentication fetches tokens over HTTP: enable oci-auth's `reqwest` feature \

@@ -13,10 +13,10 @@
 //! - [`PrivateKey`]: PEM RSA keys in every form OCI users have (PKCS#1,
 //!   PKCS#8, encrypted either way), with the API-key fingerprint.
 //! - [`ProvideCredentials`]: one async trait for every way to authenticate;
-//!   [`ApiKeyProvider`], [`SessionTokenProvider`], [`InstancePrincipalProvider`]
-//!   and [`ResourcePrincipalProvider`] implement it, and [`Auth`] picks one
-//!   from the configuration. Expiring tokens live in a
-//!   [`LazyCredentialsCache`] that refreshes them once, ahead of time.
+//!   [`ApiKeyProvider`], [`SessionTokenProvider`], `InstancePrincipalProvider`
+//!   and `ResourcePrincipalProvider` (feature `principals`) implement it, and
+//!   [`Auth`] picks one from the configuration. Expiring tokens live in a
+//!   `LazyCredentialsCache` that refreshes them once, ahead of time.
 //! - [`sign`]: a [`SignableRequest`] goes in, [`SigningInstructions`] (the
 //!   headers to set) come out; [`verify`] is the service's side.
 //! - [`region`]: region codes, realms and domains.
@@ -45,7 +45,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the `reqwest` feature, [`sign_reqwest_request`] does the last step on
+//! With the `reqwest` feature, `sign_reqwest_request` does the last step on
 //! a `reqwest::Request`; with the `http` feature,
 //! [`SigningInstructions::apply_to_http_request`] does it on an
 //! `http::Request`.
@@ -74,21 +74,26 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `http` | [`SigningInstructions::apply_to_http_request`] |
-//! | `reqwest` | [`sign_reqwest_request`], and [`ReqwestHttpClient`] as the default [`HttpClient`] of instance and resource principals (implies `http`) |
+//! | `principals` (default) | instance and resource principals, [`LazyCredentialsCache`], session key generation |
+//! | `reqwest` | `sign_reqwest_request`, and `ReqwestHttpClient` as the default `HttpClient` of instance and resource principals (implies `http`) |
 //!
-//! With no features the crate depends on no HTTP client and no async runtime;
-//! instance and resource principals then need an [`HttpClient`] of yours.
+//! With no features the crate is the signing core: config file, keys, API
+//! keys, session tokens, signing and verification — no HTTP client, no async
+//! runtime, no certificate parsing. Instance and resource principals then
+//! need an `HttpClient` of yours.
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod auth_type;
+#[cfg(feature = "principals")]
 mod cache;
 mod config;
 mod credentials;
 mod env;
 mod error;
+#[cfg(feature = "principals")]
 mod http_client;
 mod jwt;
 mod key;
@@ -102,19 +107,20 @@ pub mod verify;
 
 pub use auth::{Auth, AuthBuilder};
 pub use auth_type::AuthType;
+#[cfg(feature = "principals")]
 pub use cache::LazyCredentialsCache;
 pub use config::{ConfigFile, DEFAULT_PROFILE, Profile};
 pub use credentials::{Credentials, KeyId, KeyIdKind, ProvideCredentials, SharedCredentialsProvider};
 pub use env::{Env, OsEnv, SharedEnv, StaticEnv};
 pub use error::{Error, KeySource, Result, ServiceError};
-#[cfg(feature = "reqwest")]
+#[cfg(all(feature = "reqwest", feature = "principals"))]
 pub use http_client::ReqwestHttpClient;
+#[cfg(feature = "principals")]
 pub use http_client::{HttpClient, HttpError, HttpRequest, HttpResponse, SharedHttpClient};
 pub use key::PrivateKey;
-pub use provider::{
-    ApiKeyProvider, InstancePrincipalBuilder, InstancePrincipalProvider, ResourcePrincipalProvider,
-    SessionTokenProvider,
-};
+pub use provider::{ApiKeyProvider, SessionTokenProvider};
+#[cfg(feature = "principals")]
+pub use provider::{InstancePrincipalBuilder, InstancePrincipalProvider, ResourcePrincipalProvider};
 #[cfg(feature = "reqwest")]
 pub use reqwest_sign::sign_reqwest_request;
 pub use secret::Secret;

@@ -1,6 +1,6 @@
 //! Instance principals against wiremock playing IMDS and the federation service.
 
-#![cfg(feature = "reqwest")]
+#![cfg(all(feature = "reqwest", feature = "principals"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,6 +1,6 @@
 //! Resource principals, every version, from environment to signed request.
 
-#![cfg(feature = "reqwest")]
+#![cfg(all(feature = "reqwest", feature = "principals"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -79,6 +79,7 @@ impl PrivateKey {
     /// assert_eq!(key.bits(), 2048);
     /// # Ok::<(), oci_auth::Error>(())
     /// ```
+    #[cfg(feature = "principals")]
     pub fn generate_session_key() -> Result<Self> {
         let der = generate_pkcs8()?;
         Loader { source: KeySource::Generated, passphrase: None }.pkcs8(der.as_bytes(), false)
@@ -86,6 +87,7 @@ impl PrivateKey {
 
     /// Generates a fresh RSA-2048 key pair and also returns its private key as
     /// PKCS#8 PEM (to write a key file, as `locus emulator serve` does).
+    #[cfg(feature = "principals")]
     pub fn generate_with_pem() -> Result<(Self, Secret)> {
         let der = generate_pkcs8()?;
         let key = Loader { source: KeySource::Generated, passphrase: None }.pkcs8(der.as_bytes(), false)?;
@@ -254,6 +256,7 @@ impl Loader<'_> {
 }
 
 /// A new RSA-2048 private key as PKCS#8 DER.
+#[cfg(feature = "principals")]
 fn generate_pkcs8() -> Result<pkcs8::SecretDocument> {
     use rsa::pkcs8::EncodePrivateKey as _;
     let generation = |e: &dyn std::fmt::Display| Error::KeyGeneration { message: e.to_string() };

@@ -1,13 +1,18 @@
 //! Credential providers, one per auth type.
 
 mod api_key;
+#[cfg(feature = "principals")]
 mod calls;
+#[cfg(feature = "principals")]
 mod instance_principal;
+#[cfg(feature = "principals")]
 mod resource_principal;
 mod session_token;
 
 pub use api_key::ApiKeyProvider;
+#[cfg(feature = "principals")]
 pub use instance_principal::{InstancePrincipalBuilder, InstancePrincipalProvider};
+#[cfg(feature = "principals")]
 pub use resource_principal::ResourcePrincipalProvider;
 pub use session_token::SessionTokenProvider;
 
