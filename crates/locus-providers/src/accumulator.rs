@@ -122,12 +122,8 @@ impl StreamAccumulator {
             .into_iter()
             .map(|call| ToolCall::from_text(call.id, call.name.unwrap_or_default(), &call.arguments))
             .collect();
-        let finish_reason = match self.finish_reason {
-            // Some models say "stop" after tool calls; the calls are what matters.
-            Some(FinishReason::Stop) | None if !tool_calls.is_empty() => FinishReason::ToolCalls,
-            Some(reason) => reason,
-            None => FinishReason::Other("stream ended without a finish reason".into()),
-        };
+        let finish_reason =
+            FinishReason::settle(self.finish_reason, !tool_calls.is_empty(), "stream ended without a finish reason");
         ChatResponse {
             message: Message::assistant_with_tool_calls(self.text, tool_calls),
             reasoning: (!self.reasoning.is_empty()).then_some(self.reasoning),

@@ -334,6 +334,17 @@ impl FinishReason {
             _ => FinishReason::Other(value.to_owned()),
         }
     }
+
+    /// The finish reason of an answer: what the model `reported`, except that
+    /// an answer with tool calls ended for them even when the model said
+    /// "stop" (or nothing); `missing` describes a reason never given.
+    pub(crate) fn settle(reported: Option<FinishReason>, has_tool_calls: bool, missing: &str) -> FinishReason {
+        match reported {
+            Some(FinishReason::Stop) | None if has_tool_calls => FinishReason::ToolCalls,
+            Some(reason) => reason,
+            None => FinishReason::Other(missing.to_owned()),
+        }
+    }
 }
 
 /// Tokens used.

@@ -228,11 +228,7 @@ impl RequestShape for CohereShape {
             .map(|c| ToolCall::new(new_call_id(), c.name, c.parameters))
             .collect();
         let finish = reply.finish_reason.map(|r| FinishReason::from_wire(r.as_str()));
-        let finish_reason = match finish {
-            Some(FinishReason::Stop) | None if !tool_calls.is_empty() => FinishReason::ToolCalls,
-            Some(reason) => reason,
-            None => FinishReason::Other("none given".into()),
-        };
+        let finish_reason = FinishReason::settle(finish, !tool_calls.is_empty(), "none given");
         Ok(ChatResponse {
             message: Message::assistant_with_tool_calls(reply.text.unwrap_or_default(), tool_calls),
             reasoning: None,

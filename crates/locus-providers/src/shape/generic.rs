@@ -212,11 +212,7 @@ impl RequestShape for GenericShape {
             _ => (String::new(), Vec::new(), None),
         };
         let finish = choice.and_then(|c| c.finish_reason).map(|r| FinishReason::from_wire(&r));
-        let finish_reason = match finish {
-            Some(FinishReason::Stop) | None if !tool_calls.is_empty() => FinishReason::ToolCalls,
-            Some(reason) => reason,
-            None => FinishReason::Other("none given".into()),
-        };
+        let finish_reason = FinishReason::settle(finish, !tool_calls.is_empty(), "none given");
         Ok(ChatResponse {
             message: Message::assistant_with_tool_calls(text, tool_calls),
             reasoning,
