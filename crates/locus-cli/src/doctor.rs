@@ -150,8 +150,8 @@ async fn check_model(
                 "pass --compartment-id (or LOCUS_OCI_COMPARTMENT) with the endpoint's compartment",
             )?,
         }
-        if let (Some(own), Some(region)) = (serving.endpoint_region(env), &configured) {
-            let called = oci_auth::region::resolve(region, env);
+        let configured_region = configured.as_deref().and_then(|r| oci_auth::region::resolve(r, env).ok());
+        if let (Some(own), Some(called)) = (serving.endpoint_region(env), configured_region) {
             if own.id() == called.id() {
                 report.pass(&format!("the endpoint is in the configured region {}", own.id()))?;
             } else {

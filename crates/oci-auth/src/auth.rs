@@ -219,7 +219,7 @@ impl AuthBuilder {
                 None => AuthType::ApiKey,
             },
         };
-        let region_override = self.region.as_deref().map(|r| region::resolve(r, self.env.as_ref()));
+        let region_override = self.region.as_deref().map(|r| region::resolve(r, self.env.as_ref())).transpose()?;
         let mut auth = match auth_type {
             AuthType::ApiKey | AuthType::SecurityToken => {
                 let path = ConfigFile::locate(self.config_file.as_deref(), self.env.as_ref());
@@ -230,7 +230,9 @@ impl AuthBuilder {
                 } else {
                     Arc::new(SessionTokenProvider::from_profile(&profile, Arc::clone(&self.env))?)
                 };
-                let region = profile.region().map(|r| region::resolve(r, self.env.as_ref()));
+                let origin = format!("profile [{}] in {}", profile.name(), profile.path().display());
+                let region =
+                    profile.region().map(|r| region::resolve_from(r, Some(&origin), self.env.as_ref())).transpose()?;
                 Auth { provider, auth_type, region: RegionSource::Known(region), profile: Some(profile) }
             }
             #[cfg(feature = "principals")]

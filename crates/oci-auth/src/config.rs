@@ -17,7 +17,7 @@
 //! # Ok::<(), oci_auth::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -82,7 +82,7 @@ impl ConfigFile {
     /// Reads and parses the file at `path`.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
+        let text = crate::file::read_capped_text(path)
             .map_err(|source| Error::ConfigFileUnreadable { path: path.to_owned(), source })?;
         Self::parse(&text, path)
     }
@@ -257,6 +257,8 @@ struct Parser {
     default: BTreeMap<String, String>,
     has_default_section: bool,
     sections: Vec<(String, BTreeMap<String, String>)>,
+    /// Positions in `sections` by name: a duplicate check per header must not scan them all.
+    positions: HashMap<String, usize>,
     /// Index into `sections`, or `None` for `[DEFAULT]`; outer `None` before any header.
     current: Option<Option<usize>>,
     /// Key of the last value, for continuation lines.
@@ -270,6 +272,7 @@ impl Parser {
             default: BTreeMap::new(),
             has_default_section: false,
             sections: Vec::new(),
+            positions: HashMap::new(),
             current: None,
             last_key: None,
         }
@@ -338,7 +341,7 @@ impl Parser {
             self.current = Some(None);
             return Ok(());
         }
-        if self.sections.iter().any(|(n, _)| n == name) {
+        if self.positions.insert(name.to_owned(), self.sections.len()).is_some() {
             return Err(self.error(line_no, format!("section [{name}] appears twice")));
         }
         self.sections.push((name.to_owned(), BTreeMap::new()));
@@ -374,6 +377,22 @@ mod tests {
 
     fn parse(text: &str) -> Result<ConfigFile> {
         ConfigFile::parse(text, "/cfg")
+    }
+
+    #[test]
+    fn many_profiles_parse_in_linear_time() {
+        // 100,000 profiles took 22 s when each header scanned the ones before it.
+        let text: String = (0..100_000).map(|i| format!("[p{i}]\nregion = r\n")).collect();
+        let config = parse(&text).unwrap();
+        assert_eq!(config.profile("p99999").unwrap().region(), Some("r"));
+        let duplicate = format!("{text}[p5]\n");
+        assert!(parse(&duplicate).unwrap_err().to_string().contains("[p5] appears twice"));
+    }
+
+    #[test]
+    fn config_files_that_are_devices_are_refused_unread() {
+        let err = ConfigFile::load("/dev/zero").unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]

@@ -234,6 +234,19 @@ pub enum Error {
         value: String,
     },
 
+    /// A region that is neither an OCI region identifier nor a short code:
+    /// refused, because it becomes part of the host name requests go to.
+    #[error(
+        "`{region}` is not an OCI region: use an identifier such as us-chicago-1 or a short code such as ord \
+         (lowercase letters, digits and single hyphens){}", origin.as_ref().map(|o| format!("; it came from {o}")).unwrap_or_default()
+    )]
+    InvalidRegion {
+        /// The value given (control characters escaped).
+        region: String,
+        /// Where it came from, when known (a profile, a variable, the metadata service).
+        origin: Option<String>,
+    },
+
     /// OCI signs only GET, HEAD, DELETE, POST, PUT and PATCH.
     #[error("OCI request signing does not define method `{method}`; use GET, HEAD, DELETE, POST, PUT or PATCH")]
     UnsupportedMethod {

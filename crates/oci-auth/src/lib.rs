@@ -93,6 +93,7 @@ mod config;
 mod credentials;
 mod env;
 mod error;
+mod file;
 #[cfg(feature = "principals")]
 mod http_client;
 mod jwt;
@@ -113,6 +114,7 @@ pub use config::{ConfigFile, DEFAULT_PROFILE, Profile};
 pub use credentials::{Credentials, KeyId, KeyIdKind, ProvideCredentials, SharedCredentialsProvider};
 pub use env::{Env, OsEnv, SharedEnv, StaticEnv};
 pub use error::{Error, KeySource, Result, ServiceError};
+pub use file::MAX_CREDENTIAL_FILE_SIZE;
 #[cfg(all(feature = "reqwest", feature = "principals"))]
 pub use http_client::ReqwestHttpClient;
 #[cfg(feature = "principals")]

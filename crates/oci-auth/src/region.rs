@@ -7,16 +7,20 @@
 //!
 //! ```
 //! use oci_auth::{region, StaticEnv};
-//! let iad = region::resolve("iad", &StaticEnv::new());
+//! let iad = region::resolve("iad", &StaticEnv::new())?;
 //! assert_eq!(iad.id(), "us-ashburn-1");
 //! assert_eq!(iad.second_level_domain(), "oraclecloud.com");
 //! assert_eq!(iad.endpoint("auth"), "https://auth.us-ashburn-1.oraclecloud.com");
+//! // A region becomes part of a host name, so anything else is refused:
+//! assert!(region::resolve("evil.example.com#", &StaticEnv::new()).is_err());
+//! # Ok::<(), oci_auth::Error>(())
 //! ```
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::env::Env;
+use crate::error::{Error, Result};
 
 const DEFAULT_DOMAIN: &str = "oraclecloud.com";
 
@@ -73,11 +77,25 @@ impl RegionInfo {
 /// Resolves a region identifier or short code (`iad`, `ORD`, `us-chicago-1`).
 ///
 /// `OCI_REGION_METADATA` wins over the built-in table; a region known to
-/// neither falls back to `oraclecloud.com` (logged at debug level).
-pub fn resolve(name: &str, env: &dyn Env) -> RegionInfo {
+/// neither falls back to `oraclecloud.com` (logged at debug level). A name
+/// that is not shaped like a region (lowercase letters, digits, single
+/// hyphens) is [`Error::InvalidRegion`]: it would become part of a host name.
+pub fn resolve(name: &str, env: &dyn Env) -> Result<RegionInfo> {
+    resolve_from(name, None, env)
+}
+
+/// [`resolve`], naming where the region came from in the error (`profile
+/// [DEFAULT] in ~/.oci/config`, `OCI_RESOURCE_PRINCIPAL_REGION`, …).
+pub fn resolve_from(name: &str, origin: Option<&str>, env: &dyn Env) -> Result<RegionInfo> {
     let name = name.trim().to_ascii_lowercase();
+    if !is_region_name(&name) {
+        return Err(Error::InvalidRegion {
+            region: name.escape_default().to_string(),
+            origin: origin.map(str::to_owned),
+        });
+    }
     if let Some(info) = from_metadata_env(&name, env) {
-        return info;
+        return Ok(info);
     }
     let table = table();
     let id = table.short_names.get(&name).cloned().unwrap_or(name);
@@ -87,7 +105,28 @@ pub fn resolve(name: &str, env: &dyn Env) -> RegionInfo {
         tracing::debug!(region = %id, "region not in the table; assuming {DEFAULT_DOMAIN} (set OCI_REGION_METADATA to override)");
         DEFAULT_DOMAIN.to_owned()
     });
-    RegionInfo { id, realm, second_level_domain }
+    Ok(RegionInfo { id, realm, second_level_domain })
+}
+
+/// `us-chicago-1`, `ord`: lowercase ASCII letters and digits in hyphen-separated runs.
+fn is_region_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// `oraclecloud.com`: dot-separated labels of lowercase letters, digits and inner hyphens.
+fn is_domain_name(domain: &str) -> bool {
+    !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
 }
 
 fn from_metadata_env(name: &str, env: &dyn Env) -> Option<RegionInfo> {
@@ -104,11 +143,12 @@ fn from_metadata_env(name: &str, env: &dyn Env) -> Option<RegionInfo> {
     if id != name && key.as_deref() != Some(name) {
         return None;
     }
-    Some(RegionInfo {
-        id,
-        realm: field("realmKey"),
-        second_level_domain: field("realmDomainComponent").unwrap_or_else(|| DEFAULT_DOMAIN.to_owned()),
-    })
+    let second_level_domain = field("realmDomainComponent").unwrap_or_else(|| DEFAULT_DOMAIN.to_owned());
+    if !is_region_name(&id) || !is_domain_name(&second_level_domain) {
+        tracing::warn!("OCI_REGION_METADATA names a region or domain that is not a valid host name part; ignoring it");
+        return None;
+    }
+    Some(RegionInfo { id, realm: field("realmKey"), second_level_domain })
 }
 
 #[cfg(test)]
@@ -129,14 +169,14 @@ mod tests {
             ("ap-chiyoda-1", "ap-chiyoda-1", "oraclecloud8.com"),
             ("eu-frankfurt-1", "eu-frankfurt-1", "oraclecloud.com"),
         ] {
-            let info = resolve(name, &env);
+            let info = resolve(name, &env).unwrap();
             assert_eq!((info.id(), info.second_level_domain()), (id, domain), "{name}");
         }
     }
 
     #[test]
     fn unknown_regions_fall_back() {
-        let info = resolve("xx-nowhere-9", &StaticEnv::new());
+        let info = resolve("xx-nowhere-9", &StaticEnv::new()).unwrap();
         assert_eq!(info.second_level_domain(), "oraclecloud.com");
         assert_eq!(info.realm(), None);
     }
@@ -148,13 +188,31 @@ mod tests {
             r#"{"realmKey":"OC99","realmDomainComponent":"example.test","regionKey":"XYZ","regionIdentifier":"xx-new-1"}"#,
         );
         for name in ["xx-new-1", "xyz"] {
-            let info = resolve(name, &env);
+            let info = resolve(name, &env).unwrap();
             assert_eq!(info.id(), "xx-new-1");
             assert_eq!(info.endpoint("auth"), "https://auth.xx-new-1.example.test");
             assert_eq!(info.realm(), Some("oc99"));
         }
-        assert_eq!(resolve("iad", &env).id(), "us-ashburn-1");
+        assert_eq!(resolve("iad", &env).unwrap().id(), "us-ashburn-1");
         let broken = StaticEnv::new().with_var("OCI_REGION_METADATA", "not json");
-        assert_eq!(resolve("iad", &broken).id(), "us-ashburn-1");
+        assert_eq!(resolve("iad", &broken).unwrap().id(), "us-ashburn-1");
+    }
+
+    #[test]
+    fn names_that_are_not_regions_are_refused() {
+        let env = StaticEnv::new();
+        for bad in ["evil.example.com#", "us-ashburn-1/x", "a b", "", "-iad", "iad-", "us--x", "\u{1b}[31m", "ré"] {
+            let err = resolve(bad, &env).unwrap_err();
+            assert!(matches!(err, Error::InvalidRegion { .. }), "{bad}: {err:?}");
+            assert!(!err.to_string().contains('\u{1b}'), "control characters are escaped: {err}");
+        }
+        let err = resolve_from("x.y", Some("profile [DEFAULT] in /c"), &env).unwrap_err();
+        assert!(err.to_string().ends_with("it came from profile [DEFAULT] in /c"), "{err}");
+        assert_eq!(resolve(" US-Chicago-1 ", &env).unwrap().id(), "us-chicago-1");
+        let hostile = StaticEnv::new().with_var(
+            "OCI_REGION_METADATA",
+            r#"{"realmDomainComponent":"evil.example/x#","regionKey":"XYZ","regionIdentifier":"xx-new-1"}"#,
+        );
+        assert_eq!(resolve("xx-new-1", &hostile).unwrap().second_level_domain(), "oraclecloud.com");
     }
 }

@@ -301,7 +301,7 @@ fn find_model<'a>(config: &'a EmulatorConfig, details: &ChatDetails) -> Lookup<'
     };
     let model = config.models.iter().find(|m| m.id.eq_ignore_ascii_case(id)).ok_or_else(|| not_found(id))?;
     if dedicated {
-        let region = id.split('.').nth(3).map(|r| oci_auth::region::resolve(r, &oci_auth::StaticEnv::new()));
+        let region = id.split('.').nth(3).and_then(|r| oci_auth::region::resolve(r, &oci_auth::StaticEnv::new()).ok());
         if region.as_ref().is_some_and(|r| r.id() != config.region) {
             return Err(not_found(&format!("{id} (this is {})", config.region)));
         }

@@ -59,8 +59,8 @@ pub fn resolve_endpoint(
             warnings,
         });
     }
-    let explicit = regions.explicit.as_deref().map(|r| region::resolve(r, env));
-    let configured = regions.configured.as_deref().map(|r| region::resolve(r, env));
+    let explicit = regions.explicit.as_deref().map(|r| region::resolve(r, env)).transpose()?;
+    let configured = regions.configured.as_deref().map(|r| region::resolve(r, env)).transpose()?;
     let chosen: RegionInfo = match (explicit, endpoint_region.clone(), configured) {
         (Some(explicit), Some(own), _) if explicit.id() != own.id() => {
             warnings.push(format!(

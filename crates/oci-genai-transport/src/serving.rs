@@ -43,6 +43,19 @@ impl ServingMode {
         }
         let lower = id.to_ascii_lowercase();
         if lower.starts_with("ocid1.generativeaiendpoint.") {
+            // The region part picks the host called: it must be a region, nothing else.
+            let region = lower.split('.').nth(3).unwrap_or_default();
+            let checked =
+                if region.is_empty() { Ok(()) } else { region::resolve(region, &oci_auth::StaticEnv::new()).map(drop) };
+            if let Err(e) = checked {
+                return Err(Error::InvalidModelId {
+                    id: id.escape_default().to_string(),
+                    reason: format!(
+                        "its region part is not usable ({e}); an endpoint OCID reads \
+                         ocid1.generativeaiendpoint.oc1.<region>.<unique id>"
+                    ),
+                });
+            }
             return Ok(ServingMode::Dedicated { endpoint_id: id.to_owned() });
         }
         if lower.starts_with("ocid1.generativeaimodel.") || !lower.starts_with("ocid1.") {
@@ -76,7 +89,7 @@ impl ServingMode {
     pub fn endpoint_region(&self, env: &dyn Env) -> Option<RegionInfo> {
         let ServingMode::Dedicated { endpoint_id } = self else { return None };
         let region = endpoint_id.split('.').nth(3).filter(|r| !r.is_empty())?;
-        Some(region::resolve(region, env))
+        region::resolve(region, env).ok()
     }
 
     /// The wire form.
@@ -119,6 +132,8 @@ mod tests {
         let err = ServingMode::from_model_id("ocid1.compartment.oc1..aaaa").unwrap_err().to_string();
         assert!(err.contains("`compartment`"), "{err}");
         assert!(ServingMode::from_model_id(" ").is_err());
+        let err = ServingMode::from_model_id("ocid1.generativeaiendpoint.oc1.evil#com/x.amaaaa").unwrap_err();
+        assert!(err.to_string().contains("region part is not usable"), "{err}");
     }
 
     #[test]

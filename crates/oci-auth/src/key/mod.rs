@@ -61,7 +61,7 @@ impl PrivateKey {
     /// Reads and parses a PEM key file.
     pub fn from_pem_file(path: impl AsRef<Path>, passphrase: Option<&Secret>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read(path)
+        let text = crate::file::read_capped(path)
             .map(Zeroizing::new)
             .map_err(|source| Error::KeyFileUnreadable { path: path.to_owned(), source })?;
         let source = KeySource::File(path.to_owned());
@@ -245,7 +245,10 @@ impl Loader<'_> {
             }
             match rejected.to_string().as_str() {
                 "TooSmall" => self.invalid("the RSA key is smaller than 2048 bits; OCI needs 2048 or more"),
-                "TooLarge" => self.invalid("the RSA key is larger than 8192 bits"),
+                "TooLarge" => self.invalid(
+                    "the RSA key is larger than 4096 bits, the most the signer supports; OCI API keys are 2048 or \
+                     4096 bits: make a new one with `oci setup keys` or `openssl genrsa 4096`",
+                ),
                 other => self.invalid(format!("the RSA key was rejected ({other})")),
             }
         })?;

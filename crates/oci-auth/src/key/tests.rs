@@ -116,6 +116,9 @@ fn non_rsa_keys_are_named() {
 fn small_openssh_and_garbage_keys_are_invalid() {
     let err = load("rsa1024-pkcs1.pem", None).unwrap_err();
     assert!(err.to_string().contains("2048"), "{err}");
+    let err = load("rsa8192-pkcs1.pem", None).unwrap_err();
+    assert!(err.to_string().contains("larger than 4096 bits"), "{err}");
+    assert!(!err.to_string().contains("larger than 8192"), "the limit is the signer's: {err}");
     let err = load("openssh.pem", None).unwrap_err();
     assert!(err.to_string().contains("ssh-keygen -p -m PEM"), "{err}");
     let err = PrivateKey::from_pem("hello", None).unwrap_err();
@@ -137,4 +140,16 @@ fn debug_shows_no_key_material() {
     let shown = format!("{key:?}");
     assert!(shown.contains(FINGERPRINT) && shown.contains("2048"));
     assert!(shown.len() < 120, "{shown}");
+}
+
+#[test]
+fn key_files_that_are_devices_or_huge_are_refused_unread() {
+    let err = PrivateKey::from_pem_file("/dev/zero", None).unwrap_err();
+    assert!(matches!(err, Error::KeyFileUnreadable { .. }), "{err:?}");
+    assert!(err.to_string().contains("/dev/zero") && err.to_string().contains("not a regular file"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.pem");
+    std::fs::write(&huge, vec![b'A'; 2 * 1024 * 1024]).unwrap();
+    let err = PrivateKey::from_pem_file(&huge, None).unwrap_err();
+    assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
 }

@@ -121,7 +121,7 @@ impl InstancePrincipalBuilder {
             .unwrap_or_else(|| DEFAULT_METADATA_BASE_URL.to_owned());
         let auth_endpoint =
             self.auth_endpoint.or_else(|| env.var("OCI_SDK_AUTH_CLIENT_REGION_URL").filter(|v| !v.is_empty()));
-        let region = self.region.map(|r| region::resolve(&r, env.as_ref()));
+        let region = self.region.map(|r| region::resolve(&r, env.as_ref())).transpose()?;
         let federation = Arc::new(Federation {
             http,
             env: Arc::clone(&env),
@@ -155,7 +155,7 @@ impl Federation {
             return Ok(region);
         }
         let name = self.metadata("/instance/region").await?;
-        let region = region::resolve(name.trim(), self.env.as_ref());
+        let region = region::resolve_from(name.trim(), Some("the instance metadata service"), self.env.as_ref())?;
         *self.region.lock().unwrap_or_else(PoisonError::into_inner) = Some(region.clone());
         Ok(region)
     }

@@ -64,7 +64,7 @@ impl ResourcePrincipalProvider {
     pub fn from_env(env: SharedEnv, http: Option<SharedHttpClient>) -> Result<Self> {
         let vars = Vars(env.as_ref());
         let version = vars.required(VERSION)?;
-        let region = vars.optional(REGION).map(|r| region::resolve(&r, env.as_ref()));
+        let region = vars.optional(REGION).map(|r| region::resolve_from(&r, Some(REGION), env.as_ref())).transpose()?;
         let http = || {
             http.clone()
                 .or_else(default_http_client)
@@ -130,7 +130,7 @@ impl Vars<'_> {
         if !Path::new(&value).is_absolute() {
             return Ok(Some(Secret::new(value)));
         }
-        std::fs::read_to_string(&value)
+        crate::file::read_capped_text(Path::new(&value))
             .map(|text| Some(Secret::new(text.trim())))
             .map_err(|e| Error::InvalidEnvVar { name, message: format!("cannot read the file {value}: {e}") })
     }

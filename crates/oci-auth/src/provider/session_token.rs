@@ -133,7 +133,7 @@ impl SessionTokenProvider {
 
     /// Reads the token file and pairs the token with `key`.
     fn read_token(&self, key: Arc<PrivateKey>) -> Result<Credentials> {
-        let text = std::fs::read_to_string(&self.token_path)
+        let text = crate::file::read_capped_text(&self.token_path)
             .map(Secret::new)
             .map_err(|source| Error::TokenFileUnreadable { path: self.token_path.clone(), source })?;
         let token = text.expose().trim();
