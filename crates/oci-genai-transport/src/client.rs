@@ -1,20 +1,27 @@
 //! The signed Generative AI inference client.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use oci_auth::{Auth, SharedCredentialsProvider, SharedEnv, SigningSettings, sign_reqwest_request};
 
 use crate::endpoint::{RegionSettings, resolve_endpoint};
 use crate::error::{Error, RequestContext, ServiceError};
+use crate::limits::Limits;
 use crate::models::{BaseChatRequest, ChatDetails, ChatResult};
 use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::serving::ServingMode;
-use crate::stream::ChatStream;
+use crate::stream::{ChatStream, StreamTimes};
 
 const CHAT_PATH: &str = "/20231130/actions/chat";
 const ACCEPT: &str = "application/json, text/event-stream";
+/// The most of an error reply that is read: enough for any real error document.
+const MAX_ERROR_BODY: usize = 1024 * 1024;
+/// The most of a service message shown in an error (the whole body is logged at trace level).
+const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// A client for `POST /20231130/actions/chat`: signs every request, resolves
 /// the regional endpoint per serving mode, retries like the OCI SDK, and
@@ -54,7 +61,7 @@ struct Inner {
     env: SharedEnv,
     retry: RetryPolicy,
     timeout: Duration,
-    read_timeout: Duration,
+    limits: Limits,
     usage_grace: Duration,
     log_requests: bool,
 }
@@ -67,11 +74,12 @@ pub struct GenAiClientBuilder {
     region: Option<String>,
     service_endpoint: Option<String>,
     connect_timeout: Duration,
-    read_timeout: Duration,
+    limits: Limits,
     timeout: Duration,
     usage_grace: Duration,
     retry: RetryPolicy,
     log_requests: Option<bool>,
+    allow_http: bool,
     env: SharedEnv,
     http: Option<reqwest::Client>,
 }
@@ -84,11 +92,12 @@ impl Default for GenAiClientBuilder {
             region: None,
             service_endpoint: None,
             connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(60),
+            limits: Limits::default(),
             timeout: Duration::from_secs(300),
             usage_grace: Duration::from_millis(500),
             retry: RetryPolicy::default(),
             log_requests: None,
+            allow_http: false,
             env: Arc::new(oci_auth::OsEnv),
             http: None,
         }
@@ -115,9 +124,25 @@ impl GenAiClientBuilder {
         self
     }
 
-    /// The service's base URL, instead of the regional one.
+    /// The service's base URL, instead of the regional one. Signed requests
+    /// go only over `https`, or `http` to a loopback address, unless
+    /// [`allow_http`](Self::allow_http).
     pub fn service_endpoint(mut self, url: impl Into<String>) -> Self {
         self.service_endpoint = Some(url.into());
+        self
+    }
+
+    /// Allows a plain `http://` service endpoint on a non-loopback host
+    /// (default: refused, since the signed request and its body would cross
+    /// the network in clear).
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// The read timeout, stream deadline and body cap at once (see [`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -127,10 +152,11 @@ impl GenAiClientBuilder {
         self
     }
 
-    /// The longest wait for the response headers of a stream, and for each
-    /// chunk after them (default 60 s).
+    /// The longest wait for the response headers of a stream, and the
+    /// longest silence on it after them (default 60 s; comment lines such as
+    /// `: keep-alive` are silence). Same as [`Limits::with_read_timeout`].
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = timeout;
+        self.limits = self.limits.with_read_timeout(timeout);
         self
     }
 
@@ -181,6 +207,9 @@ impl GenAiClientBuilder {
                 return Err(Error::Config("no credentials: call .auth(…) or .credentials_provider(…)".into()));
             }
         };
+        if let Some(url) = &self.service_endpoint {
+            check_service_endpoint(url, self.allow_http)?;
+        }
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -202,7 +231,7 @@ impl GenAiClientBuilder {
                 env: self.env,
                 retry: self.retry,
                 timeout: self.timeout,
-                read_timeout: self.read_timeout,
+                limits: self.limits,
                 usage_grace: self.usage_grace,
                 log_requests,
             }),
@@ -231,9 +260,18 @@ impl GenAiClient {
     pub async fn chat(&self, mut details: ChatDetails) -> Result<ChatResult, Error> {
         set_streaming(&mut details.chat_request, false);
         let prepared = self.prepare(&details).await?;
-        let response = self.send(&prepared, false).await?;
+        let response = self.send(&prepared, None).await?;
         let request_id = Some(prepared.opc_request_id.clone());
-        let body = response.bytes().await.map_err(|e| transport_error(&prepared.url, &e, request_id.clone()))?;
+        // The attempt's timeout still bounds this read.
+        let body = match read_capped(response, self.inner.limits.max_body_size(), &prepared).await? {
+            (body, false) => body,
+            (_, true) => {
+                return Err(Error::ReplyTooLarge {
+                    limit: self.inner.limits.max_body_size(),
+                    opc_request_id: request_id,
+                });
+            }
+        };
         tracing::trace!(body = %String::from_utf8_lossy(&body), "OCI GenAI reply");
         serde_json::from_slice(&body)
             .map_err(|e| Error::InvalidReply { message: e.to_string(), opc_request_id: request_id })
@@ -242,29 +280,36 @@ impl GenAiClient {
     /// Sends a streaming chat request; once the response has started, yields
     /// its events as they arrive. The stream ends at the finish event, or at
     /// the usage event after it when usage was requested — never by waiting
-    /// for the server to close the connection.
+    /// for the server to close the connection. The whole call, retries
+    /// included, ends by the stream deadline ([`Limits`]).
     pub async fn chat_stream(&self, mut details: ChatDetails) -> Result<ChatStream, Error> {
         set_streaming(&mut details.chat_request, true);
+        let limits = &self.inner.limits;
+        let deadline = Instant::now() + limits.stream_deadline();
         let prepared = self.prepare(&details).await?;
-        let response = self.send(&prepared, true).await?;
+        let response = self.send(&prepared, Some(deadline)).await?;
         let request_id = Some(prepared.opc_request_id.clone());
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         if !content_type.starts_with("text/event-stream") {
-            let body = tokio::time::timeout(self.inner.read_timeout, response.bytes())
-                .await
-                .map_err(|_| Error::StreamIdle {
-                    seconds: self.inner.read_timeout.as_secs(),
-                    opc_request_id: request_id.clone(),
-                })?
-                .map_err(|e| transport_error(&prepared.url, &e, request_id.clone()))?;
+            let read = tokio::time::timeout(limits.read_timeout(), read_capped(response, MAX_ERROR_BODY, &prepared));
+            let (body, _) = read.await.map_err(|_| Error::StreamIdle {
+                seconds: limits.read_timeout().as_secs(),
+                opc_request_id: request_id.clone(),
+            })??;
             return Err(Error::NotAStream {
                 content_type,
-                body: String::from_utf8_lossy(&body).into_owned(),
+                body: cut(&String::from_utf8_lossy(&body)),
                 opc_request_id: request_id,
             });
         }
-        Ok(ChatStream::new(response, prepared, self.inner.read_timeout, self.inner.usage_grace))
+        let times = StreamTimes {
+            read_timeout: limits.read_timeout(),
+            usage_grace: self.inner.usage_grace,
+            deadline,
+            deadline_secs: limits.stream_deadline().as_secs(),
+        };
+        Ok(ChatStream::new(response, prepared, times))
     }
 
     async fn prepare(&self, details: &ChatDetails) -> Result<Prepared, Error> {
@@ -310,10 +355,15 @@ impl GenAiClient {
         })
     }
 
-    /// Sends with retries until a 2xx response (whose body is not read).
-    async fn send(&self, prepared: &Prepared, streaming: bool) -> Result<reqwest::Response, Error> {
+    /// Sends with retries until a 2xx response (whose body is not read). A
+    /// stream (`deadline` set) waits for headers at most the read timeout and
+    /// retries only within its deadline.
+    async fn send(&self, prepared: &Prepared, deadline: Option<Instant>) -> Result<reqwest::Response, Error> {
         let inner = &self.inner;
+        let streaming = deadline.is_some();
         let started = Instant::now();
+        let budget_end =
+            deadline.map_or(started + inner.retry.max_elapsed(), |d| d.min(started + inner.retry.max_elapsed()));
         let (mut attempt, mut refreshed, mut refresh_now) = (0u32, false, false);
         loop {
             // Only the attempt right after a 401 forces new credentials; later retries reuse them.
@@ -342,15 +392,19 @@ impl GenAiClient {
             tracing::trace!(body = %String::from_utf8_lossy(&prepared.body), "OCI GenAI request");
             let sent = Instant::now();
             let request_id = Some(prepared.opc_request_id.clone());
-            let header_wait = if streaming { inner.read_timeout } else { inner.timeout };
+            let header_wait = match deadline {
+                Some(deadline) => inner.limits.read_timeout().min(deadline.saturating_duration_since(sent)),
+                None => inner.timeout,
+            };
             let outcome = match tokio::time::timeout(header_wait, inner.http.execute(request)).await {
                 Ok(Ok(response)) => Ok(response),
                 Ok(Err(e)) => Err(transport_error(&prepared.url, &e, request_id.clone())),
                 Err(_) => Err(Error::Transport {
                     url: prepared.url.clone(),
-                    message: "no response headers in time".into(),
+                    message: format!("no response headers within {} s", header_wait.as_secs_f64()),
                     timeout: true,
                     connect: false,
+                    retryable: true,
                     opc_request_id: request_id.clone(),
                 }),
             };
@@ -384,9 +438,16 @@ impl GenAiClient {
                 continue;
             }
             attempt += 1;
+            // A delay (Retry-After included) that ends past the budget is not waited out.
             let delay = inner.retry.delay(attempt - 1, retry_after);
-            let out_of_time = started.elapsed() + delay > inner.retry.max_elapsed();
-            if !error.is_retryable() || attempt >= inner.retry.max_attempts() || out_of_time {
+            let remaining = budget_end.saturating_duration_since(Instant::now());
+            if !error.is_retryable() || attempt >= inner.retry.max_attempts() || delay >= remaining {
+                if error.is_retryable() && delay >= remaining {
+                    tracing::debug!(
+                        delay_s = delay.as_secs_f64(),
+                        "not retrying: the wait would pass the retry budget"
+                    );
+                }
                 return Err(error);
             }
             tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying OCI GenAI request: {error}");
@@ -402,14 +463,19 @@ impl GenAiClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .unwrap_or_else(|| prepared.opc_request_id.clone());
-        let body = tokio::time::timeout(self.inner.read_timeout, response.bytes()).await.ok().and_then(Result::ok);
+        let read =
+            tokio::time::timeout(self.inner.limits.read_timeout(), read_capped(response, MAX_ERROR_BODY, prepared));
+        let body = read.await.ok().and_then(Result::ok).map(|(body, _)| body);
+        if let Some(body) = &body {
+            tracing::trace!(status, body = %String::from_utf8_lossy(body), "OCI GenAI error reply");
+        }
         let json: serde_json::Value = body.as_deref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
-        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(cut);
         let error = Error::Service(Box::new(ServiceError {
             status,
             code: text("code").unwrap_or_else(|| format!("HTTP{status}")),
             message: text("message")
-                .or_else(|| body.as_deref().map(|b| String::from_utf8_lossy(b).chars().take(300).collect()))
+                .or_else(|| body.as_deref().map(|b| cut(&String::from_utf8_lossy(b))))
                 .unwrap_or_default(),
             opc_request_id: Some(request_id),
             context: prepared.context.clone(),
@@ -440,10 +506,14 @@ fn set_streaming(request: &mut BaseChatRequest, on: bool) {
 
 pub(crate) fn transport_error(url: &str, error: &reqwest::Error, opc_request_id: Option<String>) -> Error {
     let mut message = error.to_string();
+    let mut refused_by_tls = false;
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
+        // rustls reports certificate and protocol failures as InvalidData: retrying cannot fix them.
+        refused_by_tls |=
+            cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::InvalidData);
         source = cause.source();
     }
     Error::Transport {
@@ -451,7 +521,59 @@ pub(crate) fn transport_error(url: &str, error: &reqwest::Error, opc_request_id:
         message,
         timeout: error.is_timeout(),
         connect: error.is_connect(),
+        retryable: !error.is_builder() && !error.is_redirect() && !error.is_decode() && !refused_by_tls,
         opc_request_id,
+    }
+}
+
+/// Reads a body up to `limit` bytes; `true` when there was more (not read).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    prepared: &Prepared,
+) -> Result<(Bytes, bool), Error> {
+    let request_id = || Some(prepared.opc_request_id.clone());
+    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n.min(limit as u64) as usize));
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&prepared.url, &e, request_id()))? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((Bytes::from(body), true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((Bytes::from(body), false))
+}
+
+/// A service's text as shown in errors: at most [`MAX_MESSAGE_CHARS`] characters.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => {
+            format!("{}… ({} more bytes; RUST_LOG=oci_genai_transport=trace logs them)", &text[..end], text.len() - end)
+        }
+    }
+}
+
+/// A service endpoint must be an `https` URL, or `http` to a loopback host
+/// (an emulator, a tunnel) unless plain HTTP was allowed.
+fn check_service_endpoint(url: &str, allow_http: bool) -> Result<(), Error> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| Error::Config(format!("service endpoint `{url}`: {e}")))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback || allow_http => Ok(()),
+        "http" => Err(Error::Config(format!(
+            "service endpoint `{url}` is plain http to a host that is not loopback: the signed request and its \
+             body would cross the network unencrypted; use https, or allow it (--allow-http, .allow_http(true))"
+        ))),
+        scheme => Err(Error::Config(format!("service endpoint `{url}`: use an https URL (not `{scheme}:`)"))),
     }
 }
 

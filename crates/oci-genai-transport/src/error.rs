@@ -67,6 +67,9 @@ pub enum Error {
         timeout: bool,
         /// Whether the failure happened before the request was sent (safe to retry).
         connect: bool,
+        /// Whether trying again may help: connection failures, resets and
+        /// timeouts, but not a malformed URL or a TLS certificate problem.
+        retryable: bool,
         /// Our request id.
         opc_request_id: Option<String>,
     },
@@ -101,11 +104,42 @@ pub enum Error {
         opc_request_id: Option<String>,
     },
 
-    /// The stream was silent longer than the read timeout.
+    /// The event stream stopped before its finish event: the answer is cut
+    /// short (what arrived was handed on, and is partial).
+    #[error(
+        "the event stream ended after {events} event(s) without its finish event: the answer is incomplete{}",
+        request_id_suffix(opc_request_id)
+    )]
+    IncompleteStream {
+        /// The events received.
+        events: u64,
+        /// The request id.
+        opc_request_id: Option<String>,
+    },
+
+    /// The stream was silent (comment lines aside) longer than the read timeout.
     #[error("no data for {seconds} s on the event stream{}", request_id_suffix(opc_request_id))]
     StreamIdle {
         /// The read timeout in seconds.
         seconds: u64,
+        /// The request id.
+        opc_request_id: Option<String>,
+    },
+
+    /// The stream was still running at its deadline.
+    #[error("the event stream was still running at its {seconds} s deadline{}", request_id_suffix(opc_request_id))]
+    StreamDeadline {
+        /// The deadline in seconds.
+        seconds: u64,
+        /// The request id.
+        opc_request_id: Option<String>,
+    },
+
+    /// A whole reply (or an error reply) larger than the client accepts.
+    #[error("the reply exceeded {limit} bytes and was not read further{}", request_id_suffix(opc_request_id))]
+    ReplyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
         /// The request id.
         opc_request_id: Option<String>,
     },
@@ -181,14 +215,18 @@ impl Error {
             | Error::InvalidReply { opc_request_id, .. }
             | Error::NotAStream { opc_request_id, .. }
             | Error::EmptyStream { opc_request_id }
+            | Error::IncompleteStream { opc_request_id, .. }
+            | Error::StreamDeadline { opc_request_id, .. }
+            | Error::ReplyTooLarge { opc_request_id, .. }
             | Error::StreamIdle { opc_request_id, .. } => opc_request_id.as_deref(),
             _ => None,
         }
     }
 
-    /// Whether the SDK's default strategy retries this: timeouts and
-    /// connection errors, 409 `IncorrectState`/`LockConflict`, 429, and 5xx
-    /// except 501.
+    /// Whether the SDK's default strategy retries this: timeouts, connection
+    /// failures and resets, 409 `IncorrectState`/`LockConflict`, 429, and 5xx
+    /// except 501. A request that cannot be sent as built (a bad URL scheme, a
+    /// TLS certificate the client refuses) is not retried.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Service(e) => match e.status {
@@ -197,7 +235,7 @@ impl Error {
                 501 => false,
                 status => status >= 500,
             },
-            Error::Transport { .. } => true,
+            Error::Transport { retryable, .. } => *retryable,
             Error::Auth(e) => e.is_transient(),
             _ => false,
         }
@@ -205,7 +243,7 @@ impl Error {
 
     /// Whether this is a timeout (connect, read, overall, or an idle stream).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Transport { timeout: true, .. } | Error::StreamIdle { .. })
+        matches!(self, Error::Transport { timeout: true, .. } | Error::StreamIdle { .. } | Error::StreamDeadline { .. })
     }
 
     /// What to do about it, for the failures we know.
@@ -213,6 +251,17 @@ impl Error {
         let Error::Service(e) = self else {
             return match self {
                 Error::StreamIdle { .. } => Some("the model stopped sending; raise the read timeout or retry".into()),
+                Error::StreamDeadline { .. } => Some(
+                    "the answer took longer than the stream deadline: raise it, or ask for a shorter answer".into(),
+                ),
+                Error::IncompleteStream { .. } => Some(
+                    "the service or a proxy between closed the stream early; retry, and quote the opc-request-id \
+                     if it persists"
+                        .into(),
+                ),
+                Error::ReplyTooLarge { .. } => {
+                    Some("raise the client's max body size if such a large reply is expected".into())
+                }
                 Error::NotAStream { .. } => {
                     Some("this deployment does not stream: send the request without isStream".into())
                 }

@@ -39,6 +39,7 @@
 mod client;
 mod endpoint;
 mod error;
+mod limits;
 pub mod models;
 mod retry;
 mod serving;
@@ -48,6 +49,7 @@ mod stream;
 pub use client::{GenAiClient, GenAiClientBuilder};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, RequestContext, ServiceError};
+pub use limits::Limits;
 pub use retry::RetryPolicy;
 pub use serving::ServingMode;
 pub use stream::{ChatStream, StreamEvent};

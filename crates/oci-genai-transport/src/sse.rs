@@ -59,6 +59,8 @@ pub struct SseParser {
     start: Option<Vec<u8>>,
     max_event_size: usize,
     events_seen: u64,
+    /// Bytes of lines that are not comments: what a keep-alive cannot advance.
+    field_bytes: u64,
 }
 
 impl Default for SseParser {
@@ -85,6 +87,7 @@ impl SseParser {
             start: Some(Vec::with_capacity(3)),
             max_event_size: max,
             events_seen: 0,
+            field_bytes: 0,
         }
     }
 
@@ -96,6 +99,13 @@ impl SseParser {
     /// How many events have been dispatched.
     pub fn events_seen(&self) -> u64 {
         self.events_seen
+    }
+
+    /// How many bytes of field lines (`data:`, `event:`, …) have been read:
+    /// it grows while an event is on its way, and not for comment lines
+    /// (`: keep-alive`) or blank lines, so an idle timer can ignore those.
+    pub fn field_bytes(&self) -> u64 {
+        self.field_bytes
     }
 
     /// Parses `chunk`, pushing every event it completes onto `events`.
@@ -149,6 +159,9 @@ impl SseParser {
             return Err(Error::SseEventTooLarge { limit: self.max_event_size });
         }
         self.line.extend_from_slice(chunk);
+        if self.line.first().is_some_and(|&b| b != b':') {
+            self.field_bytes += chunk.len() as u64;
+        }
         Ok(())
     }
 
@@ -176,6 +189,7 @@ impl SseParser {
         if line[0] == b':' {
             return Ok(());
         }
+        self.field_bytes += line.len() as u64;
         let (field, value) = match memchr::memchr(b':', line) {
             Some(colon) => {
                 let value = &line[colon + 1..];

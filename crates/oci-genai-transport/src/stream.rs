@@ -60,8 +60,13 @@ struct Markers {
 /// The events of a streaming chat response, as they arrive.
 ///
 /// Ends after the finish event, or after the usage event that follows it when
-/// usage was requested (waited for a bounded time); a `[DONE]` marker ends it
-/// too. Dropping it closes the connection.
+/// usage was requested (waited for a bounded time); a usage field alone never
+/// ends it (some servers send usage in every chunk). A stream that stops
+/// before its finish event — the connection closed, `[DONE]` — ends with
+/// [`Error::IncompleteStream`]; what comes after the end is not read.
+/// Comment lines (`: keep-alive`) do not count as activity for the idle
+/// timeout, and the whole stream has a deadline. Dropping it closes the
+/// connection.
 pub struct ChatStream {
     inner: BoxStream<'static, Result<StreamEvent, Error>>,
     opc_request_id: String,
@@ -73,48 +78,67 @@ impl std::fmt::Debug for ChatStream {
     }
 }
 
-#[derive(PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
+    /// Before the finish event.
     Streaming,
+    /// After it, waiting a short while for usage.
     AwaitingUsage,
     Done,
 }
 
+/// The time bounds of one stream.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamTimes {
+    /// The longest silence (comment lines are silence).
+    pub read_timeout: Duration,
+    /// How long usage may follow the finish event.
+    pub usage_grace: Duration,
+    /// When the whole call must be over.
+    pub deadline: tokio::time::Instant,
+    /// The deadline as configured, for the error.
+    pub deadline_secs: u64,
+}
+
 struct State {
     body: BoxStream<'static, reqwest::Result<Bytes>>,
-    /// One timer for the idle timeout, reset per chunk (cheaper than a new timeout each time).
+    /// One timer for the idle timeout, reset when fields arrive (cheaper than a new timeout each time).
     idle: Pin<Box<tokio::time::Sleep>>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
     parser: SseParser,
+    /// `parser.field_bytes()` when the idle timer was last reset.
+    progress: u64,
     pending: VecDeque<SseEvent>,
     scratch: Vec<SseEvent>,
+    /// An error met after the events read before it: reported once they are handed on.
+    deferred: Option<Error>,
     phase: Phase,
     eof: bool,
+    /// Events handed on (an SSE `[DONE]` is not one).
+    delivered: u64,
     usage_requested: bool,
-    read_timeout: Duration,
-    usage_grace: Duration,
+    times: StreamTimes,
     url: String,
     opc_request_id: String,
 }
 
 impl ChatStream {
-    pub(crate) fn new(
-        response: reqwest::Response,
-        prepared: Prepared,
-        read_timeout: Duration,
-        usage_grace: Duration,
-    ) -> Self {
+    pub(crate) fn new(response: reqwest::Response, prepared: Prepared, times: StreamTimes) -> Self {
         let opc_request_id = prepared.opc_request_id.clone();
         let state = State {
             body: Box::pin(response.bytes_stream()),
-            idle: Box::pin(tokio::time::sleep(read_timeout)),
+            idle: Box::pin(tokio::time::sleep(times.read_timeout)),
+            deadline: Box::pin(tokio::time::sleep_until(times.deadline)),
             parser: SseParser::new(),
+            progress: 0,
             pending: VecDeque::new(),
             scratch: Vec::new(),
+            deferred: None,
             phase: Phase::Streaming,
             eof: false,
+            delivered: 0,
             usage_requested: prepared.usage_requested,
-            read_timeout,
-            usage_grace,
+            times,
             url: prepared.url,
             opc_request_id: prepared.opc_request_id,
         };
@@ -139,75 +163,121 @@ impl Stream for ChatStream {
     }
 }
 
+enum Wake {
+    Read(Option<reqwest::Result<Bytes>>),
+    Idle,
+    Deadline,
+}
+
 impl State {
     fn request_id(&self) -> Option<String> {
         Some(self.opc_request_id.clone())
     }
 
+    /// Ends the stream: quietly once the answer is complete, else with `error`.
+    fn end(&mut self, error: impl FnOnce(&Self) -> Error) -> Option<Result<StreamEvent, Error>> {
+        let phase = std::mem::replace(&mut self.phase, Phase::Done);
+        match phase {
+            Phase::Streaming => Some(Err(error(self))),
+            Phase::AwaitingUsage | Phase::Done => None,
+        }
+    }
+
+    fn incomplete(&self) -> Error {
+        match self.delivered {
+            0 => Error::EmptyStream { opc_request_id: self.request_id() },
+            events => Error::IncompleteStream { events, opc_request_id: self.request_id() },
+        }
+    }
+
     async fn next(&mut self) -> Option<Result<StreamEvent, Error>> {
         loop {
-            if let Some(sse) = self.pending.pop_front() {
-                if sse.is_done() {
-                    self.phase = Phase::Done;
-                    return None;
-                }
-                // Most chunks are deltas: parse only those that can carry an end marker.
-                let may_end = sse.data.contains("\"finishReason\"") || sse.data.contains("\"usage\"");
-                let markers: Option<Markers> = if may_end { serde_json::from_str(&sse.data).ok() } else { None };
-                let (finish, usage) =
-                    markers.map_or((false, false), |m| (m.finish_reason.is_some(), m.usage.is_some()));
-                if usage || (finish && !self.usage_requested) {
-                    self.phase = Phase::Done;
-                } else if finish {
-                    self.phase = Phase::AwaitingUsage;
-                }
-                return Some(Ok(StreamEvent { sse, finish, usage }));
-            }
-            if self.phase == Phase::Done || self.eof {
+            if self.phase == Phase::Done {
                 return None;
             }
-            let wait = if self.phase == Phase::AwaitingUsage { self.usage_grace } else { self.read_timeout };
-            self.idle.as_mut().reset(tokio::time::Instant::now() + wait);
-            let next = tokio::select! {
+            if let Some(sse) = self.pending.pop_front() {
+                if sse.is_done() {
+                    return self.end(Self::incomplete);
+                }
+                let (finish, usage) = markers(&sse.data);
+                match self.phase {
+                    Phase::AwaitingUsage if !usage => {
+                        tracing::debug!(opc_request_id = %self.opc_request_id, "skipping an event after the finish event");
+                        continue;
+                    }
+                    Phase::AwaitingUsage => self.phase = Phase::Done,
+                    Phase::Streaming if finish && (usage || !self.usage_requested) => self.phase = Phase::Done,
+                    Phase::Streaming if finish => {
+                        self.phase = Phase::AwaitingUsage;
+                        let grace = tokio::time::Instant::now() + self.times.usage_grace;
+                        self.idle.as_mut().reset(grace.min(self.times.deadline));
+                    }
+                    Phase::Streaming | Phase::Done => {}
+                }
+                self.delivered += 1;
+                return Some(Ok(StreamEvent { sse, finish, usage }));
+            }
+            if let Some(error) = self.deferred.take() {
+                return self.end(|_| error);
+            }
+            if self.eof {
+                return self.end(Self::incomplete);
+            }
+            let wake = tokio::select! {
                 biased;
-                next = futures::StreamExt::next(&mut self.body) => Ok(next),
-                () = self.idle.as_mut() => Err(()),
+                next = futures::StreamExt::next(&mut self.body) => Wake::Read(next),
+                () = self.idle.as_mut() => Wake::Idle,
+                () = self.deadline.as_mut() => Wake::Deadline,
             };
-            match next {
-                Err(()) if self.phase == Phase::AwaitingUsage => {
+            match wake {
+                Wake::Idle if self.phase == Phase::AwaitingUsage => {
                     tracing::debug!(opc_request_id = %self.opc_request_id, "no usage event after the finish event");
                     self.phase = Phase::Done;
-                    return None;
                 }
-                Err(()) => {
-                    self.phase = Phase::Done;
-                    return Some(Err(Error::StreamIdle {
-                        seconds: self.read_timeout.as_secs(),
-                        opc_request_id: self.request_id(),
-                    }));
+                Wake::Idle => {
+                    let seconds = self.times.read_timeout.as_secs();
+                    return self.end(|s| Error::StreamIdle { seconds, opc_request_id: s.request_id() });
                 }
-                Ok(Some(Ok(bytes))) => {
-                    if let Err(e) = self.parser.feed(&bytes, &mut self.scratch) {
-                        self.phase = Phase::Done;
-                        return Some(Err(e));
-                    }
+                Wake::Deadline => {
+                    let seconds = self.times.deadline_secs;
+                    return self.end(|s| Error::StreamDeadline { seconds, opc_request_id: s.request_id() });
+                }
+                Wake::Read(Some(Ok(bytes))) => {
+                    let fed = self.parser.feed(&bytes, &mut self.scratch);
                     self.pending.extend(self.scratch.drain(..));
+                    if let Err(e) = fed {
+                        self.deferred = Some(e);
+                    }
+                    // Only fields count as activity: a server sending `: keep-alive` forever is idle.
+                    if self.phase == Phase::Streaming && self.parser.field_bytes() > self.progress {
+                        self.progress = self.parser.field_bytes();
+                        let idle = tokio::time::Instant::now() + self.times.read_timeout;
+                        self.idle.as_mut().reset(idle);
+                    }
                 }
-                Ok(Some(Err(e))) => {
-                    self.phase = Phase::Done;
-                    return Some(Err(transport_error(&self.url, &e, self.request_id())));
-                }
-                Ok(None) => {
+                Wake::Read(Some(Err(e))) => self.deferred = Some(transport_error(&self.url, &e, self.request_id())),
+                Wake::Read(None) => {
                     self.eof = true;
-                    if let Err(e) = self.parser.finish(&mut self.scratch) {
-                        return Some(Err(e));
-                    }
+                    let finished = self.parser.finish(&mut self.scratch);
                     self.pending.extend(self.scratch.drain(..));
-                    if self.parser.events_seen() == 0 {
-                        return Some(Err(Error::EmptyStream { opc_request_id: self.request_id() }));
+                    if let Err(e) = finished {
+                        self.deferred = Some(e);
                     }
                 }
             }
         }
+    }
+}
+
+/// Whether a chunk carries `finishReason` and `usage` (non-null). Most chunks
+/// are deltas: only those that can carry a marker are parsed, and only for
+/// these two keys.
+fn markers(data: &str) -> (bool, bool) {
+    if !data.contains("\"finishReason\"") && !data.contains("\"usage\"") {
+        return (false, false);
+    }
+    match serde_json::from_str::<Markers>(data) {
+        Ok(m) => (m.finish_reason.is_some(), m.usage.is_some()),
+        Err(_) => (false, false),
     }
 }

@@ -71,6 +71,22 @@ fn comments_and_blank_lines_alone_make_no_events() {
 }
 
 #[test]
+fn keep_alive_comments_make_no_field_progress() {
+    let mut parser = SseParser::new();
+    let mut events = Vec::new();
+    for chunk in [&b": keep-alive\n"[..], b"\n", b": ping", b"\r\n", b"\n\n"] {
+        parser.feed(chunk, &mut events).unwrap();
+    }
+    assert_eq!(parser.field_bytes(), 0);
+    parser.feed(b"da", &mut events).unwrap();
+    let partial = parser.field_bytes();
+    assert!(partial > 0, "half a data line is progress");
+    parser.feed(b"ta: x\n\n", &mut events).unwrap();
+    assert!(parser.field_bytes() > partial);
+    assert_eq!(data(&events), ["x"]);
+}
+
+#[test]
 fn invalid_utf8_is_replaced_not_fatal() {
     assert_eq!(data(&parse_all(b"data: a\xFFb\n\n").unwrap()), ["a\u{FFFD}b"]);
 }

@@ -44,6 +44,8 @@ pub enum After {
     KeepOpen,
     /// Close the connection without finishing the chunked body.
     Drop,
+    /// End the chunked body properly (a clean end of the stream), then close.
+    End,
 }
 
 /// A one-route HTTP/1.1 server on 127.0.0.1 that answers every request with
@@ -80,6 +82,9 @@ impl RawServer {
                     match after {
                         After::KeepOpen => tokio::time::sleep(Duration::from_secs(30)).await,
                         After::Drop => drop(socket),
+                        After::End => {
+                            let _ = socket.write_all(b"0\r\n\r\n").await;
+                        }
                     }
                 });
             }
