@@ -262,17 +262,17 @@ async fn retried_faults_recover() {
 }
 
 #[tokio::test]
-async fn a_rejected_stream_falls_back_only_when_allowed() {
+async fn a_rejected_stream_falls_back_unless_refused() {
     let (setup, model) = faulty(Fault::RejectStream, 0).await;
-    let strict =
-        OciChatModel::builder(setup.client().build().unwrap(), model).compartment_id(DEMO_COMPARTMENT).build().unwrap();
-    let events: Vec<_> = strict.stream(&ask()).await.collect().await;
-    assert!(matches!(&events[..], [Err(locus_providers::Error::StreamingFailed { .. })]), "{events:?}");
-    let lenient = OciChatModel::builder(setup.client().build().unwrap(), model)
+    let strict = OciChatModel::builder(setup.client().build().unwrap(), model)
         .compartment_id(DEMO_COMPARTMENT)
-        .allow_fallback(true)
+        .allow_fallback(false)
         .build()
         .unwrap();
+    let events: Vec<_> = strict.stream(&ask()).await.collect().await;
+    assert!(matches!(&events[..], [Err(locus_providers::Error::StreamingFailed { .. })]), "{events:?}");
+    let lenient =
+        OciChatModel::builder(setup.client().build().unwrap(), model).compartment_id(DEMO_COMPARTMENT).build().unwrap();
     let events: Vec<StreamEvent> = lenient.stream(&ask()).await.map(|e| e.unwrap()).collect().await;
     assert!(
         matches!(&events[0], StreamEvent::Fallback { reason } if reason.contains("Streaming is not supported")),

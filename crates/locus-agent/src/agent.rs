@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use locus_providers::{
-    ApiFormat, ChatRequest, ChatResponse, GenerationParams, Message, SharedChatModel, StreamAccumulator, StreamEvent,
-    ToolCall, ToolChoice, ToolSpec, Usage,
+    ApiFormat, ChatRequest, ChatResponse, DEFAULT_MAX_ANSWER_BYTES, FinishReason, GenerationParams, Message,
+    SharedChatModel, StreamAccumulator, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage,
 };
 use oci_auth::{AuthType, SharedEnv};
-use oci_genai_transport::GenAiClient;
+use oci_genai_transport::{GenAiClient, Limits};
 
 use crate::error::Error;
 use crate::events::{AgentEvent, AgentResult, AgentStream, Emitter, StopReason, ToolCallRecord};
@@ -55,6 +55,7 @@ struct Inner {
     streaming: bool,
     max_concurrent_tools: usize,
     tool_timeout: Duration,
+    max_answer_bytes: usize,
 }
 
 impl std::fmt::Debug for Agent {
@@ -83,6 +84,7 @@ pub struct AgentBuilder {
     streaming: bool,
     max_concurrent_tools: usize,
     tool_timeout: Duration,
+    max_answer_bytes: usize,
 }
 
 impl std::fmt::Debug for AgentBuilder {
@@ -107,6 +109,7 @@ impl Default for AgentBuilder {
             streaming: true,
             max_concurrent_tools: 10,
             tool_timeout: Duration::from_secs(60),
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         }
     }
 }
@@ -232,9 +235,32 @@ impl AgentBuilder {
         self
     }
 
-    /// Whether a refused stream may fall back to a non-streaming call (default: no).
+    /// Whether a stream the endpoint refuses falls back to a whole answer
+    /// (default: yes, announced by [`AgentEvent::ModelFallback`](crate::AgentEvent::ModelFallback);
+    /// the rest of the run then asks for whole answers).
     pub fn allow_fallback(mut self, allow: bool) -> Self {
         self.settings.allow_fallback = allow;
+        self
+    }
+
+    /// The client's read timeout, stream deadline and body cap, for `oci:` models
+    /// (default: [`Limits::default`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.settings.limits = Some(limits);
+        self
+    }
+
+    /// Allows a plain-http service endpoint off loopback (default: refused).
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.settings.allow_http = allow;
+        self
+    }
+
+    /// The most bytes of text, reasoning and tool-call arguments one answer
+    /// may hold (default 16 MiB); past it the run fails with the partial
+    /// answer kept ([`Error::Incomplete`]).
+    pub fn max_answer_bytes(mut self, bytes: usize) -> Self {
+        self.max_answer_bytes = bytes;
         self
     }
 
@@ -278,6 +304,7 @@ impl AgentBuilder {
                 streaming: self.streaming,
                 max_concurrent_tools: self.max_concurrent_tools,
                 tool_timeout: self.tool_timeout,
+                max_answer_bytes: self.max_answer_bytes,
             }),
         })
     }
@@ -330,10 +357,19 @@ impl Agent {
         let mut records: Vec<ToolCallRecord> = Vec::new();
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         let mut iteration = 0;
-        let conclude = |text: String, stop_reason, total: Usage, iterations, records: Vec<ToolCallRecord>| {
+        // Cleared for the rest of the run once the endpoint has refused a stream.
+        let mut streaming = inner.streaming;
+        let mut last_finish: Option<FinishReason> = None;
+        let conclude = |text: String,
+                        stop_reason,
+                        finish_reason: Option<FinishReason>,
+                        total: Usage,
+                        iterations,
+                        records: Vec<ToolCallRecord>| {
             emitter.emit(AgentEvent::Finished(AgentResult {
                 text,
                 stop_reason,
+                finish_reason,
                 usage: total,
                 iterations,
                 tool_calls: records,
@@ -343,7 +379,7 @@ impl Agent {
             let over_budget = inner.token_budget.is_some_and(|b| total.total_tokens >= b)
                 || inner.time_budget.is_some_and(|b| started.elapsed() >= b);
             if over_budget {
-                conclude(last_text(&history), StopReason::Budget, total, iteration, records);
+                conclude(last_text(&history), StopReason::Budget, last_finish, total, iteration, records);
                 return Some(history);
             }
             if iteration >= inner.max_iterations {
@@ -353,27 +389,39 @@ impl Agent {
                 params.tool_choice = Some(ToolChoice::None);
                 let request = self.request(&history, Vec::new(), params);
                 iteration += 1;
-                let response = match self.call_model(&request, iteration, emitter).await {
+                let response = match self.call_model(&request, iteration, emitter, &mut streaming).await {
                     Ok(response) => response,
                     Err(e) => return fail(emitter, e),
                 };
                 add_usage(&mut total, &response);
                 history.push(response.message.clone());
-                conclude(response.message.text(), StopReason::MaxIterations, total, iteration, records);
+                let finish = Some(response.finish_reason.clone());
+                conclude(response.message.text(), StopReason::MaxIterations, finish, total, iteration, records);
                 return Some(history);
             }
 
             iteration += 1;
             let request = self.request(&history, specs.clone(), inner.params.clone());
-            let response = match self.call_model(&request, iteration, emitter).await {
+            let response = match self.call_model(&request, iteration, emitter, &mut streaming).await {
                 Ok(response) => response,
                 Err(e) => return fail(emitter, e),
             };
             add_usage(&mut total, &response);
             let calls = response.message.tool_calls.clone();
             history.push(response.message.clone());
+            last_finish = Some(response.finish_reason.clone());
+            // A cut-off or filtered answer ends the run as such; its tool calls may be cut too.
+            let shortfall = match response.finish_reason {
+                FinishReason::Length => Some(StopReason::MaxTokens),
+                FinishReason::ContentFilter => Some(StopReason::ContentFiltered),
+                _ => None,
+            };
+            if let Some(stop) = shortfall {
+                conclude(response.message.text(), stop, last_finish, total, iteration, records);
+                return Some(history);
+            }
             if calls.is_empty() {
-                conclude(response.message.text(), StopReason::Completed, total, iteration, records);
+                conclude(response.message.text(), StopReason::Completed, last_finish, total, iteration, records);
                 return Some(history);
             }
 
@@ -383,7 +431,7 @@ impl Agent {
                 *count >= LOOP_THRESHOLD
             });
             if looping {
-                conclude(response.message.text(), StopReason::LoopDetected, total, iteration, records);
+                conclude(response.message.text(), StopReason::LoopDetected, last_finish, total, iteration, records);
                 return Some(history);
             }
 
@@ -410,7 +458,7 @@ impl Agent {
                 records.push(record);
             }
             if let Some(output) = terminal_output {
-                conclude(output, StopReason::TerminalTool, total, iteration, records);
+                conclude(output, StopReason::TerminalTool, last_finish, total, iteration, records);
                 return Some(history);
             }
         }
@@ -425,27 +473,43 @@ impl Agent {
         ChatRequest { messages, tools, params }
     }
 
+    /// One model call. A failure after the answer began keeps what arrived
+    /// ([`Error::Incomplete`]); a stream without a finish event is one.
     async fn call_model(
         &self,
         request: &ChatRequest,
         iteration: u32,
         emitter: &Emitter,
+        streaming: &mut bool,
     ) -> Result<ChatResponse, Error> {
         let model = &self.inner.model;
-        let response = if self.inner.streaming {
+        let response = if *streaming {
             let mut stream = model.stream(request).await;
-            let mut accumulator = StreamAccumulator::new();
+            let mut accumulator = StreamAccumulator::with_max_answer_bytes(self.inner.max_answer_bytes);
+            let mut received = false;
+            let interrupted = |received: bool, accumulator: &StreamAccumulator, source| match received {
+                true => Error::Incomplete { partial_text: accumulator.text().to_owned(), source: Box::new(source) },
+                false => Error::Model(source),
+            };
             while let Some(event) = stream.next().await {
-                let event = event?;
-                match &event {
-                    StreamEvent::TextDelta(text) => emitter.emit(AgentEvent::TextDelta(text.clone())),
-                    StreamEvent::ReasoningDelta(text) => emitter.emit(AgentEvent::ReasoningDelta(text.clone())),
+                let event = event.map_err(|e| interrupted(received, &accumulator, e))?;
+                received = true;
+                let announced = match &event {
+                    StreamEvent::TextDelta(text) => Some(AgentEvent::TextDelta(text.clone())),
+                    StreamEvent::ReasoningDelta(text) => Some(AgentEvent::ReasoningDelta(text.clone())),
                     StreamEvent::Fallback { reason } => {
-                        emitter.emit(AgentEvent::ModelFallback { reason: reason.clone() })
+                        *streaming = false;
+                        Some(AgentEvent::ModelFallback { reason: reason.clone() })
                     }
-                    _ => {}
+                    _ => None,
+                };
+                accumulator.push(event).map_err(|e| interrupted(true, &accumulator, e))?;
+                if let Some(announced) = announced {
+                    emitter.emit(announced);
                 }
-                accumulator.push(event);
+            }
+            if !accumulator.is_finished() {
+                return Err(interrupted(received, &accumulator, locus_providers::Error::NoFinishReason));
             }
             accumulator.finish()
         } else {

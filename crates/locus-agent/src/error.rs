@@ -7,6 +7,16 @@ pub enum Error {
     /// The model failed.
     #[error(transparent)]
     Model(#[from] locus_providers::Error),
+    /// The model's answer stopped part way (the stream broke, ended before
+    /// its finish event, or passed the answer cap): what arrived is kept.
+    #[error("{source} (the answer so far, {} bytes, is incomplete)", partial_text.len())]
+    Incomplete {
+        /// The text that arrived before the failure.
+        partial_text: String,
+        /// Why the answer stopped.
+        #[source]
+        source: Box<locus_providers::Error>,
+    },
     /// Building the client or model failed (configuration, auth).
     #[error(transparent)]
     Transport(#[from] oci_genai_transport::Error),
@@ -48,7 +58,15 @@ impl Error {
                     | oci_genai_transport::Error::InvalidModelId { .. }
                     | oci_genai_transport::Error::MissingCompartment { .. }
             ),
-            Error::Model(_) => false,
+            Error::Model(_) | Error::Incomplete { .. } => false,
+        }
+    }
+
+    /// The answer that arrived before the failure, for [`Error::Incomplete`].
+    pub fn partial_text(&self) -> Option<&str> {
+        match self {
+            Error::Incomplete { partial_text, .. } => Some(partial_text),
+            _ => None,
         }
     }
 
@@ -56,6 +74,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Model(e) => e.hint(),
+            Error::Incomplete { source, .. } => source.hint(),
             Error::Transport(e) => e.hint(),
             _ => None,
         }

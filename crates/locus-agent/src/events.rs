@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::channel::mpsc;
 use futures::{Future, Stream};
-use locus_providers::Usage;
+use locus_providers::{FinishReason, Usage};
 use serde::Serialize;
 
 use crate::error::Error;
@@ -26,6 +26,19 @@ pub enum StopReason {
     TerminalTool,
     /// The same call with the same arguments came a third time.
     LoopDetected,
+    /// The model's answer was cut off at its token limit (`max_tokens`); any
+    /// tool calls in it were not run, as their arguments may be cut too.
+    MaxTokens,
+    /// The service's content filter stopped the answer.
+    ContentFiltered,
+}
+
+impl StopReason {
+    /// Whether the run ended with an answer the model meant to give
+    /// (`Completed`, `TerminalTool`); every other stop is a shortfall.
+    pub fn is_complete(self) -> bool {
+        matches!(self, StopReason::Completed | StopReason::TerminalTool)
+    }
 }
 
 /// One tool call made during a run.
@@ -53,6 +66,9 @@ pub struct AgentResult {
     pub text: String,
     /// Why the run stopped.
     pub stop_reason: StopReason,
+    /// Why the model stopped its last answer, as it said (`None` when the
+    /// run stopped before asking it, on a budget).
+    pub finish_reason: Option<FinishReason>,
     /// Tokens used by all model calls.
     pub usage: Usage,
     /// Model calls made.

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use locus_providers::{ApiFormat, OciChatModel, SharedChatModel};
 use oci_auth::{Auth, AuthType, SharedEnv};
-use oci_genai_transport::GenAiClient;
+use oci_genai_transport::{GenAiClient, Limits};
 
 use crate::error::Error;
 
 /// What a provider needs besides the model id.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ModelSettings {
     /// The compartment (required for dedicated endpoints).
     pub compartment_id: Option<String>,
@@ -27,12 +27,35 @@ pub struct ModelSettings {
     pub service_endpoint: Option<String>,
     /// The request shape (default: from the model id).
     pub api_format: Option<ApiFormat>,
-    /// Whether a refused stream may fall back to a non-streaming call.
+    /// Whether a refused stream falls back to a non-streaming call (default: yes).
     pub allow_fallback: bool,
+    /// The client's read timeout, stream deadline and body cap (default: [`Limits::default`]).
+    pub limits: Option<Limits>,
+    /// Whether a plain-http service endpoint off loopback is allowed (default: no).
+    pub allow_http: bool,
     /// Where environment variables come from (default: the process).
     pub env: Option<SharedEnv>,
     /// A ready client, instead of one built from the settings above.
     pub client: Option<GenAiClient>,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            compartment_id: None,
+            profile: None,
+            config_file: None,
+            auth_type: None,
+            region: None,
+            service_endpoint: None,
+            api_format: None,
+            allow_fallback: true,
+            limits: None,
+            allow_http: false,
+            env: None,
+            client: None,
+        }
+    }
 }
 
 /// Makes chat models for one prefix.
@@ -73,7 +96,10 @@ impl ModelProvider for OciProvider {
                 if let Some(endpoint) = &settings.service_endpoint {
                     client = client.service_endpoint(endpoint);
                 }
-                client.build()?
+                if let Some(limits) = settings.limits {
+                    client = client.limits(limits);
+                }
+                client.allow_http(settings.allow_http).build()?
             }
         };
         let mut model = OciChatModel::builder(client, model_id).allow_fallback(settings.allow_fallback);

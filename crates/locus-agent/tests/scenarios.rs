@@ -366,3 +366,93 @@ async fn without_streaming_the_answer_still_arrives_as_text() {
     let events: Vec<AgentEvent> = agent.run("x").map(|e| e.unwrap()).collect().await;
     assert!(events.contains(&AgentEvent::TextDelta("whole".into())));
 }
+
+fn finish_reply(text: &str, reason: &str) -> ResponseTemplate {
+    sse(&[
+        json!({"index": 0, "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": text}]}}),
+        json!({"index": 0, "message": {"role": "ASSISTANT", "toolCalls": [{"type": "FUNCTION", "id": "c1", "name": "calculator", "arguments": "{\"expression\": \"1+"}]}}),
+        json!({"index": 0, "message": {"role": "ASSISTANT"}, "finishReason": reason}),
+        usage(20),
+    ])
+}
+
+#[tokio::test]
+async fn a_cut_off_or_filtered_answer_says_so_and_runs_no_tools() {
+    for (wire, stop, finish) in
+        [("length", StopReason::MaxTokens, "length"), ("content_filter", StopReason::ContentFiltered, "content_filter")]
+    {
+        let (server, script) = serve(vec![finish_reply("The answer is", wire)]).await;
+        let agent = agent(&server, "oci:meta.llama").tool(builtin::calculator()).build().unwrap();
+        let result = agent.run_to_completion("what?").await.unwrap();
+        assert_eq!(result.stop_reason, stop);
+        assert!(!stop.is_complete());
+        assert_eq!(result.finish_reason.as_ref().map(|f| f.as_str()), Some(finish));
+        assert_eq!(result.text, "The answer is");
+        assert!(result.tool_calls.is_empty(), "a truncated call is not run");
+        assert_eq!(script.requests(), 1);
+    }
+    let (server, _) = serve(vec![text_reply("done")]).await;
+    let result = agent(&server, "oci:meta.llama").build().unwrap().run_to_completion("x").await.unwrap();
+    assert_eq!((result.stop_reason, result.finish_reason.unwrap().as_str()), (StopReason::Completed, "stop"));
+}
+
+#[tokio::test]
+async fn a_stream_cut_before_its_finish_event_fails_with_the_partial_answer() {
+    let cut = sse(&[
+        json!({"index": 0, "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "hel"}]}}),
+        json!({"index": 0, "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "lo wor"}]}}),
+    ]);
+    let (server, _) = serve(vec![cut]).await;
+    let error = agent(&server, "oci:meta.llama").build().unwrap().run_to_completion("x").await.unwrap_err();
+    assert_eq!(error.partial_text(), Some("hello wor"), "{error:?}");
+    assert!(error.to_string().contains("is incomplete"), "{error}");
+    assert!(!error.is_config());
+}
+
+#[tokio::test]
+async fn an_endless_answer_stops_at_the_answer_cap() {
+    let long: Vec<Value> = (0..200)
+        .map(|_| json!({"index": 0, "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "0123456789"}]}}))
+        .collect();
+    let (server, _) = serve(vec![sse(&long)]).await;
+    let agent = agent(&server, "oci:meta.llama").max_answer_bytes(1000).build().unwrap();
+    let error = agent.run_to_completion("x").await.unwrap_err();
+    assert_eq!(error.partial_text().map(str::len), Some(1000));
+    assert!(error.hint().unwrap().contains("--max-answer-bytes"));
+}
+
+#[tokio::test]
+async fn a_refused_stream_falls_back_once_and_the_run_stays_whole() {
+    let refused = ResponseTemplate::new(400)
+        .insert_header("opc-request-id", "req-refused")
+        .set_body_json(json!({"code": "InvalidParameter", "message": "Streaming is not supported for this model"}));
+    let whole = |body: Value| {
+        ResponseTemplate::new(200).set_body_json(json!({"modelId": "m", "modelVersion": "1", "chatResponse": body}))
+    };
+    let calls = whole(
+        json!({"apiFormat": "GENERIC", "choices": [{"index": 0, "finishReason": "tool_calls", "message": {"role": "ASSISTANT",
+        "toolCalls": [{"type": "FUNCTION", "id": "c1", "name": "calculator", "arguments": "{\"expression\": \"17*23\"}"}]}}]}),
+    );
+    let answer = whole(
+        json!({"apiFormat": "GENERIC", "choices": [{"index": 0, "finishReason": "stop", "message": {"role": "ASSISTANT",
+        "content": [{"type": "TEXT", "text": "391"}]}}]}),
+    );
+    let (server, script) = serve(vec![refused, calls, answer]).await;
+    let agent = agent(&server, DAC).tool(builtin::calculator()).build().unwrap();
+    let events: Vec<AgentEvent> = agent.run("17*23?").map(Result::unwrap).collect().await;
+    let fallbacks: Vec<&String> = events
+        .iter()
+        .filter_map(|e| if let AgentEvent::ModelFallback { reason } = e { Some(reason) } else { None })
+        .collect();
+    assert_eq!(fallbacks.len(), 1, "announced once");
+    assert!(
+        fallbacks[0].contains("Streaming is not supported") && fallbacks[0].contains("req-refused"),
+        "{}",
+        fallbacks[0]
+    );
+    let Some(AgentEvent::Finished(result)) = events.last() else { panic!("{events:?}") };
+    assert_eq!(result.text, "391");
+    assert_eq!(script.requests(), 3, "one refused stream, then whole answers only");
+    assert_eq!(script.body(2)["chatRequest"]["isStream"], Value::Null);
+    assert_eq!(script.body(1)["chatRequest"]["isStream"], Value::Null);
+}

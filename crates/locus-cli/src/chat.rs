@@ -2,15 +2,18 @@
 
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use futures::StreamExt;
 use locus_agent::{Agent, AgentBuilder, AgentEvent, AgentResult, AgentStream, StopReason, tools::builtin};
-use locus_providers::{ApiFormat, GenerationParams};
+use locus_providers::{ApiFormat, DEFAULT_MAX_ANSWER_BYTES, GenerationParams};
 use oci_auth::OsEnv;
+use oci_genai_transport::Limits;
 
 use crate::auth_args::AuthArgs;
 use crate::error::{CliError, ExitCode};
+use crate::terminal::{escape_controls, one_line};
 
 /// The request shape.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -59,6 +62,23 @@ pub struct ChatArgs {
     /// Wait for whole answers instead of streaming.
     #[arg(long)]
     pub no_stream: bool,
+    /// Fail when an endpoint refuses to stream, instead of falling back to a
+    /// whole answer (the fallback is announced on stderr).
+    #[arg(long)]
+    pub no_fallback: bool,
+    /// Allow a plain-http --service-endpoint on a host that is not loopback
+    /// (signed requests and their bodies would cross the network unencrypted).
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Seconds a streamed answer may take in all, retries included.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub stream_deadline: u64,
+    /// Seconds without data (keep-alive comments do not count) before a stream is given up.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub idle_timeout: u64,
+    /// Most bytes of one answer (text, reasoning, tool-call arguments).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_ANSWER_BYTES)]
+    pub max_answer_bytes: usize,
     /// Print one JSON object with the result instead of the text.
     #[arg(long)]
     pub json: bool,
@@ -112,7 +132,11 @@ fn configure(mut builder: AgentBuilder, args: &ChatArgs) -> Result<AgentBuilder,
     builder = builder
         .params(GenerationParams { max_tokens: args.max_tokens, temperature: args.temperature, ..Default::default() })
         .max_iterations(args.max_iterations)
-        .streaming(!args.no_stream);
+        .streaming(!args.no_stream)
+        .allow_fallback(!args.no_fallback)
+        .allow_http(args.allow_http)
+        .limits(limits(args))
+        .max_answer_bytes(args.max_answer_bytes);
     for name in &args.tools {
         builder = match name.trim() {
             "builtin" => builder.tool(builtin::calculator()).tool(builtin::clock()),
@@ -128,6 +152,12 @@ fn configure(mut builder: AgentBuilder, args: &ChatArgs) -> Result<AgentBuilder,
         };
     }
     Ok(builder)
+}
+
+fn limits(args: &ChatArgs) -> Limits {
+    Limits::default()
+        .with_stream_deadline(Duration::from_secs(args.stream_deadline))
+        .with_read_timeout(Duration::from_secs(args.idle_timeout))
 }
 
 /// Runs `locus chat`.
@@ -152,12 +182,13 @@ pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
     } else {
         builder(&args)?.build()?
     };
+    let display = Display { json: args.json, escape_stdout: std::io::stdout().is_terminal() };
     match prompt {
         Some(prompt) => {
-            let result = show(agent.run(prompt), args.json, out, err).await?;
+            let result = show(agent.run(prompt), display, out, err).await?;
             Ok(exit_code(&result))
         }
-        None => repl(&agent, args.json, out, err).await,
+        None => repl(&agent, display, out, err).await,
     }
 }
 
@@ -175,6 +206,7 @@ async fn emulated(args: &ChatArgs) -> Result<(AgentBuilder, oci_genai_emulator::
     let client = oci_genai_transport::GenAiClient::builder()
         .credentials_provider(Arc::new(provider))
         .service_endpoint(emulator.url())
+        .limits(limits(args))
         .build()
         .map_err(locus_agent::Error::from)?;
     let mut builder = Agent::builder().client(client).model(DEMO_ENDPOINT).compartment_id(DEMO_COMPARTMENT);
@@ -185,7 +217,7 @@ async fn emulated(args: &ChatArgs) -> Result<(AgentBuilder, oci_genai_emulator::
     Ok((configure(builder, args)?, emulator))
 }
 
-async fn repl(agent: &Agent, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
+async fn repl(agent: &Agent, display: Display, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
     writeln!(err, "locus chat with {} — an empty line or Ctrl-D ends the session", agent.model_name())?;
     let mut conversation = agent.conversation();
     let stdin = std::io::stdin();
@@ -197,15 +229,27 @@ async fn repl(agent: &Agent, json: bool, out: &mut dyn Write, err: &mut dyn Writ
             return Ok(ExitCode::Ok);
         }
         let stream = conversation.run(line.trim());
-        show(stream, json, out, err).await?;
+        show(stream, display, out, err).await?;
         conversation.settle();
     }
 }
 
-/// Prints a run: tokens to `out` as they stream, tool activity to `err`.
+/// How a run is shown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Display {
+    /// One JSON object on stdout instead of the streamed text.
+    pub json: bool,
+    /// Escape control characters in the model's text (stdout is a terminal);
+    /// stderr is always escaped.
+    pub escape_stdout: bool,
+}
+
+/// Prints a run: tokens to `out` as they stream, tool activity to `err`. An
+/// answer cut short keeps what arrived: the streamed text stays on its own
+/// line, and `--json` prints it with `"partial": true` before the error.
 pub async fn show(
     mut stream: AgentStream,
-    json: bool,
+    display: Display,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<AgentResult, CliError> {
@@ -213,8 +257,23 @@ pub async fn show(
     // Whether text was printed since the last line end: a tool call ends the line first.
     let mut line_open = false;
     while let Some(event) = stream.next().await {
-        match event? {
-            AgentEvent::TextDelta(text) if !json => {
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => {
+                if std::mem::take(&mut line_open) {
+                    writeln!(out)?;
+                }
+                if let (true, Some(partial)) = (display.json, error.partial_text()) {
+                    let value = serde_json::json!({"text": partial, "partial": true, "error": error.to_string()});
+                    serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
+                    writeln!(out)?;
+                }
+                return Err(error.into());
+            }
+        };
+        match event {
+            AgentEvent::TextDelta(text) if !display.json => {
+                let text = if display.escape_stdout { escape_controls(&text) } else { text.as_str().into() };
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
                 line_open = !text.ends_with('\n');
@@ -223,23 +282,39 @@ pub async fn show(
                 if std::mem::take(&mut line_open) {
                     writeln!(out)?;
                 }
-                writeln!(err, "⚙ {name} {arguments}")?;
+                writeln!(err, "⚙ {} {}", one_line(&name), one_line(&arguments.to_string()))?;
             }
             AgentEvent::ToolCallFinished(record) => {
                 let mark = if record.is_error { "✗" } else { "✓" };
                 let output: String = record.output.chars().take(200).collect();
-                writeln!(err, "{mark} {} → {output} ({} ms)", record.name, record.duration.as_millis())?;
+                writeln!(
+                    err,
+                    "{mark} {} → {} ({} ms)",
+                    one_line(&record.name),
+                    one_line(&output),
+                    record.duration.as_millis()
+                )?;
             }
-            AgentEvent::ModelFallback { reason } => writeln!(err, "! streaming fell back to a whole answer: {reason}")?,
+            AgentEvent::ModelFallback { reason } => {
+                if std::mem::take(&mut line_open) {
+                    writeln!(out)?;
+                }
+                writeln!(
+                    err,
+                    "! the endpoint refused to stream; answering whole for the rest of this run (--no-fallback to refuse): {}",
+                    one_line(&reason)
+                )?;
+            }
             AgentEvent::Finished(r) => result = Some(r),
             _ => {}
         }
     }
     let result = result.ok_or_else(|| CliError::Transport("the run ended without a result".into()))?;
-    if json {
+    if display.json {
         let value = serde_json::json!({
             "text": result.text,
             "stop_reason": result.stop_reason,
+            "finish_reason": result.finish_reason.as_ref().map(|f| f.as_str()),
             "usage": {
                 "prompt_tokens": result.usage.prompt_tokens,
                 "completion_tokens": result.usage.completion_tokens,
@@ -253,16 +328,19 @@ pub async fn show(
         serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
     }
     writeln!(out)?;
-    if !matches!(result.stop_reason, StopReason::Completed | StopReason::TerminalTool) {
-        writeln!(err, "stopped: {:?} after {} model calls", result.stop_reason, result.iterations)?;
+    match result.stop_reason {
+        StopReason::MaxTokens => writeln!(
+            err,
+            "warning: the answer was cut off at the model's token limit; raise --max-tokens for a whole answer"
+        )?,
+        StopReason::ContentFiltered => writeln!(err, "warning: the service's content filter stopped the answer")?,
+        stop if !stop.is_complete() => writeln!(err, "stopped: {stop:?} after {} model calls", result.iterations)?,
+        _ => {}
     }
     Ok(result)
 }
 
 fn exit_code(result: &AgentResult) -> ExitCode {
-    match result.stop_reason {
-        StopReason::Completed | StopReason::TerminalTool => ExitCode::Ok,
-        // Budgets, max iterations, loops, and any stop added later: the run did not complete.
-        _ => ExitCode::Budget,
-    }
+    // Budgets, max iterations, loops, cut-off or filtered answers, any stop added later: not complete.
+    if result.stop_reason.is_complete() { ExitCode::Ok } else { ExitCode::Budget }
 }

@@ -21,6 +21,7 @@ pub mod doctor;
 pub mod emulator;
 mod error;
 pub mod raw_request;
+pub mod terminal;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -53,9 +54,33 @@ pub enum Command {
     RawRequest(raw_request::RawRequestArgs),
 }
 
+/// The `tracing` filter of the `locus` binary: `RUST_LOG`, else `LOCUS_LOG`
+/// (the older name), else `warn`; `OCI_LOG_REQUESTS=1` (or `true`) adds the
+/// request log (`oci_genai_transport=debug`: method, URL, status, latency,
+/// `opc-request-id`, redacted headers) to whichever it is.
+///
+/// ```
+/// use oci_auth::StaticEnv;
+/// assert_eq!(locus_cli::log_filter(&StaticEnv::new()), "warn");
+/// let env = StaticEnv::new().with_var("OCI_LOG_REQUESTS", "1");
+/// assert_eq!(locus_cli::log_filter(&env), "warn,oci_genai_transport=debug");
+/// let env = StaticEnv::new().with_var("RUST_LOG", "info").with_var("LOCUS_LOG", "trace");
+/// assert_eq!(locus_cli::log_filter(&env), "info");
+/// ```
+pub fn log_filter(env: &dyn oci_auth::Env) -> String {
+    let base = ["RUST_LOG", "LOCUS_LOG"]
+        .iter()
+        .find_map(|name| env.var(name).filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "warn".into());
+    let requests = env.var("OCI_LOG_REQUESTS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+    if requests { format!("{base},oci_genai_transport=debug") } else { base }
+}
+
 /// Parses `args` (program name first) and runs the command, writing results to
 /// `out` and diagnostics to `err`. Returns the process exit code: 0 done,
-/// 2 usage, 3 auth or config, 4 service error, 5 budget or max iterations.
+/// 2 usage, 3 auth or config, 4 service error or an incomplete answer, 5 the
+/// run did not complete (budget, max iterations, loop, an answer cut off at
+/// its token limit or filtered).
 pub async fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
 where
     I: IntoIterator<Item = T>,
@@ -79,7 +104,7 @@ where
     match result {
         Ok(code) => code as i32,
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "error: {}", terminal::escape_controls(&e.to_string()));
             e.exit_code() as i32
         }
     }

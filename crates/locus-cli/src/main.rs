@@ -1,10 +1,12 @@
 //! The `locus` binary.
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LOCUS_LOG").unwrap_or_else(|_| "warn".into()))
-        .init();
+    let directives = locus_cli::log_filter(&oci_auth::OsEnv);
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|e| {
+        eprintln!("warning: ignoring the log filter `{directives}` ({e}); logging warnings only");
+        tracing_subscriber::EnvFilter::new("warn")
+    });
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init();
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

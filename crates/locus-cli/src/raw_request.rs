@@ -32,7 +32,16 @@ pub struct RawRequestArgs {
     /// Print the signed request as JSON instead of sending it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Send to a plain-http URL on a host that is not loopback (the signed
+    /// request and its body would cross the network unencrypted).
+    #[arg(long)]
+    pub allow_http: bool,
 }
+
+/// The most of an error reply read to find its code and message.
+const MAX_ERROR_BODY: usize = 1024 * 1024;
+/// The most of a service message shown in an error.
+const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// Runs `locus raw-request`.
 pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), CliError> {
@@ -67,19 +76,35 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
         return Ok(());
     }
 
-    let response = client.execute(request).await.map_err(|e| CliError::Transport(describe(&e)))?;
+    if request.url().scheme() == "http" && !args.allow_http && !is_loopback(request.url()) {
+        return Err(CliError::Usage(format!(
+            "refusing to send a signed request over plain http to {}: use https, or pass --allow-http",
+            request.url().host_str().unwrap_or_default()
+        )));
+    }
+    let mut response = client.execute(request).await.map_err(|e| CliError::Transport(describe(&e)))?;
     let status = response.status();
     let request_id =
         response.headers().get("opc-request-id").and_then(|v| v.to_str().ok()).unwrap_or("none").to_owned();
-    let bytes = response.bytes().await.map_err(|e| CliError::Transport(describe(&e)))?;
     writeln!(err, "HTTP {status}")?;
+    // A success body streams through (it may be an object of any size); an error body is read, capped, to parse.
+    let mut bytes = Vec::new();
+    let mut last = None;
+    while let Some(chunk) = response.chunk().await.map_err(|e| CliError::Transport(describe(&e)))? {
+        last = chunk.last().copied().or(last);
+        if status.as_u16() < 400 {
+            out.write_all(&chunk)?;
+        } else if bytes.len() < MAX_ERROR_BODY {
+            bytes.extend_from_slice(&chunk[..chunk.len().min(MAX_ERROR_BODY - bytes.len())]);
+        }
+    }
     out.write_all(&bytes)?;
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+    if last.is_some_and(|b| b != b'\n') {
         writeln!(out)?;
     }
     if status.as_u16() >= 400 {
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        let field = |name: &str| json.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        let field = |name: &str| json.get(name).and_then(|v| v.as_str()).map(cut);
         return Err(CliError::Service {
             status: status.as_u16(),
             code: field("code").unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned()),
@@ -89,6 +114,24 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
         });
     }
     Ok(())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A service message as shown: at most [`MAX_MESSAGE_CHARS`] characters.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}… ({} more bytes, printed above)", &text[..end], text.len() - end),
+    }
 }
 
 fn parse_headers(raw: &[String]) -> Result<reqwest::header::HeaderMap, CliError> {

@@ -56,7 +56,7 @@ fn sse(events: &[StreamEvent]) -> Vec<u8> {
 fn accumulate(events: &[StreamEvent]) -> usize {
     let mut acc = StreamAccumulator::new();
     for event in events {
-        acc.push(event.clone());
+        let _ = acc.push(event.clone());
     }
     acc.finish().message.tool_calls.len()
 }
@@ -68,7 +68,7 @@ fn whole_path(body: &[u8]) -> usize {
         parser.feed(piece, &mut sse).unwrap();
         for event in sse.drain(..) {
             for e in GenericShape.parse_stream_chunk(&event, &mut state).unwrap() {
-                acc.push(e);
+                let _ = acc.push(e);
             }
         }
     }

@@ -2,7 +2,11 @@
 
 use std::collections::HashMap;
 
+use crate::error::Error;
 use crate::types::{ChatResponse, FinishReason, Message, StreamEvent, ToolCall, Usage, new_call_id};
+
+/// The default cap on an answer: text, reasoning and tool-call arguments together.
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// Collects [`StreamEvent`]s into the final [`ChatResponse`].
 ///
@@ -22,20 +26,24 @@ use crate::types::{ChatResponse, FinishReason, Message, StreamEvent, ToolCall, U
 /// Argument text is concatenated and parsed once, in [`finish`](Self::finish):
 /// fragments may split JSON anywhere. Malformed arguments become a call with
 /// a `parse_error`, never a panic. Work per event is constant: the whole
-/// stream costs O(n).
+/// stream costs O(n), and its memory is capped: past
+/// [`DEFAULT_MAX_ANSWER_BYTES`] (or [`with_max_answer_bytes`](Self::with_max_answer_bytes))
+/// [`push`](Self::push) fails with [`Error::AnswerTooLarge`].
 ///
 /// ```
 /// use locus_providers::{StreamAccumulator, StreamEvent, FinishReason};
 /// let mut acc = StreamAccumulator::new();
-/// acc.push(StreamEvent::TextDelta("Let me check.".into()));
-/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: Some("call_1".into()), name: Some("clock".into()), arguments: String::new() });
-/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#"{"tz":"#.into() });
-/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#""UTC"}"#.into() });
-/// acc.push(StreamEvent::Finished(FinishReason::ToolCalls));
+/// acc.push(StreamEvent::TextDelta("Let me check.".into()))?;
+/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: Some("call_1".into()), name: Some("clock".into()), arguments: String::new() })?;
+/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#"{"tz":"#.into() })?;
+/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#""UTC"}"#.into() })?;
+/// acc.push(StreamEvent::Finished(FinishReason::ToolCalls))?;
+/// assert!(acc.is_finished());
 /// let response = acc.finish();
 /// assert_eq!(response.message.tool_calls[0].arguments["tz"], "UTC");
+/// # Ok::<(), locus_providers::Error>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StreamAccumulator {
     text: String,
     reasoning: String,
@@ -45,6 +53,26 @@ pub struct StreamAccumulator {
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
     fallback: Option<String>,
+    /// Bytes of text, reasoning and arguments so far, and their cap.
+    size: usize,
+    max_size: usize,
+}
+
+impl Default for StreamAccumulator {
+    fn default() -> Self {
+        StreamAccumulator {
+            text: String::new(),
+            reasoning: String::new(),
+            calls: Vec::new(),
+            by_id: HashMap::new(),
+            by_index: HashMap::new(),
+            finish_reason: None,
+            usage: None,
+            fallback: None,
+            size: 0,
+            max_size: DEFAULT_MAX_ANSWER_BYTES,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -60,8 +88,26 @@ impl StreamAccumulator {
         Self::default()
     }
 
-    /// Takes one event.
-    pub fn push(&mut self, event: StreamEvent) {
+    /// An empty accumulator that holds at most `bytes` of text, reasoning
+    /// and tool-call arguments.
+    pub fn with_max_answer_bytes(bytes: usize) -> Self {
+        StreamAccumulator { max_size: bytes, ..Self::default() }
+    }
+
+    /// Takes one event; fails, keeping what came before, when the answer
+    /// would pass its cap.
+    pub fn push(&mut self, event: StreamEvent) -> Result<(), Error> {
+        let grows = match &event {
+            StreamEvent::TextDelta(text) | StreamEvent::ReasoningDelta(text) => text.len(),
+            StreamEvent::ToolCallDelta { arguments, name, id, .. } => {
+                arguments.len() + name.as_ref().map_or(0, String::len) + id.as_ref().map_or(0, String::len)
+            }
+            _ => 0,
+        };
+        if self.size + grows > self.max_size {
+            return Err(Error::AnswerTooLarge { limit: self.max_size });
+        }
+        self.size += grows;
         match event {
             StreamEvent::TextDelta(text) => self.text.push_str(&text),
             StreamEvent::ReasoningDelta(text) => self.reasoning.push_str(&text),
@@ -70,6 +116,13 @@ impl StreamAccumulator {
             StreamEvent::Usage(usage) => self.usage = Some(usage),
             StreamEvent::Fallback { reason } => self.fallback = Some(reason),
         }
+        Ok(())
+    }
+
+    /// Whether the model said why it stopped (a [`StreamEvent::Finished`]):
+    /// without it the answer may be cut short.
+    pub fn is_finished(&self) -> bool {
+        self.finish_reason.is_some()
     }
 
     fn tool_piece(&mut self, index: usize, id: Option<String>, name: Option<String>, arguments: &str) {

@@ -32,19 +32,39 @@ pub enum Error {
     UnexpectedReply(String),
 
     /// Streaming failed and falling back was not allowed.
-    #[error("streaming failed ({reason}) and fallback to a non-streaming call is disabled")]
+    #[error("streaming failed ({reason}) and falling back to a whole answer was turned off")]
     StreamingFailed {
         /// Why streaming failed.
         reason: String,
     },
+
+    /// A model's stream ended without saying why it stopped (no
+    /// [`StreamEvent::Finished`](crate::StreamEvent::Finished)): the answer
+    /// may be cut short.
+    #[error("the model's stream ended without a finish reason: the answer may be incomplete")]
+    NoFinishReason,
+
+    /// An answer larger than the accumulator's cap.
+    #[error("the answer passed {limit} bytes (text, reasoning and tool-call arguments) and was not read further")]
+    AnswerTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
 }
 
 impl Error {
-    /// What to do about it, when known (see [`transport::Error::hint`]). A 400
-    /// from a dedicated endpoint sent the Generic shape suggests the Cohere one.
+    /// What to do about it, when known (see [`transport::Error::hint`]).
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Transport(e) => e.hint(),
+            Error::StreamingFailed { .. } => {
+                Some("allow the fallback to a whole answer (the default; locus chat without --no-fallback)".into())
+            }
+            Error::AnswerTooLarge { .. } => Some(
+                "the model kept writing: lower max_tokens, or raise the cap (--max-answer-bytes) if such an answer \
+                 is expected"
+                    .into(),
+            ),
             _ => None,
         }
     }

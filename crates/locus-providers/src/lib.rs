@@ -15,9 +15,10 @@
 //! use locus_providers::{StreamAccumulator, StreamEvent, FinishReason};
 //! let mut acc = StreamAccumulator::new();
 //! for event in [StreamEvent::TextDelta("Hel".into()), StreamEvent::TextDelta("lo".into()), StreamEvent::Finished(FinishReason::Stop)] {
-//!     acc.push(event);
+//!     acc.push(event)?;
 //! }
 //! assert_eq!(acc.finish().message.text(), "Hello");
+//! # Ok::<(), locus_providers::Error>(())
 //! ```
 
 #![deny(missing_docs)]
@@ -29,7 +30,7 @@ mod model;
 mod shape;
 mod types;
 
-pub use accumulator::StreamAccumulator;
+pub use accumulator::{DEFAULT_MAX_ANSWER_BYTES, StreamAccumulator};
 pub use error::Error;
 pub use inline::{InlineToolCallFilter, extract_inline_tool_calls};
 pub use model::{ChatModel, EventStream, OciChatModel, OciChatModelBuilder, SharedChatModel, response_events};

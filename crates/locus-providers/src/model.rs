@@ -76,7 +76,7 @@ impl OciChatModel {
             compartment_id: None,
             api_format: ApiFormat::Auto,
             inline_tool_calls: None,
-            allow_fallback: false,
+            allow_fallback: true,
         }
     }
 
@@ -137,7 +137,8 @@ impl OciChatModel {
         if !self.allow_fallback {
             return vec![Err(Error::StreamingFailed { reason })];
         }
-        tracing::warn!(model = self.serving.id(), "streaming failed; falling back to a non-streaming call: {reason}");
+        // The Fallback event is the announcement; this is for logs.
+        tracing::info!(model = self.serving.id(), "streaming failed; falling back to a non-streaming call: {reason}");
         let mut events = vec![Ok(StreamEvent::Fallback { reason })];
         match self.complete_once(request).await {
             Ok(response) => events.extend(response_events(response).into_iter().map(Ok)),
@@ -192,8 +193,11 @@ impl OciChatModelBuilder {
         self
     }
 
-    /// Whether a stream the model refuses may fall back to a non-streaming
-    /// call (announced by [`StreamEvent::Fallback`] and a warning). Default: no.
+    /// Whether a stream the endpoint refuses (a 400 about streaming, a whole
+    /// JSON answer, an empty stream) falls back to a non-streaming call,
+    /// announced by a [`StreamEvent::Fallback`] carrying the service's message
+    /// and `opc-request-id`. Default: yes — a misconfigured endpoint degrades
+    /// visibly instead of failing; `false` makes it [`Error::StreamingFailed`].
     pub fn allow_fallback(mut self, allow: bool) -> Self {
         self.allow_fallback = allow;
         self

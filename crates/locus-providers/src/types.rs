@@ -335,6 +335,24 @@ impl FinishReason {
         }
     }
 
+    /// The reason as one word: `stop`, `length`, `tool_calls`,
+    /// `content_filter`, or the service's own word.
+    ///
+    /// ```
+    /// use locus_providers::FinishReason;
+    /// assert_eq!(FinishReason::from_wire("MAX_TOKENS").as_str(), "length");
+    /// assert_eq!(FinishReason::from_wire("recitation").as_str(), "recitation");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool_calls",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Other(reason) => reason,
+        }
+    }
+
     /// The finish reason of an answer: what the model `reported`, except that
     /// an answer with tool calls ended for them even when the model said
     /// "stop" (or nothing); `missing` describes a reason never given.

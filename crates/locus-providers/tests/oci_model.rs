@@ -58,7 +58,7 @@ fn ask(text: &str) -> ChatRequest {
 async fn collect(model: &OciChatModel, request: &ChatRequest) -> (Vec<StreamEvent>, locus_providers::ChatResponse) {
     let events: Vec<StreamEvent> = model.stream(request).await.map(|e| e.unwrap()).collect().await;
     let mut acc = StreamAccumulator::new();
-    events.iter().cloned().for_each(|e| acc.push(e));
+    events.iter().cloned().for_each(|e| acc.push(e).unwrap());
     (events, acc.finish())
 }
 
@@ -135,11 +135,12 @@ async fn complete_parses_text_tool_calls_and_usage() {
 }
 
 #[tokio::test]
-async fn a_refused_stream_falls_back_only_when_allowed_and_says_so() {
+async fn a_refused_stream_falls_back_by_default_and_says_so() {
     // The deployment answers a streaming request with a whole JSON body.
     let server =
         server_with_json(json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "whole answer"}]})).await;
-    let strict = OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).build().unwrap();
+    let strict =
+        OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).allow_fallback(false).build().unwrap();
     let events: Vec<_> = strict.stream(&ask("x")).await.collect().await;
     assert!(matches!(&events[..], [Err(Error::StreamingFailed { .. })]), "{events:?}");
     let message = events[0].as_ref().unwrap_err().to_string();
@@ -147,13 +148,13 @@ async fn a_refused_stream_falls_back_only_when_allowed_and_says_so() {
         message.starts_with("streaming failed (a streaming request was answered with application/json"),
         "{message}"
     );
-    assert!(message.ends_with("and fallback to a non-streaming call is disabled"), "{message}");
+    assert!(message.ends_with("and falling back to a whole answer was turned off"), "{message}");
+    assert!(events[0].as_ref().unwrap_err().hint().unwrap().contains("--no-fallback"));
 
-    let lenient =
-        OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).allow_fallback(true).build().unwrap();
+    let lenient = OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).build().unwrap();
     let (events, response) = collect(&lenient, &ask("x")).await;
     assert!(
-        matches!(&events[0], StreamEvent::Fallback { reason } if reason.contains("application/json")),
+        matches!(&events[0], StreamEvent::Fallback { reason } if reason.contains("application/json") && reason.contains("opc-request-id")),
         "{events:?}"
     );
     assert_eq!(response.message.text(), "whole answer");

@@ -47,7 +47,7 @@ fn run(name: &str, cuts: &[usize]) -> Value {
             Some(filter) => filter.filter_events(events),
             None => events,
         };
-        events.into_iter().for_each(|e| acc.push(e));
+        events.into_iter().for_each(|e| acc.push(e).unwrap());
     }
     normalise(serde_json::to_value(acc.finish()).unwrap())
 }
@@ -99,4 +99,23 @@ proptest! {
         cuts.sort_unstable();
         prop_assert_eq!(run(name, &cuts), expected(name));
     }
+}
+
+#[test]
+fn an_endless_answer_stops_at_the_cap() {
+    use locus_providers::{Error, StreamAccumulator, StreamEvent};
+    let mut acc = StreamAccumulator::with_max_answer_bytes(1000);
+    let mut pushed = 0;
+    let error = loop {
+        match acc.push(StreamEvent::TextDelta("0123456789".into())) {
+            Ok(()) => pushed += 1,
+            Err(e) => break e,
+        }
+        assert!(pushed <= 100, "the cap holds");
+    };
+    assert!(matches!(error, Error::AnswerTooLarge { limit: 1000 }), "{error:?}");
+    assert_eq!(acc.text().len(), 1000, "what came before the cap is kept");
+    let call = StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: "{}".into() };
+    assert!(acc.push(call).is_err(), "tool-call arguments count too");
+    assert!(!acc.is_finished());
 }

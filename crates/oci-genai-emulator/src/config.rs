@@ -23,6 +23,8 @@ pub struct EmulatorConfig {
     pub instance_identity: bool,
     /// How long federation tokens live, in seconds.
     pub token_lifetime_secs: u64,
+    /// The largest request body read; a larger one gets 413 (default 16 MiB).
+    pub max_body_bytes: usize,
 }
 
 /// The dedicated endpoint `locus chat --emulator` talks to: a tool caller.
@@ -74,6 +76,7 @@ impl Default for EmulatorConfig {
             max_clock_skew_secs: 300,
             instance_identity: false,
             token_lifetime_secs: 3_600,
+            max_body_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -145,6 +148,9 @@ pub struct Turn {
     pub reasoning: String,
     /// Tool calls.
     pub tool_calls: Vec<TurnCall>,
+    /// The finish reason to send (default: `stop`, or `tool_calls` with calls;
+    /// COHERE: `COMPLETE`), e.g. `length` for an answer cut at max tokens.
+    pub finish_reason: Option<String>,
 }
 
 /// A scripted tool call.
@@ -194,11 +200,25 @@ pub enum Fault {
     SlowFirstByte(u64),
     /// Send malformed JSON as this event.
     MalformedChunk(usize),
+    /// End the stream cleanly before its finish event.
+    NoFinish,
+    /// Put `usage` in every event (as some vLLM deployments do).
+    UsageEveryChunk,
+    /// After this many events, send only `: keep-alive` comments, forever.
+    KeepAlive(usize),
+    /// Text deltas forever.
+    Endless,
+    /// Garbage after the last event, in the same write.
+    GarbageAfterEnd,
+    /// A 500 whose JSON message is this many bytes long.
+    HugeError(usize),
 }
 
 impl Fault {
     /// Parses the `x-emulator-fault` header: `reject-stream`, `429[:secs]`,
-    /// `500`, `503`, `reset-before`, `reset-mid:N`, `stall:N`, `slow:MS`, `malformed:N`.
+    /// `500`, `503`, `reset-before`, `reset-mid:N`, `stall:N`, `slow:MS`,
+    /// `malformed:N`, `no-finish`, `usage-every-chunk`, `keep-alive[:N]`,
+    /// `endless`, `garbage-after-end`, `huge-error[:BYTES]`.
     pub fn parse(value: &str) -> Option<Fault> {
         let (name, arg) = value.split_once(':').unwrap_or((value, ""));
         let number = || arg.trim().parse::<u64>().ok();
@@ -210,6 +230,12 @@ impl Fault {
             "stall" => Fault::Stall(number().unwrap_or(2) as usize),
             "slow" => Fault::SlowFirstByte(number().unwrap_or(500)),
             "malformed" => Fault::MalformedChunk(number().unwrap_or(1) as usize),
+            "no-finish" => Fault::NoFinish,
+            "usage-every-chunk" => Fault::UsageEveryChunk,
+            "keep-alive" => Fault::KeepAlive(number().unwrap_or(1) as usize),
+            "endless" => Fault::Endless,
+            "garbage-after-end" => Fault::GarbageAfterEnd,
+            "huge-error" => Fault::HugeError(number().unwrap_or(10 * 1024 * 1024) as usize),
             status => Fault::Status(status.parse().ok().filter(|s| (400..600).contains(s))?),
         })
     }

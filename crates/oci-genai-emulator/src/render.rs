@@ -15,8 +15,16 @@ fn call_id(i: usize) -> String {
     format!("call_emu{i:04}")
 }
 
-fn finish_reason(turn: &Turn) -> &'static str {
-    if turn.tool_calls.is_empty() { "stop" } else { "tool_calls" }
+fn finish_reason(turn: &Turn) -> &str {
+    match &turn.finish_reason {
+        Some(reason) => reason,
+        None if turn.tool_calls.is_empty() => "stop",
+        None => "tool_calls",
+    }
+}
+
+fn cohere_finish_reason(turn: &Turn) -> &str {
+    turn.finish_reason.as_deref().unwrap_or("COMPLETE")
 }
 
 /// A whole reply (`ChatResult`).
@@ -25,7 +33,7 @@ pub(crate) fn whole(model_id: &str, cohere: bool, turn: &Turn, usage: Value) -> 
         json!({
             "apiFormat": "COHERE",
             "text": turn.text,
-            "finishReason": "COMPLETE",
+            "finishReason": cohere_finish_reason(turn),
             "toolCalls": turn.tool_calls.iter().map(|c| json!({"name": c.name, "parameters": c.arguments})).collect::<Vec<_>>(),
             "usage": usage,
         })
@@ -71,7 +79,7 @@ pub(crate) fn stream_events(
         let mut last = json!({
             "apiFormat": "COHERE",
             "text": turn.text,
-            "finishReason": "COMPLETE",
+            "finishReason": cohere_finish_reason(turn),
             "chatHistory": [],
         });
         if !turn.tool_calls.is_empty() {

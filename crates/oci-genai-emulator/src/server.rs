@@ -90,7 +90,15 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         .map(str::to_owned)
         .unwrap_or_else(|| "emulator".to_owned());
     let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
+    let limit = state.config.max_body_bytes;
+    let body = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            let message = format!("the request body exceeds {limit} bytes");
+            return error(413, "PayloadTooLarge", &message, &request_id);
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(identity) = &state.identity {
         if let Some(response) = instance_identity(&state, identity, &parts, &body, &request_id) {
             return response;
@@ -153,6 +161,9 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         }
         Some(Fault::Status(status)) => return error(*status, "InternalServerError", "injected failure", &request_id),
         Some(Fault::ResetBefore) => return Err("injected connection reset".into()),
+        Some(Fault::HugeError(bytes)) => {
+            return error(500, "InternalServerError", &"m".repeat(*bytes), &request_id);
+        }
         Some(Fault::SlowFirstByte(ms)) => tokio::time::sleep(Duration::from_millis(*ms)).await,
         _ => {}
     }
@@ -160,13 +171,18 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
     let turn = answer(&model.behaviour, &View::of(&details.chat_request));
     let usage = render::usage(body.len(), &turn);
     let mut response = if streaming {
-        let events = render::stream_events(
+        let mut events = render::stream_events(
             cohere,
             &turn,
             model.tool_pattern,
             model.chunk_chars,
-            usage_requested.then_some(usage),
+            usage_requested.then_some(usage.clone()),
         );
+        match &fault {
+            Some(Fault::NoFinish) => events.retain(|e| e.get("finishReason").is_none() && e.get("usage").is_none()),
+            Some(Fault::UsageEveryChunk) => events.iter_mut().for_each(|e| e["usage"] = usage.clone()),
+            _ => {}
+        }
         let mut response = Response::new(stream_body(events, model, fault, state.config.hold_open_ms));
         response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/event-stream"));
         response
@@ -318,9 +334,23 @@ fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Optio
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(64);
     let (per_write, delay) = (model.events_per_write.max(1), Duration::from_millis(model.delay_ms));
     tokio::spawn(async move {
+        let send = |text: String| sender.send(Ok(Frame::data(Bytes::from(text))));
         let mut batch = String::new();
         for (n, event) in events.iter().enumerate() {
             match &fault {
+                // Both run until the client goes away.
+                Some(Fault::KeepAlive(after)) if n == *after => {
+                    while send(": keep-alive\n\n".into()).await.is_ok() {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    return;
+                }
+                Some(Fault::Endless) if n == 1 => {
+                    let delta = r#"data: {"index":0,"message":{"role":"ASSISTANT","content":[{"type":"TEXT","text":"and on "}]}}"#;
+                    let many = format!("{delta}\n\n").repeat(256);
+                    while send(many.clone()).await.is_ok() {}
+                    return;
+                }
                 Some(Fault::ResetMidStream(after)) if n == *after => {
                     // Let what was sent reach the client first, as a real failure mid-stream would.
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -334,14 +364,20 @@ fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Optio
                 Some(Fault::MalformedChunk(at)) if n == *at => batch.push_str("data: {\"index\": 0, \"message\": \n\n"),
                 _ => batch.push_str(&format!("data: {event}\n\n")),
             }
+            if n + 1 == events.len() && fault == Some(Fault::GarbageAfterEnd) {
+                batch.push_str("data: {\"index\": 0, \"mess\n\ndata: \u{1b}[2Jgarbage\n\n");
+            }
             if (n + 1) % per_write == 0 || n + 1 == events.len() {
-                if sender.send(Ok(Frame::data(Bytes::from(std::mem::take(&mut batch))))).await.is_err() {
+                if send(std::mem::take(&mut batch)).await.is_err() {
                     return;
                 }
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
             }
+        }
+        if fault == Some(Fault::NoFinish) {
+            return; // a clean end of the body, before any finish event
         }
         // Like the service: no [DONE], and the connection stays open for a while.
         tokio::time::sleep(Duration::from_millis(hold_open_ms)).await;

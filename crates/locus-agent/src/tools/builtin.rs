@@ -63,10 +63,15 @@ fn rfc3339(unix: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
-/// Evaluates `+ - * / % ^`, unary minus and parentheses over decimal numbers.
+/// How deeply parentheses, signs and exponents may nest: far beyond any real
+/// arithmetic, and far below what would exhaust a thread's stack.
+const MAX_NESTING: usize = 256;
+
+/// Evaluates `+ - * / % ^`, unary minus and parentheses over decimal numbers
+/// (nested at most 256 deep).
 pub fn evaluate(expression: &str) -> Result<f64, String> {
     let tokens: Vec<char> = expression.chars().collect();
-    let mut parser = Parser { tokens: &tokens, at: 0 };
+    let mut parser = Parser { tokens: &tokens, at: 0, depth: 0 };
     let value = parser.sum()?;
     if parser.peek().is_some() {
         return Err(format!("unexpected `{}` at position {}", tokens[parser.at], parser.at + 1));
@@ -77,6 +82,8 @@ pub fn evaluate(expression: &str) -> Result<f64, String> {
 struct Parser<'a> {
     tokens: &'a [char],
     at: usize,
+    /// Nested `unary` calls: every recursion of the grammar passes through it.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -114,6 +121,16 @@ impl Parser<'_> {
 
     /// Negation binds looser than `^`: `-2^2` is -4.
     fn unary(&mut self) -> Result<f64, String> {
+        if self.depth >= MAX_NESTING {
+            return Err(format!("the expression nests deeper than {MAX_NESTING} levels"));
+        }
+        self.depth += 1;
+        let value = self.signed();
+        self.depth -= 1;
+        value
+    }
+
+    fn signed(&mut self) -> Result<f64, String> {
         match self.peek() {
             Some('-') => {
                 self.at += 1;
@@ -185,6 +202,12 @@ mod tests {
         for bad in ["", "2+", "(1", "1/0", "abc", "1 2"] {
             assert!(evaluate(bad).is_err(), "{bad}");
         }
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(evaluate(&deep).unwrap_err().contains("nests deeper than 256"));
+        assert!(evaluate(&"-".repeat(100_000)).is_err());
+        assert!(evaluate(&format!("2{}", "^2".repeat(100_000))).is_err());
+        let fine = format!("{}1{}", "(".repeat(200), ")".repeat(200));
+        assert_eq!(evaluate(&fine).unwrap(), 1.0);
         assert_eq!(format_number(391.0), "391");
         assert_eq!(format_number(0.5), "0.5");
     }
