@@ -210,7 +210,7 @@ pub enum Fault {
     Endless,
     /// Garbage after the last event, in the same write.
     GarbageAfterEnd,
-    /// A 500 whose JSON message is this many bytes long.
+    /// A 400 whose JSON message is this many bytes long.
     HugeError(usize),
 }
 

@@ -162,7 +162,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         Some(Fault::Status(status)) => return error(*status, "InternalServerError", "injected failure", &request_id),
         Some(Fault::ResetBefore) => return Err("injected connection reset".into()),
         Some(Fault::HugeError(bytes)) => {
-            return error(500, "InternalServerError", &"m".repeat(*bytes), &request_id);
+            return error(400, "InvalidParameter", &"m".repeat(*bytes), &request_id);
         }
         Some(Fault::SlowFirstByte(ms)) => tokio::time::sleep(Duration::from_millis(*ms)).await,
         _ => {}
@@ -346,8 +346,9 @@ fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Optio
                     return;
                 }
                 Some(Fault::Endless) if n == 1 => {
-                    let delta = r#"data: {"index":0,"message":{"role":"ASSISTANT","content":[{"type":"TEXT","text":"and on "}]}}"#;
-                    let many = format!("{delta}\n\n").repeat(256);
+                    let text = "and on ".repeat(146); // about 1 KiB per delta
+                    let delta = serde_json::json!({"index": 0, "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": text}]}});
+                    let many = format!("data: {delta}\n\n").repeat(64);
                     while send(many.clone()).await.is_ok() {}
                     return;
                 }
