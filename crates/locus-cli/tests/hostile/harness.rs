@@ -76,6 +76,12 @@ impl Run {
 /// machine even if a check failed.
 pub fn locus() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_locus"));
+    isolate(&mut command);
+    command
+}
+
+/// The environment every run gets (see [`locus`]).
+pub fn isolate(command: &mut Command) {
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -84,7 +90,6 @@ pub fn locus() -> Command {
         .env("HTTP_PROXY", "http://127.0.0.1:9")
         .env("NO_PROXY", "127.0.0.1,localhost,::1")
         .stdin(Stdio::null());
-    command
 }
 
 fn home() -> &'static Path {
@@ -220,6 +225,30 @@ pub fn chat_at(url: &str, extra: &[&str]) -> Command {
         .args(["--service-endpoint", url, "--model", "oci:meta.llama-3.3-70b-instruct"])
         .args(["--compartment-id", COMPARTMENT])
         .args(extra);
+    command
+}
+
+/// A `[DEFAULT]` profile whose key is `key`.
+pub fn profile_with_key(key: &Path) -> String {
+    format!(
+        "[DEFAULT]\nuser = ocid1.user.oc1..u\nfingerprint = aa:bb\ntenancy = ocid1.tenancy.oc1..t\nregion = us-chicago-1\nkey_file = {}\n",
+        key.display()
+    )
+}
+
+/// `text` in a config file of a temporary directory (kept while the first is).
+pub fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config");
+    std::fs::write(&path, text).expect("config");
+    (dir, path)
+}
+
+/// `locus chat "x"` with the config file `config` (and `extra` flags), for cases that fail before any request.
+pub fn chat_with_config(config: &Path, extra: &[&str]) -> Command {
+    let mut command = locus();
+    command.arg("chat").arg("--config-file").arg(config);
+    command.args(["--model", "oci:m", "--compartment-id", "c"]).args(extra).arg("x");
     command
 }
 

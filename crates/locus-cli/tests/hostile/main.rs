@@ -10,9 +10,13 @@ mod harness;
 
 use std::io::Write;
 use std::net::TcpStream;
+use std::path::Path;
 use std::time::Duration;
 
-use harness::{chat, chat_at, chunk, chunked_head, key_fixture, locus, raw_server, run, service};
+use harness::{
+    chat, chat_at, chat_with_config, chunk, chunked_head, config_file, key_fixture, locus, profile_with_key,
+    raw_server, run, service,
+};
 
 const QUICK: Duration = Duration::from_secs(10);
 
@@ -153,22 +157,12 @@ fn item_07_an_endless_whole_reply_stops_at_the_body_cap() {
 
 #[test]
 fn item_07_key_and_config_files_that_are_devices_are_refused_unread() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
-    let profile = "[DEFAULT]\nuser = ocid1.user.oc1..u\nfingerprint = aa:bb\ntenancy = ocid1.tenancy.oc1..t\nregion = us-chicago-1\nkey_file = /dev/zero\n";
-    std::fs::write(&config, profile).unwrap();
-    let key = run(locus().arg("chat").arg("--config-file").arg(&config).args([
-        "--model",
-        "oci:m",
-        "--compartment-id",
-        "c",
-        "x",
-    ]));
+    let (_dir, config) = config_file(&profile_with_key(Path::new("/dev/zero")));
+    let key = run(&mut chat_with_config(&config, &[]));
     key.assert_sane().assert_code(3).assert_faster_than(QUICK);
     assert!(key.stderr.contains("/dev/zero") && key.stderr.contains("not a regular file"), "{}", key.stderr);
 
-    let whole =
-        run(locus().args(["chat", "--config-file", "/dev/zero", "--model", "oci:m", "--compartment-id", "c", "x"]));
+    let whole = run(&mut chat_with_config(Path::new("/dev/zero"), &[]));
     whole.assert_sane().assert_code(3).assert_faster_than(QUICK);
     assert!(whole.stderr.contains("not a regular file"), "{}", whole.stderr);
 }
@@ -184,20 +178,10 @@ fn item_08_a_huge_error_message_is_cut_for_display() {
 #[test]
 fn item_09_a_config_with_many_profiles_parses_in_linear_time() {
     // 50,000 profiles in under 1 MiB: about 5 s when each header scanned those before it.
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
     let text: String = (0..50_000).map(|i| format!("[p{i}]\nregion=r\n")).collect();
     assert!(text.len() < 1024 * 1024);
-    std::fs::write(&config, text).unwrap();
-    let result = run(locus().arg("chat").arg("--config-file").arg(&config).args([
-        "--profile",
-        "p49999",
-        "--model",
-        "oci:m",
-        "--compartment-id",
-        "c",
-        "x",
-    ]));
+    let (_dir, config) = config_file(&text);
+    let result = run(&mut chat_with_config(&config, &["--profile", "p49999"]));
     result.assert_sane().assert_code(3).assert_faster_than(Duration::from_secs(2));
     assert!(result.stderr.contains("[p49999]"), "{}", result.stderr);
 }
@@ -228,20 +212,8 @@ fn item_12_a_permanent_error_is_not_retried() {
 
 #[test]
 fn item_13_an_8192_bit_key_is_refused_for_what_it_is() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
-    let profile = format!(
-        "[DEFAULT]\nuser = ocid1.user.oc1..u\nfingerprint = aa:bb\ntenancy = ocid1.tenancy.oc1..t\nregion = us-chicago-1\nkey_file = {}\n",
-        key_fixture("rsa8192-pkcs1.pem").display()
-    );
-    std::fs::write(&config, profile).unwrap();
-    let result = run(locus().arg("chat").arg("--config-file").arg(&config).args([
-        "--model",
-        "oci:m",
-        "--compartment-id",
-        "c",
-        "x",
-    ]));
+    let (_dir, config) = config_file(&profile_with_key(&key_fixture("rsa8192-pkcs1.pem")));
+    let result = run(&mut chat_with_config(&config, &[]));
     result.assert_sane().assert_code(3).assert_faster_than(QUICK);
     assert!(result.stderr.contains("larger than 4096 bits"), "{}", result.stderr);
 }
@@ -304,10 +276,9 @@ fn item_16_control_characters_from_the_server_never_reach_the_terminal() {
         .chain(command.get_args())
         .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''")))
         .collect();
-    let mut script = locus();
-    script.env_remove("PATH").env("PATH", std::env::var("PATH").unwrap_or_default());
     let mut script = std::process::Command::new("script");
-    script.args(["-qec", &line.join(" "), "/dev/null"]).stdin(std::process::Stdio::null());
+    harness::isolate(&mut script);
+    script.args(["-qec", &line.join(" "), "/dev/null"]);
     let result = run(&mut script);
     assert_eq!(result.code, Some(0), "{}\n{}", result.stdout, result.stderr);
     assert!(result.stdout.contains("red \\u{1b}[31mALERT"), "{:?}", result.stdout);
