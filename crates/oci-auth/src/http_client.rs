@@ -135,14 +135,22 @@ impl HttpClient for ReqwestHttpClient {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        let response = builder.send().await?;
+        let mut response = builder.send().await?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = response.bytes().await?.to_vec();
+        // Metadata, certificates and tokens are a few KiB: a larger answer is not one of them.
+        let limit = crate::MAX_CREDENTIAL_FILE_SIZE as usize;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > limit {
+                return Err(format!("the answer from {} is larger than 1 MiB", request.url).into());
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(HttpResponse { status, headers, body })
     }
 

@@ -218,3 +218,22 @@ async fn the_region_can_be_given_instead_of_asked() {
         .unwrap();
     assert_eq!(provider.region().await.unwrap().id(), "us-chicago-1");
 }
+
+#[tokio::test]
+async fn an_oversized_metadata_answer_is_refused_not_buffered() {
+    use oci_auth::{HttpClient, HttpRequest, ReqwestHttpClient};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 2 * 1024 * 1024]))
+        .mount(&server)
+        .await;
+    let request = HttpRequest {
+        method: "GET",
+        url: format!("{}/opc/v2/identity/cert.pem", server.uri()),
+        headers: vec![],
+        body: vec![],
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let error = ReqwestHttpClient::default().send(request).await.unwrap_err();
+    assert!(error.to_string().contains("larger than 1 MiB"), "{error}");
+}
