@@ -182,13 +182,13 @@ pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
     } else {
         builder(&args)?.build()?
     };
-    let display = Display { json: args.json, escape_stdout: std::io::stdout().is_terminal() };
+    let options = ShowOptions { json: args.json, escape_stdout: std::io::stdout().is_terminal() };
     match prompt {
         Some(prompt) => {
-            let result = show(agent.run(prompt), display, out, err).await?;
+            let result = show(agent.run(prompt), options, out, err).await?;
             Ok(exit_code(&result))
         }
-        None => repl(&agent, display, out, err).await,
+        None => repl(&agent, options, out, err).await,
     }
 }
 
@@ -217,7 +217,12 @@ async fn emulated(args: &ChatArgs) -> Result<(AgentBuilder, oci_genai_emulator::
     Ok((configure(builder, args)?, emulator))
 }
 
-async fn repl(agent: &Agent, display: Display, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
+async fn repl(
+    agent: &Agent,
+    options: ShowOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, CliError> {
     writeln!(err, "locus chat with {} — an empty line or Ctrl-D ends the session", agent.model_name())?;
     let mut conversation = agent.conversation();
     let stdin = std::io::stdin();
@@ -229,14 +234,14 @@ async fn repl(agent: &Agent, display: Display, out: &mut dyn Write, err: &mut dy
             return Ok(ExitCode::Ok);
         }
         let stream = conversation.run(line.trim());
-        show(stream, display, out, err).await?;
+        show(stream, options, out, err).await?;
         conversation.settle();
     }
 }
 
 /// How a run is shown.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Display {
+pub struct ShowOptions {
     /// One JSON object on stdout instead of the streamed text.
     pub json: bool,
     /// Escape control characters in the model's text (stdout is a terminal);
@@ -249,7 +254,7 @@ pub struct Display {
 /// line, and `--json` prints it with `"partial": true` before the error.
 pub async fn show(
     mut stream: AgentStream,
-    display: Display,
+    options: ShowOptions,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<AgentResult, CliError> {
@@ -263,7 +268,7 @@ pub async fn show(
                 if std::mem::take(&mut line_open) {
                     writeln!(out)?;
                 }
-                if let (true, Some(partial)) = (display.json, error.partial_text()) {
+                if let (true, Some(partial)) = (options.json, error.partial_text()) {
                     let value = serde_json::json!({"text": partial, "partial": true, "error": error.to_string()});
                     serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
                     writeln!(out)?;
@@ -272,8 +277,8 @@ pub async fn show(
             }
         };
         match event {
-            AgentEvent::TextDelta(text) if !display.json => {
-                let text = if display.escape_stdout { escape_controls(&text) } else { text.as_str().into() };
+            AgentEvent::TextDelta(text) if !options.json => {
+                let text = if options.escape_stdout { escape_controls(&text) } else { text.as_str().into() };
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
                 line_open = !text.ends_with('\n');
@@ -310,7 +315,7 @@ pub async fn show(
         }
     }
     let result = result.ok_or_else(|| CliError::Transport("the run ended without a result".into()))?;
-    if display.json {
+    if options.json {
         let value = serde_json::json!({
             "text": result.text,
             "stop_reason": result.stop_reason,
