@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use locus_agent::{Agent, AgentEvent, StopReason, tools::builtin};
-use locus_providers::{ChatModel, ChatRequest, Message, OciChatModel, StreamEvent};
+use locus_providers::{ChatModel, ChatRequest, Message, ModelEvent, OciChatModel};
 use oci_auth::verify::PublicKey;
 use oci_auth::{ApiKeyProvider, PrivateKey, SharedCredentialsProvider};
 use oci_genai_emulator::{
@@ -273,9 +273,9 @@ async fn a_rejected_stream_falls_back_unless_refused() {
     assert!(matches!(&events[..], [Err(locus_providers::Error::StreamingFailed { .. })]), "{events:?}");
     let lenient =
         OciChatModel::builder(setup.client().build().unwrap(), model).compartment_id(DEMO_COMPARTMENT).build().unwrap();
-    let events: Vec<StreamEvent> = lenient.stream(&ask()).await.map(|e| e.unwrap()).collect().await;
+    let events: Vec<ModelEvent> = lenient.stream(&ask()).await.map(|e| e.unwrap()).collect().await;
     assert!(
-        matches!(&events[0], StreamEvent::Fallback { reason } if reason.contains("Streaming is not supported")),
+        matches!(&events[0], ModelEvent::Fallback { reason } if reason.contains("Streaming is not supported")),
         "{events:?}"
     );
 }

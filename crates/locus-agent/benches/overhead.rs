@@ -15,7 +15,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use locus_agent::{Agent, ToolError, tool_fn, tools::builtin::ClockArgs};
 use locus_providers::{
-    ChatModel, ChatRequest, ChatResponse, EventStream, FinishReason, Message, StreamEvent, ToolCall, Usage,
+    ChatModel, ChatRequest, ChatResponse, EventStream, FinishReason, Message, ModelEvent, ToolCall, Usage,
     response_events,
 };
 
@@ -61,7 +61,7 @@ impl ChatModel for InstantModel {
 
     async fn stream(&self, _: &ChatRequest) -> EventStream {
         use futures::StreamExt;
-        futures::stream::iter(response_events(self.next()).into_iter().map(Ok::<StreamEvent, _>)).boxed()
+        futures::stream::iter(response_events(self.next()).into_iter().map(Ok::<ModelEvent, _>)).boxed()
     }
 }
 

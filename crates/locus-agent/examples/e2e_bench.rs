@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use locus_agent::{Agent, ToolError, tool_fn};
 use locus_providers::{GenericShape, RequestShape, StreamState};
-use oci_genai_transport::{GenAiClient, ServingMode, models};
+use oci_genai_transport::{ChatCall, GenAiClient, ServingMode, models};
 
 const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaaaaaaemulator";
 
@@ -42,18 +42,15 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn details(model: &str) -> models::ChatDetails {
-    models::ChatDetails {
-        compartment_id: COMPARTMENT.into(),
-        serving_mode: ServingMode::from_model_id(model).map(|s| s.to_wire()).unwrap_or_default(),
-        chat_request: models::BaseChatRequest::Generic(models::GenericChatRequest {
-            messages: Some(vec![models::Message::User(models::UserMessage {
-                content: Some(vec![models::ChatContent::Text(models::TextContent { text: Some("go".into()) })]),
-                name: None,
-            })]),
-            ..Default::default()
-        }),
-    }
+fn details(model: &str) -> ChatCall {
+    let request = models::BaseChatRequest::Generic(models::GenericChatRequest {
+        messages: Some(vec![models::Message::User(models::UserMessage {
+            content: Some(vec![models::ChatContent::Text(models::TextContent { text: Some("go".into()) })]),
+            name: None,
+        })]),
+        ..Default::default()
+    });
+    ChatCall::new(ServingMode::from_model_id(model).expect("a model id"), COMPARTMENT, request)
 }
 
 /// Streams `model` once, returning (events, time to first event).

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use locus_providers::{
     ApiFormat, ChatRequest, ChatResponse, DEFAULT_MAX_ANSWER_BYTES, FinishReason, GenerationParams, Message,
-    SharedChatModel, StreamAccumulator, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage,
+    ModelEvent, SharedChatModel, StreamAccumulator, ToolCall, ToolChoice, ToolSpec, Usage,
 };
 use oci_auth::{AuthType, SharedEnv};
 use oci_genai_transport::{GenAiClient, Limits};
@@ -495,9 +495,9 @@ impl Agent {
                 let event = event.map_err(|e| interrupted(received, &accumulator, e))?;
                 received = true;
                 let announced = match &event {
-                    StreamEvent::TextDelta(text) => Some(AgentEvent::TextDelta(text.clone())),
-                    StreamEvent::ReasoningDelta(text) => Some(AgentEvent::ReasoningDelta(text.clone())),
-                    StreamEvent::Fallback { reason } => {
+                    ModelEvent::TextDelta(text) => Some(AgentEvent::TextDelta(text.clone())),
+                    ModelEvent::ReasoningDelta(text) => Some(AgentEvent::ReasoningDelta(text.clone())),
+                    ModelEvent::Fallback { reason } => {
                         *streaming = false;
                         Some(AgentEvent::ModelFallback { reason: reason.clone() })
                     }

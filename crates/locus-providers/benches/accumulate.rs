@@ -12,37 +12,37 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use locus_providers::{FinishReason, GenericShape, RequestShape, StreamAccumulator, StreamEvent, StreamState};
+use locus_providers::{FinishReason, GenericShape, ModelEvent, RequestShape, StreamAccumulator, StreamState};
 use oci_genai_transport::sse::SseParser;
 
-fn events(deltas: usize) -> Vec<StreamEvent> {
+fn events(deltas: usize) -> Vec<ModelEvent> {
     let text = deltas / 2;
     let per_call = (deltas - text) / 3;
-    let mut out: Vec<StreamEvent> = (0..text).map(|i| StreamEvent::TextDelta(format!("word{} ", i % 100))).collect();
+    let mut out: Vec<ModelEvent> = (0..text).map(|i| ModelEvent::TextDelta(format!("word{} ", i % 100))).collect();
     for call in 0..3 {
-        out.push(StreamEvent::ToolCallDelta {
+        out.push(ModelEvent::ToolCallDelta {
             index: 0,
             id: Some(format!("call_{call}")),
             name: Some("search".into()),
             arguments: "{\"q\": \"".into(),
         });
         for i in 1..per_call.saturating_sub(1) {
-            out.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: format!("t{} ", i % 10) });
+            out.push(ModelEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: format!("t{} ", i % 10) });
         }
-        out.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: "\"}".into() });
+        out.push(ModelEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: "\"}".into() });
     }
-    out.push(StreamEvent::Finished(FinishReason::ToolCalls));
+    out.push(ModelEvent::Finished(FinishReason::ToolCalls));
     out
 }
 
-fn sse(events: &[StreamEvent]) -> Vec<u8> {
+fn sse(events: &[ModelEvent]) -> Vec<u8> {
     let mut body = String::new();
     for event in events {
         let chunk = match event {
-            StreamEvent::TextDelta(t) => {
+            ModelEvent::TextDelta(t) => {
                 serde_json::json!({"index": 0, "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": t}]}, "pad": "aaaa"})
             }
-            StreamEvent::ToolCallDelta { id, name, arguments, .. } => {
+            ModelEvent::ToolCallDelta { id, name, arguments, .. } => {
                 serde_json::json!({"index": 0, "message": {"role": "ASSISTANT",
                 "toolCalls": [{"type": "FUNCTION", "id": id, "name": name, "arguments": arguments}]}, "pad": "aa"})
             }
@@ -53,7 +53,7 @@ fn sse(events: &[StreamEvent]) -> Vec<u8> {
     body.into_bytes()
 }
 
-fn accumulate(events: &[StreamEvent]) -> usize {
+fn accumulate(events: &[ModelEvent]) -> usize {
     let mut acc = StreamAccumulator::new();
     for event in events {
         let _ = acc.push(event.clone());

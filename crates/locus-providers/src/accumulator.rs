@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use crate::error::Error;
-use crate::types::{ChatResponse, FinishReason, Message, StreamEvent, ToolCall, Usage, new_call_id};
+use crate::types::{ChatResponse, FinishReason, Message, ModelEvent, ToolCall, Usage, new_call_id};
 
 /// The default cap on an answer: text, reasoning and tool-call arguments together.
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
-/// Collects [`StreamEvent`]s into the final [`ChatResponse`].
+/// Collects [`ModelEvent`]s into the final [`ChatResponse`].
 ///
 /// Tool-call pieces are combined by one rule set that covers every pattern
 /// real models stream:
@@ -31,13 +31,13 @@ pub const DEFAULT_MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 /// [`push`](Self::push) fails with [`Error::AnswerTooLarge`].
 ///
 /// ```
-/// use locus_providers::{StreamAccumulator, StreamEvent, FinishReason};
+/// use locus_providers::{StreamAccumulator, ModelEvent, FinishReason};
 /// let mut acc = StreamAccumulator::new();
-/// acc.push(StreamEvent::TextDelta("Let me check.".into()))?;
-/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: Some("call_1".into()), name: Some("clock".into()), arguments: String::new() })?;
-/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#"{"tz":"#.into() })?;
-/// acc.push(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#""UTC"}"#.into() })?;
-/// acc.push(StreamEvent::Finished(FinishReason::ToolCalls))?;
+/// acc.push(ModelEvent::TextDelta("Let me check.".into()))?;
+/// acc.push(ModelEvent::ToolCallDelta { index: 0, id: Some("call_1".into()), name: Some("clock".into()), arguments: String::new() })?;
+/// acc.push(ModelEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#"{"tz":"#.into() })?;
+/// acc.push(ModelEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: r#""UTC"}"#.into() })?;
+/// acc.push(ModelEvent::Finished(FinishReason::ToolCalls))?;
 /// assert!(acc.is_finished());
 /// let response = acc.finish();
 /// assert_eq!(response.message.tool_calls[0].arguments["tz"], "UTC");
@@ -96,10 +96,10 @@ impl StreamAccumulator {
 
     /// Takes one event; fails, keeping what came before, when the answer
     /// would pass its cap.
-    pub fn push(&mut self, event: StreamEvent) -> Result<(), Error> {
+    pub fn push(&mut self, event: ModelEvent) -> Result<(), Error> {
         let grows = match &event {
-            StreamEvent::TextDelta(text) | StreamEvent::ReasoningDelta(text) => text.len(),
-            StreamEvent::ToolCallDelta { arguments, name, id, .. } => {
+            ModelEvent::TextDelta(text) | ModelEvent::ReasoningDelta(text) => text.len(),
+            ModelEvent::ToolCallDelta { arguments, name, id, .. } => {
                 arguments.len() + name.as_ref().map_or(0, String::len) + id.as_ref().map_or(0, String::len)
             }
             _ => 0,
@@ -109,17 +109,17 @@ impl StreamAccumulator {
         }
         self.size += grows;
         match event {
-            StreamEvent::TextDelta(text) => self.text.push_str(&text),
-            StreamEvent::ReasoningDelta(text) => self.reasoning.push_str(&text),
-            StreamEvent::ToolCallDelta { index, id, name, arguments } => self.tool_piece(index, id, name, &arguments),
-            StreamEvent::Finished(reason) => self.finish_reason = Some(reason),
-            StreamEvent::Usage(usage) => self.usage = Some(usage),
-            StreamEvent::Fallback { reason } => self.fallback = Some(reason),
+            ModelEvent::TextDelta(text) => self.text.push_str(&text),
+            ModelEvent::ReasoningDelta(text) => self.reasoning.push_str(&text),
+            ModelEvent::ToolCallDelta { index, id, name, arguments } => self.tool_piece(index, id, name, &arguments),
+            ModelEvent::Finished(reason) => self.finish_reason = Some(reason),
+            ModelEvent::Usage(usage) => self.usage = Some(usage),
+            ModelEvent::Fallback { reason } => self.fallback = Some(reason),
         }
         Ok(())
     }
 
-    /// Whether the model said why it stopped (a [`StreamEvent::Finished`]):
+    /// Whether the model said why it stopped (a [`ModelEvent::Finished`]):
     /// without it the answer may be cut short.
     pub fn is_finished(&self) -> bool {
         self.finish_reason.is_some()

@@ -39,7 +39,7 @@ pub enum Error {
     },
 
     /// A model's stream ended without saying why it stopped (no
-    /// [`StreamEvent::Finished`](crate::StreamEvent::Finished)): the answer
+    /// [`ModelEvent::Finished`](crate::ModelEvent::Finished)): the answer
     /// may be cut short.
     #[error("the model's stream ended without a finish reason: the answer may be incomplete")]
     NoFinishReason,

@@ -1,7 +1,7 @@
 //! Tool calls written into the text (`<tool_call>{…}</tool_call>`), as models
 //! on DAC endpoints without a tool parser produce them (Qwen, Hermes-style).
 
-use crate::types::{StreamEvent, ToolCall, new_call_id};
+use crate::types::{ModelEvent, ToolCall, new_call_id};
 
 /// Opening tag → closing tag. `<tool_call>` is a prefix of `<tool_calling>`
 /// only up to `>`, so both can be matched exactly.
@@ -25,8 +25,8 @@ pub fn extract_inline_tool_calls(text: &str) -> (String, Vec<ToolCall>) {
     let mut calls = Vec::new();
     for event in events {
         match event {
-            StreamEvent::TextDelta(t) => out.push_str(&t),
-            StreamEvent::ToolCallDelta { id, name, arguments, .. } => {
+            ModelEvent::TextDelta(t) => out.push_str(&t),
+            ModelEvent::ToolCallDelta { id, name, arguments, .. } => {
                 calls.push(ToolCall::from_text(id.unwrap_or_else(new_call_id), name.unwrap_or_default(), &arguments))
             }
             _ => {}
@@ -36,7 +36,7 @@ pub fn extract_inline_tool_calls(text: &str) -> (String, Vec<ToolCall>) {
 }
 
 /// Turns a stream of text deltas into text deltas without the markup, plus
-/// one complete [`StreamEvent::ToolCallDelta`] per inline call.
+/// one complete [`ModelEvent::ToolCallDelta`] per inline call.
 ///
 /// Text that might be the start of a tag is held back until it is known not to
 /// be, so no markup leaks even when a tag is split across chunks.
@@ -58,7 +58,7 @@ impl InlineToolCallFilter {
     }
 
     /// Takes a text delta; returns what may be emitted now.
-    pub fn push(&mut self, delta: &str) -> Vec<StreamEvent> {
+    pub fn push(&mut self, delta: &str) -> Vec<ModelEvent> {
         self.held.push_str(delta);
         let mut out = Vec::new();
         loop {
@@ -78,7 +78,7 @@ impl InlineToolCallFilter {
                     match opening {
                         Some((at, open, close)) => {
                             if at > 0 {
-                                out.push(StreamEvent::TextDelta(self.held[..at].to_owned()));
+                                out.push(ModelEvent::TextDelta(self.held[..at].to_owned()));
                             }
                             self.held.drain(..at + open.len());
                             self.inside = Some(close);
@@ -87,7 +87,7 @@ impl InlineToolCallFilter {
                             let keep = possible_tag_start(&self.held);
                             let emit = self.held.len() - keep;
                             if emit > 0 {
-                                out.push(StreamEvent::TextDelta(self.held[..emit].to_owned()));
+                                out.push(ModelEvent::TextDelta(self.held[..emit].to_owned()));
                                 self.held.drain(..emit);
                             }
                             break;
@@ -101,34 +101,34 @@ impl InlineToolCallFilter {
 
     /// Ends the text: held-back text is emitted; an unclosed tag's content
     /// becomes a call if it is a complete call, else text again.
-    pub fn finish(&mut self) -> Vec<StreamEvent> {
+    pub fn finish(&mut self) -> Vec<ModelEvent> {
         let held = std::mem::take(&mut self.held);
         match self.inside.take() {
             Some(close) => {
                 let open = TAGS.iter().find(|(_, c)| *c == close).map_or("", |(o, _)| *o);
                 match parse_call(&held) {
                     Some(_) => vec![self.call(&held)],
-                    None => vec![StreamEvent::TextDelta(format!("{open}{held}"))],
+                    None => vec![ModelEvent::TextDelta(format!("{open}{held}"))],
                 }
             }
             None if held.is_empty() => Vec::new(),
-            None => vec![StreamEvent::TextDelta(held)],
+            None => vec![ModelEvent::TextDelta(held)],
         }
     }
 
     /// Runs stream events through the filter: text deltas are filtered; at
     /// the first finish event the held text is flushed, and the finish reason
     /// becomes tool calls when calls were found.
-    pub fn filter_events(&mut self, events: Vec<StreamEvent>) -> Vec<StreamEvent> {
+    pub fn filter_events(&mut self, events: Vec<ModelEvent>) -> Vec<ModelEvent> {
         let mut out = Vec::with_capacity(events.len());
         for event in events {
             match event {
-                StreamEvent::TextDelta(text) => out.extend(self.push(&text)),
-                StreamEvent::Finished(reason) if !self.finished => {
+                ModelEvent::TextDelta(text) => out.extend(self.push(&text)),
+                ModelEvent::Finished(reason) if !self.finished => {
                     self.finished = true;
                     out.extend(self.finish());
                     let reason = if self.calls > 0 { crate::types::FinishReason::ToolCalls } else { reason };
-                    out.push(StreamEvent::Finished(reason));
+                    out.push(ModelEvent::Finished(reason));
                 }
                 other => out.push(other),
             }
@@ -141,10 +141,10 @@ impl InlineToolCallFilter {
         self.calls
     }
 
-    fn call(&mut self, body: &str) -> StreamEvent {
+    fn call(&mut self, body: &str) -> ModelEvent {
         self.calls += 1;
         let (name, arguments) = parse_call(body).unwrap_or_else(|| (String::new(), body.trim().to_owned()));
-        StreamEvent::ToolCallDelta { index: self.calls - 1, id: Some(new_call_id()), name: Some(name), arguments }
+        ModelEvent::ToolCallDelta { index: self.calls - 1, id: Some(new_call_id()), name: Some(name), arguments }
     }
 }
 
@@ -175,17 +175,17 @@ mod tests {
 
     fn run(pieces: &[&str]) -> (String, Vec<(String, serde_json::Value)>) {
         let mut filter = InlineToolCallFilter::new();
-        let mut events: Vec<StreamEvent> = pieces.iter().flat_map(|p| filter.push(p)).collect();
+        let mut events: Vec<ModelEvent> = pieces.iter().flat_map(|p| filter.push(p)).collect();
         events.extend(filter.finish());
         let mut text = String::new();
         let mut calls = Vec::new();
         for event in events {
             match event {
-                StreamEvent::TextDelta(t) => {
+                ModelEvent::TextDelta(t) => {
                     assert!(!t.contains("<tool_call"), "markup leaked: {t:?}");
                     text.push_str(&t);
                 }
-                StreamEvent::ToolCallDelta { name, arguments, .. } => {
+                ModelEvent::ToolCallDelta { name, arguments, .. } => {
                     calls.push((name.unwrap(), serde_json::from_str(&arguments).unwrap()))
                 }
                 other => panic!("{other:?}"),

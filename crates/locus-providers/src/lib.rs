@@ -1,7 +1,7 @@
 //! Provider-neutral chat for agents on OCI Generative AI.
 //!
 //! - Neutral types: [`Message`], [`ToolSpec`], [`GenerationParams`],
-//!   [`ChatRequest`], [`ChatResponse`], [`StreamEvent`].
+//!   [`ChatRequest`], [`ChatResponse`], [`ModelEvent`].
 //! - [`ChatModel`]: `complete` and `stream`; [`OciChatModel`] implements it on
 //!   [`oci_genai_transport`], for on-demand models and dedicated endpoints.
 //! - Request shapes ([`GenericShape`], [`CohereShape`]) behind
@@ -12,9 +12,9 @@
 //!   written as `<tool_call>` text by models on dedicated endpoints.
 //!
 //! ```
-//! use locus_providers::{StreamAccumulator, StreamEvent, FinishReason};
+//! use locus_providers::{StreamAccumulator, ModelEvent, FinishReason};
 //! let mut acc = StreamAccumulator::new();
-//! for event in [StreamEvent::TextDelta("Hel".into()), StreamEvent::TextDelta("lo".into()), StreamEvent::Finished(FinishReason::Stop)] {
+//! for event in [ModelEvent::TextDelta("Hel".into()), ModelEvent::TextDelta("lo".into()), ModelEvent::Finished(FinishReason::Stop)] {
 //!     acc.push(event)?;
 //! }
 //! assert_eq!(acc.finish().message.text(), "Hello");
@@ -36,6 +36,6 @@ pub use inline::{InlineToolCallFilter, extract_inline_tool_calls};
 pub use model::{ChatModel, EventStream, OciChatModel, OciChatModelBuilder, SharedChatModel, response_events};
 pub use shape::{ApiFormat, CohereShape, GenericShape, RequestShape, StreamState};
 pub use types::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, GenerationParams, ImageSource, Message, ReasoningEffort,
-    ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, ToolSpec, Usage, new_call_id,
+    ChatRequest, ChatResponse, ContentPart, FinishReason, GenerationParams, ImageSource, Message, ModelEvent,
+    ReasoningEffort, ResponseFormat, Role, ToolCall, ToolChoice, ToolSpec, Usage, new_call_id,
 };

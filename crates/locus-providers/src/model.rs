@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use oci_genai_transport::{self as transport, GenAiClient, ServingMode};
+use oci_genai_transport::{self as transport, ChatCall, GenAiClient, ServingMode};
 
 use crate::error::Error;
 use crate::inline::{InlineToolCallFilter, extract_inline_tool_calls};
 use crate::shape::{ApiFormat, RequestShape, StreamState};
-use crate::types::{ChatRequest, ChatResponse, StreamEvent};
+use crate::types::{ChatRequest, ChatResponse, ModelEvent};
 
 /// A stream of model events.
-pub type EventStream = BoxStream<'static, Result<StreamEvent, Error>>;
+pub type EventStream = BoxStream<'static, Result<ModelEvent, Error>>;
 
 /// A chat model: a whole answer, or its events as they arrive.
 #[async_trait::async_trait]
@@ -91,10 +91,15 @@ impl OciChatModel {
     }
 
     async fn complete_once(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let details = self.shape.build_request(request, &self.serving, &self.compartment_id, false)?;
-        let result = self.client.chat(details).await.map_err(|e| self.with_shape_hint(e))?;
+        let call = self.call(request)?;
+        let result = self.client.chat(call).await.map_err(|e| self.with_shape_hint(e))?;
         let response = self.shape.parse_response(result)?;
         Ok(self.extract_inline(response))
+    }
+
+    fn call(&self, request: &ChatRequest) -> Result<ChatCall, Error> {
+        let body = self.shape.build_request(request, &self.serving)?;
+        Ok(ChatCall::new(self.serving.clone(), self.compartment_id.clone(), body))
     }
 
     fn extract_inline(&self, mut response: ChatResponse) -> ChatResponse {
@@ -133,13 +138,13 @@ impl OciChatModel {
         }
     }
 
-    async fn fallback(&self, request: &ChatRequest, reason: String) -> Vec<Result<StreamEvent, Error>> {
+    async fn fallback(&self, request: &ChatRequest, reason: String) -> Vec<Result<ModelEvent, Error>> {
         if !self.allow_fallback {
             return vec![Err(Error::StreamingFailed { reason })];
         }
         // The Fallback event is the announcement; this is for logs.
         tracing::info!(model = self.serving.id(), "streaming failed; falling back to a non-streaming call: {reason}");
-        let mut events = vec![Ok(StreamEvent::Fallback { reason })];
+        let mut events = vec![Ok(ModelEvent::Fallback { reason })];
         match self.complete_once(request).await {
             Ok(response) => events.extend(response_events(response).into_iter().map(Ok)),
             Err(e) => events.push(Err(e)),
@@ -149,26 +154,26 @@ impl OciChatModel {
 }
 
 /// A whole response as the events a stream would have carried.
-pub fn response_events(response: ChatResponse) -> Vec<StreamEvent> {
+pub fn response_events(response: ChatResponse) -> Vec<ModelEvent> {
     let mut events = Vec::new();
     if let Some(reasoning) = response.reasoning {
-        events.push(StreamEvent::ReasoningDelta(reasoning));
+        events.push(ModelEvent::ReasoningDelta(reasoning));
     }
     let text = response.message.text();
     if !text.is_empty() {
-        events.push(StreamEvent::TextDelta(text));
+        events.push(ModelEvent::TextDelta(text));
     }
     for (index, call) in response.message.tool_calls.into_iter().enumerate() {
-        events.push(StreamEvent::ToolCallDelta {
+        events.push(ModelEvent::ToolCallDelta {
             index,
             arguments: call.arguments_text(),
             id: Some(call.id),
             name: Some(call.name),
         });
     }
-    events.push(StreamEvent::Finished(response.finish_reason));
+    events.push(ModelEvent::Finished(response.finish_reason));
     if let Some(usage) = response.usage {
-        events.push(StreamEvent::Usage(usage));
+        events.push(ModelEvent::Usage(usage));
     }
     events
 }
@@ -195,7 +200,7 @@ impl OciChatModelBuilder {
 
     /// Whether a stream the endpoint refuses (a 400 about streaming, a whole
     /// JSON answer, an empty stream) falls back to a non-streaming call,
-    /// announced by a [`StreamEvent::Fallback`] carrying the service's message
+    /// announced by a [`ModelEvent::Fallback`] carrying the service's message
     /// and `opc-request-id`. Default: yes — a misconfigured endpoint degrades
     /// visibly instead of failing; `false` makes it [`Error::StreamingFailed`].
     pub fn allow_fallback(mut self, allow: bool) -> Self {
@@ -206,11 +211,8 @@ impl OciChatModelBuilder {
     /// Builds the model; a dedicated endpoint without a compartment is an error here.
     pub fn build(self) -> Result<OciChatModel, Error> {
         let serving = ServingMode::from_model_id(&self.model_id)?;
-        let compartment_id = self.compartment_id.filter(|c| !c.trim().is_empty());
-        let compartment_id = match compartment_id {
-            Some(c) => c,
-            None => return Err(transport::Error::MissingCompartment { dedicated: serving.is_dedicated() }.into()),
-        };
+        let compartment_id = self.compartment_id.unwrap_or_default();
+        transport::check_compartment(&serving, &compartment_id)?;
         let shape: Arc<dyn RequestShape> = Arc::from(self.api_format.shape(&serving));
         Ok(OciChatModel {
             inline_tool_calls: self.inline_tool_calls.unwrap_or_else(|| serving.is_dedicated()),
@@ -234,11 +236,11 @@ impl ChatModel for OciChatModel {
     }
 
     async fn stream(&self, request: &ChatRequest) -> EventStream {
-        let details = match self.shape.build_request(request, &self.serving, &self.compartment_id, true) {
-            Ok(details) => details,
+        let call = match self.call(request) {
+            Ok(call) => call,
             Err(e) => return futures::stream::iter([Err(e)]).boxed(),
         };
-        let stream = match self.client.chat_stream(details).await {
+        let stream = match self.client.chat_stream(call).await {
             Ok(stream) => stream,
             Err(error) => {
                 return match Self::fallback_reason(&error) {
@@ -254,7 +256,7 @@ impl ChatModel for OciChatModel {
         let request = Arc::new(request.clone());
         stream
             .flat_map(move |item| {
-                let events: Vec<Result<StreamEvent, Error>> = match item {
+                let events: Vec<Result<ModelEvent, Error>> = match item {
                     Ok(event) => match shape.parse_stream_chunk(event.sse(), &mut state) {
                         Ok(events) => match inline.as_mut() {
                             Some(filter) => filter.filter_events(events),

@@ -408,7 +408,7 @@ pub struct ChatResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum StreamEvent {
+pub enum ModelEvent {
     /// Answer text.
     TextDelta(String),
     /// Reasoning text.

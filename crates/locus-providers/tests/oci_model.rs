@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use locus_providers::{
-    ApiFormat, ChatModel, ChatRequest, Error, FinishReason, Message, OciChatModel, StreamAccumulator, StreamEvent,
+    ApiFormat, ChatModel, ChatRequest, Error, FinishReason, Message, ModelEvent, OciChatModel, StreamAccumulator,
 };
 use oci_auth::{ApiKeyProvider, PrivateKey};
 use oci_genai_transport::{GenAiClient, RetryPolicy};
@@ -55,8 +55,8 @@ fn ask(text: &str) -> ChatRequest {
     ChatRequest { messages: vec![Message::user(text)], ..Default::default() }
 }
 
-async fn collect(model: &OciChatModel, request: &ChatRequest) -> (Vec<StreamEvent>, locus_providers::ChatResponse) {
-    let events: Vec<StreamEvent> = model.stream(request).await.map(|e| e.unwrap()).collect().await;
+async fn collect(model: &OciChatModel, request: &ChatRequest) -> (Vec<ModelEvent>, locus_providers::ChatResponse) {
+    let events: Vec<ModelEvent> = model.stream(request).await.map(|e| e.unwrap()).collect().await;
     let mut acc = StreamAccumulator::new();
     events.iter().cloned().for_each(|e| acc.push(e).unwrap());
     (events, acc.finish())
@@ -67,7 +67,7 @@ async fn generic_streams_keep_finish_reason_and_usage() {
     let server = server(sse("b-parallel-openai.sse")).await;
     let model = OciChatModel::builder(client(&server), "openai.gpt-4.1").compartment_id(COMPARTMENT).build().unwrap();
     let (events, response) = collect(&model, &ask("time?")).await;
-    assert!(events.iter().any(|e| matches!(e, StreamEvent::Finished(FinishReason::ToolCalls))));
+    assert!(events.iter().any(|e| matches!(e, ModelEvent::Finished(FinishReason::ToolCalls))));
     assert_eq!(response.usage.unwrap().total_tokens, 42);
     assert_eq!(response.message.tool_calls.len(), 3);
     let body: serde_json::Value = serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
@@ -97,7 +97,7 @@ async fn a_dac_model_extracts_inline_tool_calls_by_default() {
     let server = server(sse("inline-qwen.sse")).await;
     let model = OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).build().unwrap();
     let (events, response) = collect(&model, &ask("17*23?")).await;
-    assert!(events.iter().all(|e| !matches!(e, StreamEvent::TextDelta(t) if t.contains("tool_call"))));
+    assert!(events.iter().all(|e| !matches!(e, ModelEvent::TextDelta(t) if t.contains("tool_call"))));
     assert_eq!(response.message.tool_calls[0].name, "calculator");
     assert_eq!(response.finish_reason, FinishReason::ToolCalls);
 
@@ -154,7 +154,7 @@ async fn a_refused_stream_falls_back_by_default_and_says_so() {
     let lenient = OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).build().unwrap();
     let (events, response) = collect(&lenient, &ask("x")).await;
     assert!(
-        matches!(&events[0], StreamEvent::Fallback { reason } if reason.contains("application/json") && reason.contains("opc-request-id")),
+        matches!(&events[0], ModelEvent::Fallback { reason } if reason.contains("application/json") && reason.contains("opc-request-id")),
         "{events:?}"
     );
     assert_eq!(response.message.text(), "whole answer");
@@ -180,7 +180,7 @@ async fn an_empty_stream_falls_back_when_allowed() {
         .unwrap();
     let (events, response) = collect(&model, &ask("x")).await;
     assert!(
-        matches!(&events[0], StreamEvent::Fallback { reason } if reason.contains("without any event")),
+        matches!(&events[0], ModelEvent::Fallback { reason } if reason.contains("without any event")),
         "{events:?}"
     );
     assert_eq!(response.message.text(), "late");

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use locus_providers::{ApiFormat, ChatRequest, Error, Message, RequestShape, ToolChoice};
-use oci_genai_transport::ServingMode;
+use oci_genai_transport::{ServingMode, models};
 use serde_json::Value;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/golden");
@@ -16,10 +16,14 @@ fn request(name: &str) -> ChatRequest {
     serde_json::from_str(&std::fs::read_to_string(format!("{DIR}/{name}.request.json")).unwrap()).unwrap()
 }
 
-fn wire(request: &ChatRequest, model: &str, format: ApiFormat, streaming: bool) -> Result<Value, Error> {
+/// The body as the client sends it for a whole answer (a stream adds `isStream`, and usage for GENERIC).
+fn wire(request: &ChatRequest, model: &str, format: ApiFormat) -> Result<Value, Error> {
     let serving = ServingMode::from_model_id(model).unwrap();
     let shape: Box<dyn RequestShape> = format.shape(&serving);
-    Ok(serde_json::to_value(shape.build_request(request, &serving, COMPARTMENT, streaming)?).unwrap())
+    let chat_request = shape.build_request(request, &serving)?;
+    let details =
+        models::ChatDetails { compartment_id: COMPARTMENT.into(), serving_mode: serving.to_wire(), chat_request };
+    Ok(serde_json::to_value(details).unwrap())
 }
 
 fn golden(name: &str, actual: Value) {
@@ -34,58 +38,55 @@ fn golden(name: &str, actual: Value) {
 #[test]
 fn generic_on_demand_and_dac_carry_every_parameter() {
     let request = request("generic");
-    golden("generic-on-demand", wire(&request, "meta.llama-3.3-70b-instruct", ApiFormat::Auto, false).unwrap());
-    golden("generic-dac-streaming", wire(&request, DAC, ApiFormat::Auto, true).unwrap());
+    golden("generic-on-demand", wire(&request, "meta.llama-3.3-70b-instruct", ApiFormat::Auto).unwrap());
+    golden("generic-dac", wire(&request, DAC, ApiFormat::Auto).unwrap());
 }
 
 #[test]
 fn generic_model_quirks() {
     let request = request("generic");
     // OpenAI reasoning models: maxCompletionTokens, and no non-default temperature.
-    golden("generic-openai-reasoning", wire(&request, "openai.gpt-5", ApiFormat::Auto, false).unwrap());
+    golden("generic-openai-reasoning", wire(&request, "openai.gpt-5", ApiFormat::Auto).unwrap());
     // Google models: tool results as plain strings.
-    golden("generic-google", wire(&request, "google.gemini-2.5-pro", ApiFormat::Auto, false).unwrap());
+    golden("generic-google", wire(&request, "google.gemini-2.5-pro", ApiFormat::Auto).unwrap());
 }
 
 #[test]
 fn cohere_on_demand_and_dac_with_tool_results() {
     let request = request("cohere");
-    golden("cohere-on-demand", wire(&request, "cohere.command-r-plus-08-2024", ApiFormat::Auto, false).unwrap());
-    golden("cohere-dac-streaming", wire(&request, DAC, ApiFormat::Cohere, true).unwrap());
+    golden("cohere-on-demand", wire(&request, "cohere.command-r-plus-08-2024", ApiFormat::Auto).unwrap());
+    golden("cohere-dac", wire(&request, DAC, ApiFormat::Cohere).unwrap());
 }
 
 #[test]
 fn cohere_refuses_what_it_cannot_express() {
     let mut with_effort = request("cohere");
     with_effort.params.reasoning_effort = Some(locus_providers::ReasoningEffort::High);
-    let err = wire(&with_effort, "cohere.command-r-plus-08-2024", ApiFormat::Auto, false).unwrap_err();
+    let err = wire(&with_effort, "cohere.command-r-plus-08-2024", ApiFormat::Auto).unwrap_err();
     assert!(err.to_string().contains("reasoning_effort is not supported by cohere.command-r-plus-08-2024"), "{err}");
 
     let mut required = request("cohere");
     required.params.tool_choice = Some(ToolChoice::Required);
-    assert!(matches!(wire(&required, "cohere.command-r", ApiFormat::Auto, false), Err(Error::Unsupported { .. })));
+    assert!(matches!(wire(&required, "cohere.command-r", ApiFormat::Auto), Err(Error::Unsupported { .. })));
 
     let images = ChatRequest {
         messages: vec![Message::user("hi").with_image(locus_providers::ImageSource::Url("https://x/y.png".into()))],
         ..Default::default()
     };
     assert!(matches!(
-        wire(&images, "cohere.command-r", ApiFormat::Auto, false),
+        wire(&images, "cohere.command-r", ApiFormat::Auto),
         Err(Error::Unsupported { parameter: "images", .. })
     ));
 
     let ends_with_assistant =
         ChatRequest { messages: vec![Message::user("hi"), Message::assistant("hello")], ..Default::default() };
-    assert!(matches!(
-        wire(&ends_with_assistant, "cohere.command-r", ApiFormat::Auto, false),
-        Err(Error::InvalidRequest(_))
-    ));
+    assert!(matches!(wire(&ends_with_assistant, "cohere.command-r", ApiFormat::Auto), Err(Error::InvalidRequest(_))));
 
     let orphan = ChatRequest {
         messages: vec![Message::user("hi"), Message::tool_result("call_x", "1", false)],
         ..Default::default()
     };
-    let err = wire(&orphan, "cohere.command-r", ApiFormat::Auto, false).unwrap_err();
+    let err = wire(&orphan, "cohere.command-r", ApiFormat::Auto).unwrap_err();
     assert!(err.to_string().contains("call_x"), "{err}");
 }
 
@@ -93,6 +94,6 @@ fn cohere_refuses_what_it_cannot_express() {
 fn tool_choice_none_sends_no_tools_to_cohere() {
     let mut request = request("cohere");
     request.params.tool_choice = Some(ToolChoice::None);
-    let wire = wire(&request, "cohere.command-r", ApiFormat::Auto, false).unwrap();
+    let wire = wire(&request, "cohere.command-r", ApiFormat::Auto).unwrap();
     assert!(wire["chatRequest"].get("tools").is_none());
 }

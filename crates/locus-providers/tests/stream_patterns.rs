@@ -103,11 +103,11 @@ proptest! {
 
 #[test]
 fn an_endless_answer_stops_at_the_cap() {
-    use locus_providers::{Error, StreamAccumulator, StreamEvent};
+    use locus_providers::{Error, ModelEvent, StreamAccumulator};
     let mut acc = StreamAccumulator::with_max_answer_bytes(1000);
     let mut pushed = 0;
     let error = loop {
-        match acc.push(StreamEvent::TextDelta("0123456789".into())) {
+        match acc.push(ModelEvent::TextDelta("0123456789".into())) {
             Ok(()) => pushed += 1,
             Err(e) => break e,
         }
@@ -115,7 +115,7 @@ fn an_endless_answer_stops_at_the_cap() {
     };
     assert!(matches!(error, Error::AnswerTooLarge { limit: 1000 }), "{error:?}");
     assert_eq!(acc.text().len(), 1000, "what came before the cap is kept");
-    let call = StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: "{}".into() };
+    let call = ModelEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: "{}".into() };
     assert!(acc.push(call).is_err(), "tool-call arguments count too");
     assert!(!acc.is_finished());
 }

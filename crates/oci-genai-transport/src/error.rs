@@ -72,6 +72,9 @@ pub enum Error {
         retryable: bool,
         /// Our request id.
         opc_request_id: Option<String>,
+        /// The HTTP client's error, when there was one (its causes are in `message` too).
+        #[source]
+        source: Option<reqwest::Error>,
     },
 
     /// A reply that is not the JSON we expect.
@@ -186,6 +189,31 @@ pub enum Error {
     Config(String),
 }
 
+/// What kind of failure an [`Error`] is, for callers that act on it (exit
+/// codes, retry decisions, metrics) without matching every variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The service did not accept the credentials (401).
+    Authentication,
+    /// Not allowed, or no such model or endpoint (403, 404): the service does not say which.
+    PermissionOrNotFound,
+    /// The region is missing, malformed, or not the dedicated endpoint's.
+    Region,
+    /// Too many requests (429).
+    Throttled,
+    /// The service failed (5xx), or refused the request as sent (other 4xx).
+    Service,
+    /// No answer in time: connect, response headers, an idle stream, a deadline.
+    Timeout,
+    /// No connection, or it broke before an answer.
+    Connection,
+    /// The answer itself was wrong: not a stream, incomplete, too large, unreadable.
+    Stream,
+    /// Local configuration or credentials: a setting, a key, a profile, a request that cannot be built.
+    Configuration,
+}
+
 fn request_id_suffix(id: &Option<String>) -> String {
     id.as_ref().map(|id| format!(" (opc-request-id: {id})")).unwrap_or_default()
 }
@@ -241,69 +269,74 @@ impl Error {
         }
     }
 
+    /// What kind of failure this is.
+    ///
+    /// ```
+    /// use oci_genai_transport::{Error, ErrorKind};
+    /// assert_eq!(Error::MissingCompartment { dedicated: true }.kind(), ErrorKind::Configuration);
+    /// assert_eq!(Error::StreamIdle { seconds: 60, opc_request_id: None }.kind(), ErrorKind::Timeout);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Service(e) => match e.status {
+                401 => ErrorKind::Authentication,
+                404 if e.context.dedicated
+                    && e.context.endpoint_region.is_some()
+                    && e.context.endpoint_region != e.context.region =>
+                {
+                    ErrorKind::Region
+                }
+                403 | 404 => ErrorKind::PermissionOrNotFound,
+                429 => ErrorKind::Throttled,
+                _ => ErrorKind::Service,
+            },
+            Error::Auth(e) if e.is_transient() => ErrorKind::Connection,
+            Error::Auth(oci_auth::Error::InvalidRegion { .. }) | Error::NoRegion { .. } => ErrorKind::Region,
+            Error::Auth(_) | Error::InvalidModelId { .. } | Error::MissingCompartment { .. } | Error::Config(_) => {
+                ErrorKind::Configuration
+            }
+            Error::InvalidRequest(_) => ErrorKind::Configuration,
+            Error::Transport { timeout: true, .. } | Error::StreamIdle { .. } | Error::StreamDeadline { .. } => {
+                ErrorKind::Timeout
+            }
+            Error::Transport { retryable: false, .. } => ErrorKind::Configuration,
+            Error::Transport { .. } => ErrorKind::Connection,
+            Error::InvalidReply { .. }
+            | Error::NotAStream { .. }
+            | Error::EmptyStream { .. }
+            | Error::IncompleteStream { .. }
+            | Error::ReplyTooLarge { .. }
+            | Error::SseEventTooLarge { .. } => ErrorKind::Stream,
+        }
+    }
+
+    /// A failed request from the HTTP client's error, its causes in the
+    /// message and the error itself kept as the source.
+    pub(crate) fn from_reqwest(url: &str, error: reqwest::Error, opc_request_id: Option<String>) -> Error {
+        let mut message = error.to_string();
+        let mut refused_by_tls = false;
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            message.push_str(": ");
+            message.push_str(&inner.to_string());
+            // rustls reports certificate and protocol failures as InvalidData: retrying cannot fix them.
+            refused_by_tls |=
+                inner.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::InvalidData);
+            cause = inner.source();
+        }
+        Error::Transport {
+            url: url.to_owned(),
+            message,
+            timeout: error.is_timeout(),
+            connect: error.is_connect(),
+            retryable: !error.is_builder() && !error.is_redirect() && !error.is_decode() && !refused_by_tls,
+            opc_request_id,
+            source: Some(error),
+        }
+    }
+
     /// Whether this is a timeout (connect, read, overall, or an idle stream).
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Transport { timeout: true, .. } | Error::StreamIdle { .. } | Error::StreamDeadline { .. })
-    }
-
-    /// What to do about it, for the failures we know.
-    pub fn hint(&self) -> Option<String> {
-        let Error::Service(e) = self else {
-            return match self {
-                Error::StreamIdle { .. } => Some("the model stopped sending; raise the read timeout or retry".into()),
-                Error::StreamDeadline { .. } => Some(
-                    "the answer took longer than the stream deadline: raise it, or ask for a shorter answer".into(),
-                ),
-                Error::IncompleteStream { .. } => Some(
-                    "the service or a proxy between closed the stream early; retry, and quote the opc-request-id \
-                     if it persists"
-                        .into(),
-                ),
-                Error::ReplyTooLarge { .. } => {
-                    Some("raise the client's max body size if such a large reply is expected".into())
-                }
-                Error::NotAStream { .. } => {
-                    Some("this deployment does not stream: send the request without isStream".into())
-                }
-                _ => None,
-            };
-        };
-        let ctx = &e.context;
-        let compartment = ctx.compartment_id.as_deref().unwrap_or("<compartment>");
-        let policy = format!("allow group <your-group> to use generative-ai-family in compartment id {compartment}");
-        Some(match (e.status, e.code.as_str()) {
-            (404, _) if ctx.dedicated => match (&ctx.endpoint_region, &ctx.region) {
-                (Some(own), Some(called)) if own != called => {
-                    format!("the endpoint is in {own} but {called} was called: set the region to {own}")
-                }
-                _ => format!(
-                    "check that the endpoint OCID is right, that compartment_id is the endpoint's compartment, \
-                     and that a policy grants access: {policy}"
-                ),
-            },
-            (404, _) => format!(
-                "the model may not be offered in {} or you lack access: check the model name and region, and the policy: {policy}",
-                ctx.region.as_deref().unwrap_or("this region")
-            ),
-            (400, _) if e.message.to_ascii_lowercase().contains("compartment") => {
-                "check compartment_id: a valid compartment OCID (for a dedicated endpoint, the endpoint's compartment)"
-                    .into()
-            }
-            (400, _) if e.message.to_ascii_lowercase().contains("apiformat") || e.message.contains("api format") => {
-                "wrong request shape for this model: set the API format (GENERIC or COHERE) explicitly".into()
-            }
-            (401, _) => "authentication failed even after refreshing the credentials: check the key and fingerprint \
-                         (API key), run `oci session refresh` (session token), and check the machine's clock"
-                .into(),
-            (403, _) => format!("not authorized: add a policy such as `{policy}`"),
-            (429, _) => {
-                "rate limited even after retries: lower the request rate or concurrency, or ask for a higher limit"
-                    .into()
-            }
-            (status, _) if status >= 500 => {
-                "the service failed; it was retried. Quote the opc-request-id to Oracle support if it persists".into()
-            }
-            _ => return None,
-        })
     }
 }

@@ -12,22 +12,21 @@
 //! ```no_run
 //! use futures::StreamExt;
 //! use oci_auth::Auth;
-//! use oci_genai_transport::{models, GenAiClient, ServingMode};
+//! use oci_genai_transport::{models, ChatCall, GenAiClient, ServingMode};
 //! # async fn run() -> Result<(), oci_genai_transport::Error> {
 //! let client = GenAiClient::builder().auth(Auth::from_env()?).build()?;
-//! let details = models::ChatDetails {
-//!     compartment_id: "ocid1.compartment.oc1..example".into(),
-//!     serving_mode: ServingMode::from_model_id("meta.llama-3.3-70b-instruct")?.to_wire(),
-//!     chat_request: models::BaseChatRequest::Generic(models::GenericChatRequest {
+//! let call = ChatCall::new(
+//!     ServingMode::from_model_id("meta.llama-3.3-70b-instruct")?,
+//!     "ocid1.compartment.oc1..example",
+//!     models::BaseChatRequest::Generic(models::GenericChatRequest {
 //!         messages: Some(vec![models::Message::User(models::UserMessage {
 //!             content: Some(vec![models::ChatContent::Text(models::TextContent { text: Some("Hi".into()) })]),
 //!             ..Default::default()
 //!         })]),
-//!         stream_options: Some(models::StreamOptions { is_include_usage: Some(true) }),
 //!         ..Default::default()
 //!     }),
-//! };
-//! let mut stream = client.chat_stream(details).await?;
+//! );
+//! let mut stream = client.chat_stream(call).await?; // streaming, with usage: the client's choice
 //! while let Some(event) = stream.next().await {
 //!     println!("{}", event?.data());
 //! }
@@ -36,20 +35,25 @@
 
 #![deny(missing_docs)]
 
+mod call;
 mod client;
 mod endpoint;
 mod error;
+mod hint;
 mod limits;
 pub mod models;
+mod prepare;
 mod retry;
+mod send;
 mod serving;
 pub mod sse;
 mod stream;
 
+pub use call::{ChatCall, check_compartment};
 pub use client::{GenAiClient, GenAiClientBuilder};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
-pub use error::{Error, RequestContext, ServiceError};
+pub use error::{Error, ErrorKind, RequestContext, ServiceError};
 pub use limits::Limits;
 pub use retry::RetryPolicy;
 pub use serving::ServingMode;
-pub use stream::{ChatStream, StreamEvent};
+pub use stream::{ChatStream, ChatStreamEvent};

@@ -9,20 +9,20 @@ use bytes::Bytes;
 use futures::Stream;
 use futures::stream::BoxStream;
 
-use crate::client::{Prepared, transport_error};
 use crate::error::Error;
+use crate::prepare::PreparedRequest;
 use crate::sse::{SseEvent, SseParser};
 
 /// One event of a chat stream: the SSE event, and whether it ends the
 /// answer (`finishReason`) or carries usage.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamEvent {
+pub struct ChatStreamEvent {
     sse: SseEvent,
     finish: bool,
     usage: bool,
 }
 
-impl StreamEvent {
+impl ChatStreamEvent {
     /// The raw event; its `data` is the JSON chunk.
     pub fn sse(&self) -> &SseEvent {
         &self.sse
@@ -68,7 +68,7 @@ struct Markers {
 /// timeout, and the whole stream has a deadline. Dropping it closes the
 /// connection.
 pub struct ChatStream {
-    inner: BoxStream<'static, Result<StreamEvent, Error>>,
+    inner: BoxStream<'static, Result<ChatStreamEvent, Error>>,
     opc_request_id: String,
 }
 
@@ -123,7 +123,7 @@ struct State {
 }
 
 impl ChatStream {
-    pub(crate) fn new(response: reqwest::Response, prepared: Prepared, times: StreamTimes) -> Self {
+    pub(crate) fn new(response: reqwest::Response, prepared: PreparedRequest, times: StreamTimes) -> Self {
         let opc_request_id = prepared.opc_request_id.clone();
         let state = State {
             body: Box::pin(response.bytes_stream()),
@@ -156,7 +156,7 @@ impl ChatStream {
 }
 
 impl Stream for ChatStream {
-    type Item = Result<StreamEvent, Error>;
+    type Item = Result<ChatStreamEvent, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
@@ -175,7 +175,7 @@ impl State {
     }
 
     /// Ends the stream: quietly once the answer is complete, else with `error`.
-    fn end(&mut self, error: impl FnOnce(&Self) -> Error) -> Option<Result<StreamEvent, Error>> {
+    fn end(&mut self, error: impl FnOnce(&Self) -> Error) -> Option<Result<ChatStreamEvent, Error>> {
         let phase = std::mem::replace(&mut self.phase, Phase::Done);
         match phase {
             Phase::Streaming => Some(Err(error(self))),
@@ -190,7 +190,7 @@ impl State {
         }
     }
 
-    async fn next(&mut self) -> Option<Result<StreamEvent, Error>> {
+    async fn next(&mut self) -> Option<Result<ChatStreamEvent, Error>> {
         loop {
             if self.phase == Phase::Done {
                 return None;
@@ -215,7 +215,7 @@ impl State {
                     Phase::Streaming | Phase::Done => {}
                 }
                 self.delivered += 1;
-                return Some(Ok(StreamEvent { sse, finish, usage }));
+                return Some(Ok(ChatStreamEvent { sse, finish, usage }));
             }
             if let Some(error) = self.deferred.take() {
                 return self.end(|_| error);
@@ -255,7 +255,7 @@ impl State {
                         self.idle.as_mut().reset(idle);
                     }
                 }
-                Wake::Read(Some(Err(e))) => self.deferred = Some(transport_error(&self.url, &e, self.request_id())),
+                Wake::Read(Some(Err(e))) => self.deferred = Some(Error::from_reqwest(&self.url, e, self.request_id())),
                 Wake::Read(None) => {
                     self.eof = true;
                     let finished = self.parser.finish(&mut self.scratch);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::{After, RawServer, credentials};
 use futures::StreamExt;
 use oci_genai_transport::{
-    Error, GenAiClient, GenAiClientBuilder, Limits, RetryPolicy, ServingMode, StreamEvent, models,
+    ChatCall, ChatStreamEvent, Error, GenAiClient, GenAiClientBuilder, Limits, RetryPolicy, ServingMode, models,
 };
 use serde_json::json;
 use wiremock::matchers::method;
@@ -18,15 +18,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaa";
 
-fn details(usage: bool) -> models::ChatDetails {
-    models::ChatDetails {
-        compartment_id: COMPARTMENT.into(),
-        serving_mode: ServingMode::from_model_id("meta.llama").unwrap().to_wire(),
-        chat_request: models::BaseChatRequest::Generic(models::GenericChatRequest {
-            stream_options: usage.then_some(models::StreamOptions { is_include_usage: Some(true) }),
-            ..Default::default()
-        }),
-    }
+fn details() -> ChatCall {
+    let request = models::BaseChatRequest::Generic(models::GenericChatRequest::default());
+    ChatCall::new(ServingMode::from_model_id("meta.llama").unwrap(), COMPARTMENT, request)
 }
 
 fn builder(endpoint: &str) -> GenAiClientBuilder {
@@ -47,8 +41,8 @@ const FINISH: &str = "data: {\"index\":0,\"message\":{\"role\":\"ASSISTANT\"},\"
 const USAGE: &str = "data: {\"usage\":{\"promptTokens\":1,\"completionTokens\":2,\"totalTokens\":3}}\n\n";
 
 /// Every item of a stream: the events, then the error that ended it, if any.
-async fn drain(client: &GenAiClient, usage: bool) -> (Vec<StreamEvent>, Option<Error>) {
-    let mut stream = client.chat_stream(details(usage)).await.unwrap();
+async fn drain(client: &GenAiClient) -> (Vec<ChatStreamEvent>, Option<Error>) {
+    let mut stream = client.chat_stream(details()).await.unwrap();
     let mut events = Vec::new();
     while let Some(item) = stream.next().await {
         match item {
@@ -68,7 +62,7 @@ async fn a_stream_that_ends_before_its_finish_event_is_incomplete() {
     for tail in [vec![], vec!["data: [DONE]\n\n".to_owned()]] {
         let chunks = [vec![delta("hel"), delta("lo wor")], tail].concat();
         let server = RawServer::start(chunks, Duration::ZERO, After::End).await;
-        let (events, error) = drain(&builder(&server.url).build().unwrap(), false).await;
+        let (events, error) = drain(&builder(&server.url).build().unwrap()).await;
         assert_eq!(events.len(), 2, "the partial answer is handed on");
         let error = error.expect("an incomplete stream is an error");
         assert!(matches!(error, Error::IncompleteStream { events: 2, .. }), "{error:?}");
@@ -82,10 +76,10 @@ async fn a_stream_that_ends_before_its_finish_event_is_incomplete() {
 async fn usage_in_every_chunk_does_not_end_the_stream() {
     let with_usage = |chunk: &str| chunk.replace("}\n\n", ",\"usage\":{\"totalTokens\":1}}\n\n");
     let chunks = vec![with_usage(&delta("hel")), with_usage(&delta("lo")), with_usage(FINISH)];
-    for usage_requested in [true, false] {
+    {
         let server = RawServer::start(chunks.clone(), Duration::ZERO, After::KeepOpen).await;
         let started = Instant::now();
-        let (events, error) = drain(&builder(&server.url).build().unwrap(), usage_requested).await;
+        let (events, error) = drain(&builder(&server.url).build().unwrap()).await;
         assert!(error.is_none(), "{error:?}");
         assert_eq!(events.len(), 3);
         assert!(events[2].is_finish() && events[2].has_usage());
@@ -102,7 +96,7 @@ async fn what_follows_the_end_is_not_read() {
         vec![format!("{}{FINISH}{garbage}{USAGE}", delta("hi"))],
     ] {
         let server = RawServer::start(chunks, Duration::ZERO, After::KeepOpen).await;
-        let (events, error) = drain(&builder(&server.url).build().unwrap(), true).await;
+        let (events, error) = drain(&builder(&server.url).build().unwrap()).await;
         assert!(error.is_none(), "a complete answer stays complete: {error:?}");
         assert_eq!(events.len(), 3);
         assert!(events[1].is_finish() && events[2].has_usage());
@@ -115,7 +109,7 @@ async fn an_oversized_event_after_the_finish_event_does_not_spoil_the_answer() {
     let chunks = vec![format!("{}{FINISH}", delta("hi")), huge];
     let server = RawServer::start(chunks, Duration::ZERO, After::KeepOpen).await;
     let client = builder(&server.url).build().unwrap();
-    let (events, error) = drain(&client, true).await;
+    let (events, error) = drain(&client).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!(events.len(), 2);
 }
@@ -126,7 +120,7 @@ async fn keep_alive_comments_do_not_keep_a_stream_alive() {
     let server = RawServer::start(chunks, Duration::from_millis(50), After::KeepOpen).await;
     let client = builder(&server.url).read_timeout(Duration::from_millis(400)).build().unwrap();
     let started = Instant::now();
-    let (events, error) = drain(&client, false).await;
+    let (events, error) = drain(&client).await;
     assert_eq!(events.len(), 1);
     assert!(matches!(error, Some(Error::StreamIdle { .. })), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
@@ -139,7 +133,7 @@ async fn a_stream_that_never_finishes_ends_at_its_deadline() {
     let limits = Limits::default().with_stream_deadline(Duration::from_millis(500));
     let client = builder(&server.url).limits(limits).build().unwrap();
     let started = Instant::now();
-    let (events, error) = drain(&client, false).await;
+    let (events, error) = drain(&client).await;
     let error = error.unwrap();
     assert!(matches!(error, Error::StreamDeadline { .. }) && error.is_timeout(), "{error:?}");
     assert!(!events.is_empty() && events.len() < 1000);
@@ -161,7 +155,7 @@ async fn a_silent_server_costs_at_most_the_stream_deadline() {
         Limits::default().with_read_timeout(Duration::from_millis(300)).with_stream_deadline(Duration::from_secs(1));
     let client = builder(&url).limits(limits).build().unwrap();
     let started = Instant::now();
-    let error = client.chat_stream(details(false)).await.unwrap_err();
+    let error = client.chat_stream(details()).await.unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
     assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
 }
@@ -174,7 +168,7 @@ async fn a_huge_retry_after_is_not_waited_and_does_not_panic() {
         .set_body_json(json!({"code": "TooManyRequests", "message": "slow down"}));
     Mock::given(method("POST")).respond_with(throttled).mount(&server).await;
     let started = Instant::now();
-    let error = builder(&server.uri()).build().unwrap().chat(details(false)).await.unwrap_err();
+    let error = builder(&server.uri()).build().unwrap().chat(details()).await.unwrap_err();
     assert_eq!(error.status(), Some(429));
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "a wait past the budget is not taken");
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -199,7 +193,7 @@ async fn a_huge_error_message_is_cut_for_display() {
     let server = MockServer::start().await;
     let failure = ResponseTemplate::new(400).set_body_json(json!({"code": "InvalidParameter", "message": message}));
     Mock::given(method("POST")).respond_with(failure).mount(&server).await;
-    let error = builder(&server.uri()).build().unwrap().chat(details(false)).await.unwrap_err();
+    let error = builder(&server.uri()).build().unwrap().chat(details()).await.unwrap_err();
     let shown = error.to_string();
     assert!(shown.len() < 2_000, "{} bytes shown", shown.len());
     assert!(shown.contains("more bytes"), "{shown}");
@@ -211,6 +205,6 @@ async fn a_whole_reply_past_the_cap_is_refused() {
     let big = json!({"chatResponse": {"apiFormat": "GENERIC", "choices": [], "pad": "p".repeat(10_000)}});
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(big)).mount(&server).await;
     let client = builder(&server.uri()).limits(Limits::default().with_max_body_size(1024)).build().unwrap();
-    let error = client.chat(details(false)).await.unwrap_err();
+    let error = client.chat(details()).await.unwrap_err();
     assert!(matches!(error, Error::ReplyTooLarge { limit: 1024, .. }), "{error:?}");
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{After, RawServer, assert_signed, credentials, fixture};
 use futures::StreamExt;
-use oci_genai_transport::{Error, GenAiClient, RetryPolicy, ServingMode, models};
+use oci_genai_transport::{ChatCall, Error, GenAiClient, RetryPolicy, ServingMode, models};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -16,19 +16,15 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 const DAC_ORD: &str = "ocid1.generativeaiendpoint.oc1.us-chicago-1.amaaaaaaexample";
 const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaa";
 
-fn details(model: &str, compartment: &str, usage: bool) -> models::ChatDetails {
-    models::ChatDetails {
-        compartment_id: compartment.into(),
-        serving_mode: ServingMode::from_model_id(model).unwrap().to_wire(),
-        chat_request: models::BaseChatRequest::Generic(models::GenericChatRequest {
-            messages: Some(vec![models::Message::User(models::UserMessage {
-                content: Some(vec![models::ChatContent::Text(models::TextContent { text: Some("Hi".into()) })]),
-                ..Default::default()
-            })]),
-            stream_options: usage.then_some(models::StreamOptions { is_include_usage: Some(true) }),
+fn details(model: &str, compartment: &str) -> ChatCall {
+    let request = models::BaseChatRequest::Generic(models::GenericChatRequest {
+        messages: Some(vec![models::Message::User(models::UserMessage {
+            content: Some(vec![models::ChatContent::Text(models::TextContent { text: Some("Hi".into()) })]),
             ..Default::default()
-        }),
-    }
+        })]),
+        ..Default::default()
+    });
+    ChatCall::new(ServingMode::from_model_id(model).unwrap(), compartment, request)
 }
 
 fn client(endpoint: &str) -> GenAiClient {
@@ -59,9 +55,9 @@ fn body(request: &Request) -> serde_json::Value {
 async fn on_demand_and_dedicated_requests_are_signed_with_their_serving_mode() {
     let server = chat_server(ResponseTemplate::new(200).set_body_json(reply())).await;
     let client = client(&server.uri());
-    let result = client.chat(details("meta.llama-3.3-70b-instruct", COMPARTMENT, false)).await.unwrap();
+    let result = client.chat(details("meta.llama-3.3-70b-instruct", COMPARTMENT)).await.unwrap();
     assert!(matches!(result.chat_response, Some(models::BaseChatResponse::Generic(_))));
-    client.chat(details(DAC_ORD, COMPARTMENT, false)).await.unwrap();
+    client.chat(details(DAC_ORD, COMPARTMENT)).await.unwrap();
 
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 2);
@@ -84,7 +80,7 @@ async fn on_demand_and_dedicated_requests_are_signed_with_their_serving_mode() {
 async fn a_dedicated_request_without_compartment_never_leaves() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
-    let err = client(&server.uri()).chat(details(DAC_ORD, "", false)).await.unwrap_err();
+    let err = client(&server.uri()).chat(details(DAC_ORD, "")).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "compartment_id is required for dedicated endpoints: use the compartment of the endpoint"
@@ -95,7 +91,7 @@ async fn a_dedicated_request_without_compartment_never_leaves() {
 #[tokio::test]
 async fn without_any_region_the_error_says_where_to_set_one() {
     let client = GenAiClient::builder().credentials_provider(credentials()).build().unwrap();
-    let err = client.chat(details("cohere.command-r-plus-08-2024", COMPARTMENT, false)).await.unwrap_err();
+    let err = client.chat(details("cohere.command-r-plus-08-2024", COMPARTMENT)).await.unwrap_err();
     assert!(matches!(err, Error::NoRegion { .. }), "{err:?}");
 }
 
@@ -116,7 +112,7 @@ async fn a_dac_404_from_the_wrong_region_says_which_region() {
         .region("us-ashburn-1")
         .build()
         .unwrap();
-    let err = client.chat(details(DAC_ORD, COMPARTMENT, false)).await.unwrap_err();
+    let err = client.chat(details(DAC_ORD, COMPARTMENT)).await.unwrap_err();
     assert_eq!(err.status(), Some(404));
     assert_eq!(err.code(), Some("NotAuthorizedOrNotFound"));
     assert_eq!(err.opc_request_id(), Some("SVC-REQ"));
@@ -142,7 +138,7 @@ async fn hints_for_the_known_failures() {
         (429, "TooManyRequests", "Too many requests for the user", "rate limited"),
     ] {
         let server = chat_server(error(status, code, message)).await;
-        let err = client(&server.uri()).chat(details("meta.llama", COMPARTMENT, false)).await.unwrap_err();
+        let err = client(&server.uri()).chat(details("meta.llama", COMPARTMENT)).await.unwrap_err();
         assert_eq!(err.status(), Some(status));
         let hint = err.hint().unwrap_or_default();
         assert!(hint.contains(needle), "{status} {message}: {hint}");
@@ -152,7 +148,7 @@ async fn hints_for_the_known_failures() {
 #[tokio::test]
 async fn a_401_refreshes_the_credentials_once_then_fails() {
     let server = chat_server(error(401, "NotAuthenticated", "bad signature")).await;
-    let err = client(&server.uri()).chat(details("meta.llama", COMPARTMENT, false)).await.unwrap_err();
+    let err = client(&server.uri()).chat(details("meta.llama", COMPARTMENT)).await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert_eq!(server.received_requests().await.unwrap().len(), 2, "one retry after refreshing");
 }
@@ -177,7 +173,7 @@ async fn retries_honour_retry_after_and_keep_the_retry_token() {
     ];
     Mock::given(method("POST")).respond_with(Sequence(std::sync::Mutex::new(templates))).mount(&server).await;
     let started = Instant::now();
-    client(&server.uri()).chat(details("meta.llama", COMPARTMENT, false)).await.unwrap();
+    client(&server.uri()).chat(details("meta.llama", COMPARTMENT)).await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was honoured");
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 3);
@@ -196,12 +192,12 @@ async fn retries_stop_at_the_attempt_limit_and_501_is_not_retried() {
         .retry_policy(RetryPolicy::default().with_max_attempts(3).with_delays(Duration::ZERO, Duration::ZERO))
         .build()
         .unwrap();
-    let err = client.chat(details("meta.llama", COMPARTMENT, false)).await.unwrap_err();
+    let err = client.chat(details("meta.llama", COMPARTMENT)).await.unwrap_err();
     assert!(err.is_retryable() && err.hint().unwrap().contains("opc-request-id"));
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 
     let server = chat_server(error(501, "NotImplemented", "no")).await;
-    client_for(&server).chat(details("meta.llama", COMPARTMENT, false)).await.unwrap_err();
+    client_for(&server).chat(details("meta.llama", COMPARTMENT)).await.unwrap_err();
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
@@ -217,7 +213,7 @@ async fn connection_errors_are_retried_and_typed() {
         .retry_policy(RetryPolicy::default().with_max_attempts(2).with_delays(Duration::ZERO, Duration::ZERO))
         .build()
         .unwrap();
-    let err = client.chat(details("meta.llama", COMPARTMENT, false)).await.unwrap_err();
+    let err = client.chat(details("meta.llama", COMPARTMENT)).await.unwrap_err();
     assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
     assert!(err.is_retryable() && err.opc_request_id().is_some());
 }
@@ -226,7 +222,7 @@ async fn connection_errors_are_retried_and_typed() {
 async fn streams_events_and_ends_after_usage() {
     let server =
         chat_server(ResponseTemplate::new(200).set_body_raw(fixture("generic-stream.sse"), "text/event-stream")).await;
-    let mut stream = client(&server.uri()).chat_stream(details("meta.llama", COMPARTMENT, true)).await.unwrap();
+    let mut stream = client(&server.uri()).chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
     let mut events = Vec::new();
     while let Some(event) = stream.next().await {
         events.push(event.unwrap());
@@ -243,7 +239,7 @@ async fn streams_events_and_ends_after_usage() {
 #[tokio::test]
 async fn a_json_answer_to_a_stream_request_is_reported() {
     let server = chat_server(ResponseTemplate::new(200).set_body_json(reply())).await;
-    let err = client(&server.uri()).chat_stream(details(DAC_ORD, COMPARTMENT, false)).await.unwrap_err();
+    let err = client(&server.uri()).chat_stream(details(DAC_ORD, COMPARTMENT)).await.unwrap_err();
     match err {
         Error::NotAStream { content_type, body, .. } => {
             assert!(content_type.starts_with("application/json"));
@@ -256,7 +252,7 @@ async fn a_json_answer_to_a_stream_request_is_reported() {
 #[tokio::test]
 async fn an_empty_stream_is_reported() {
     let server = chat_server(ResponseTemplate::new(200).set_body_raw(": keep-alive\n\n", "text/event-stream")).await;
-    let mut stream = client(&server.uri()).chat_stream(details("meta.llama", COMPARTMENT, false)).await.unwrap();
+    let mut stream = client(&server.uri()).chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
     assert!(matches!(stream.next().await, Some(Err(Error::EmptyStream { .. }))));
     assert!(stream.next().await.is_none());
 }
@@ -273,8 +269,7 @@ fn generic_chunks() -> Vec<String> {
 async fn a_connection_kept_open_after_the_finish_event_does_not_hang() {
     for usage_requested in [false, true] {
         let server = RawServer::start(generic_chunks(), Duration::from_millis(10), After::KeepOpen).await;
-        let mut stream =
-            client(&server.url).chat_stream(details("meta.llama", COMPARTMENT, usage_requested)).await.unwrap();
+        let mut stream = client(&server.url).chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
         let mut finished_at = None;
         let mut count = 0;
         while let Some(event) = stream.next().await {
@@ -294,7 +289,7 @@ async fn a_connection_kept_open_after_the_finish_event_does_not_hang() {
 async fn a_stream_that_started_is_never_retried() {
     let chunks = vec![generic_chunks()[0].clone()];
     let server = RawServer::start(chunks, Duration::from_millis(5), After::Drop).await;
-    let mut stream = client(&server.url).chat_stream(details("meta.llama", COMPARTMENT, false)).await.unwrap();
+    let mut stream = client(&server.url).chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
     assert!(stream.next().await.unwrap().is_ok());
     let end = stream.next().await;
     assert!(matches!(end, Some(Err(Error::Transport { .. }))), "{end:?}");
@@ -309,7 +304,7 @@ async fn a_stream_is_retried_before_its_first_byte() {
         ResponseTemplate::new(200).set_body_raw(generic_chunks().concat(), "text/event-stream"),
     ];
     Mock::given(method("POST")).respond_with(Sequence(std::sync::Mutex::new(templates))).mount(&server).await;
-    let stream = client(&server.uri()).chat_stream(details("meta.llama", COMPARTMENT, false)).await.unwrap();
+    let stream = client(&server.uri()).chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
     assert_eq!(stream.collect::<Vec<_>>().await.len(), 3);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
@@ -323,7 +318,7 @@ async fn a_silent_stream_times_out() {
         .read_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let mut stream = client.chat_stream(details("meta.llama", COMPARTMENT, false)).await.unwrap();
+    let mut stream = client.chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
     assert!(stream.next().await.unwrap().is_ok());
     let err = stream.next().await.unwrap().unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
@@ -360,7 +355,7 @@ async fn request_logs_carry_the_facts_and_no_credentials() {
         .log_requests(true)
         .build()
         .unwrap();
-    client.chat(details("meta.llama", COMPARTMENT, false)).await.unwrap();
+    client.chat(details("meta.llama", COMPARTMENT)).await.unwrap();
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for needle in
         ["OCI GenAI request", "status=200", "latency_ms=", "opc_request_id=", "/20231130/actions/chat", "<redacted>"]
@@ -414,7 +409,7 @@ async fn a_401_refreshes_once_even_when_later_attempts_are_retried() {
         .retry_policy(RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(2)))
         .build()
         .unwrap();
-    client.chat(details("meta.llama", COMPARTMENT, false)).await.unwrap();
+    client.chat(details("meta.llama", COMPARTMENT)).await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
     assert_eq!(provider.refreshes.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -12,7 +12,7 @@ use super::generic::{tool_result_text, usage};
 use super::{RequestShape, StreamState};
 use crate::error::Error;
 use crate::types::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ResponseFormat, Role, StreamEvent, ToolCall,
+    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role, ToolCall,
     ToolChoice, new_call_id,
 };
 
@@ -82,13 +82,7 @@ impl RequestShape for CohereShape {
         "COHERE"
     }
 
-    fn build_request(
-        &self,
-        request: &ChatRequest,
-        serving: &ServingMode,
-        compartment_id: &str,
-        _streaming: bool,
-    ) -> Result<wire::ChatDetails, Error> {
+    fn build_request(&self, request: &ChatRequest, serving: &ServingMode) -> Result<wire::BaseChatRequest, Error> {
         let model = serving.id();
         let params = &request.params;
         if params.reasoning_effort.is_some() {
@@ -210,11 +204,7 @@ impl RequestShape for CohereShape {
             stop_sequences: (!params.stop.is_empty()).then(|| params.stop.clone()),
             ..Default::default()
         };
-        Ok(wire::ChatDetails {
-            compartment_id: compartment_id.to_owned(),
-            serving_mode: serving.to_wire(),
-            chat_request: wire::BaseChatRequest::Cohere(cohere),
-        })
+        Ok(wire::BaseChatRequest::Cohere(cohere))
     }
 
     fn parse_response(&self, result: wire::ChatResult) -> Result<ChatResponse, Error> {
@@ -237,7 +227,7 @@ impl RequestShape for CohereShape {
         })
     }
 
-    fn parse_stream_chunk(&self, event: &SseEvent, state: &mut StreamState) -> Result<Vec<StreamEvent>, Error> {
+    fn parse_stream_chunk(&self, event: &SseEvent, state: &mut StreamState) -> Result<Vec<ModelEvent>, Error> {
         let chunk: Chunk = serde_json::from_str(&event.data)
             .map_err(|e| Error::UnexpectedReply(format!("a stream chunk is not COHERE JSON: {e}")))?;
         let mut out = Vec::new();
@@ -246,13 +236,13 @@ impl RequestShape for CohereShape {
             // The final event repeats the whole text: only send it if nothing was streamed.
             if !last || !state.text_streamed {
                 state.text_streamed = true;
-                out.push(StreamEvent::TextDelta(text));
+                out.push(ModelEvent::TextDelta(text));
             }
         }
         let calls = chunk.tool_calls.unwrap_or_default();
         if !(last && state.tool_calls > 0) {
             for call in calls {
-                out.push(StreamEvent::ToolCallDelta {
+                out.push(ModelEvent::ToolCallDelta {
                     index: state.tool_calls,
                     id: Some(new_call_id()),
                     name: Some(call.name),
@@ -262,10 +252,10 @@ impl RequestShape for CohereShape {
             }
         }
         if let Some(reason) = chunk.finish_reason {
-            out.push(StreamEvent::Finished(FinishReason::from_wire(&reason)));
+            out.push(ModelEvent::Finished(FinishReason::from_wire(&reason)));
         }
         if let Some(u) = chunk.usage {
-            out.push(StreamEvent::Usage(usage(&u)));
+            out.push(ModelEvent::Usage(usage(&u)));
         }
         Ok(out)
     }

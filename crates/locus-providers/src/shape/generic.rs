@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{RequestShape, StreamState};
 use crate::error::Error;
 use crate::types::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ReasoningEffort, ResponseFormat, Role, StreamEvent,
+    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ModelEvent, ReasoningEffort, ResponseFormat, Role,
     ToolCall, ToolChoice, Usage,
 };
 
@@ -99,13 +99,7 @@ impl RequestShape for GenericShape {
         "GENERIC"
     }
 
-    fn build_request(
-        &self,
-        request: &ChatRequest,
-        serving: &ServingMode,
-        compartment_id: &str,
-        streaming: bool,
-    ) -> Result<wire::ChatDetails, Error> {
+    fn build_request(&self, request: &ChatRequest, serving: &ServingMode) -> Result<wire::BaseChatRequest, Error> {
         let model = serving.id();
         let params = &request.params;
         let reasoning_model = is_openai_reasoning(model);
@@ -132,7 +126,6 @@ impl RequestShape for GenericShape {
                     ReasoningEffort::High => "HIGH",
                 })
             }),
-            stream_options: streaming.then_some(wire::StreamOptions { is_include_usage: Some(true) }),
             seed: params.seed,
             top_k: params.top_k.map(i64::from),
             top_p: params.top_p,
@@ -180,11 +173,7 @@ impl RequestShape for GenericShape {
             }),
             ..Default::default()
         };
-        Ok(wire::ChatDetails {
-            compartment_id: compartment_id.to_owned(),
-            serving_mode: serving.to_wire(),
-            chat_request: wire::BaseChatRequest::Generic(generic),
-        })
+        Ok(wire::BaseChatRequest::Generic(generic))
     }
 
     fn parse_response(&self, result: wire::ChatResult) -> Result<ChatResponse, Error> {
@@ -221,21 +210,21 @@ impl RequestShape for GenericShape {
         })
     }
 
-    fn parse_stream_chunk(&self, event: &SseEvent, _state: &mut StreamState) -> Result<Vec<StreamEvent>, Error> {
+    fn parse_stream_chunk(&self, event: &SseEvent, _state: &mut StreamState) -> Result<Vec<ModelEvent>, Error> {
         let chunk: Chunk = serde_json::from_str(&event.data)
             .map_err(|e| Error::UnexpectedReply(format!("a stream chunk is not GENERIC JSON: {e}")))?;
         let mut out = Vec::new();
         if let Some(message) = chunk.message {
             if let Some(reasoning) = message.reasoning_content.filter(|r| !r.is_empty()) {
-                out.push(StreamEvent::ReasoningDelta(reasoning));
+                out.push(ModelEvent::ReasoningDelta(reasoning));
             }
             for part in message.content.into_iter().flatten() {
                 if let Some(text) = part.text.filter(|t| !t.is_empty()) {
-                    out.push(StreamEvent::TextDelta(text));
+                    out.push(ModelEvent::TextDelta(text));
                 }
             }
             for (position, call) in message.tool_calls.into_iter().flatten().enumerate() {
-                out.push(StreamEvent::ToolCallDelta {
+                out.push(ModelEvent::ToolCallDelta {
                     index: call.index.unwrap_or(position),
                     id: call.id,
                     name: call.name,
@@ -244,10 +233,10 @@ impl RequestShape for GenericShape {
             }
         }
         if let Some(reason) = chunk.finish_reason {
-            out.push(StreamEvent::Finished(FinishReason::from_wire(&reason)));
+            out.push(ModelEvent::Finished(FinishReason::from_wire(&reason)));
         }
         if let Some(u) = chunk.usage {
-            out.push(StreamEvent::Usage(usage(&u)));
+            out.push(ModelEvent::Usage(usage(&u)));
         }
         Ok(out)
     }

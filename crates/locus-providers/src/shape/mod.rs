@@ -8,11 +8,11 @@ pub use cohere::CohereShape;
 pub use generic::GenericShape;
 
 use oci_genai_transport::ServingMode;
-use oci_genai_transport::models::{ChatDetails, ChatResult};
+use oci_genai_transport::models::{BaseChatRequest, ChatResult};
 use oci_genai_transport::sse::SseEvent;
 
 use crate::error::Error;
-use crate::types::{ChatRequest, ChatResponse, StreamEvent};
+use crate::types::{ChatRequest, ChatResponse, ModelEvent};
 
 /// Which wire dialect a model speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,19 +75,15 @@ pub trait RequestShape: Send + Sync + std::fmt::Debug {
     /// `"GENERIC"` or `"COHERE"`.
     fn name(&self) -> &'static str;
 
-    /// The wire request. Every neutral parameter reaches the wire, or is a
-    /// typed error (or a documented, logged adaptation).
-    fn build_request(
-        &self,
-        request: &ChatRequest,
-        serving: &ServingMode,
-        compartment_id: &str,
-        streaming: bool,
-    ) -> Result<ChatDetails, Error>;
+    /// The wire request for `serving` (whose model id may need quirks). Every
+    /// neutral parameter reaches the wire, or is a typed error (or a
+    /// documented, logged adaptation). The stream flag is the transport's to
+    /// set ([`GenAiClient::chat_stream`](oci_genai_transport::GenAiClient::chat_stream)).
+    fn build_request(&self, request: &ChatRequest, serving: &ServingMode) -> Result<BaseChatRequest, Error>;
 
     /// The neutral answer from a whole reply.
     fn parse_response(&self, result: ChatResult) -> Result<ChatResponse, Error>;
 
     /// The neutral events in one stream chunk.
-    fn parse_stream_chunk(&self, event: &SseEvent, state: &mut StreamState) -> Result<Vec<StreamEvent>, Error>;
+    fn parse_stream_chunk(&self, event: &SseEvent, state: &mut StreamState) -> Result<Vec<ModelEvent>, Error>;
 }
