@@ -43,10 +43,10 @@ impl Setup {
     }
 
     fn agent(&self, model: &str, streaming: bool) -> Agent {
+        let model =
+            OciChatModel::builder(model).client(self.client().build().unwrap()).compartment_id(DEMO_COMPARTMENT);
         Agent::builder()
-            .client(self.client().build().unwrap())
-            .model(format!("oci:{model}"))
-            .compartment_id(DEMO_COMPARTMENT)
+            .model(model.build().unwrap())
             .streaming(streaming)
             .tool(builtin::calculator())
             .tool(builtin::clock())
@@ -144,7 +144,7 @@ async fn session_tokens_and_resource_principals_sign_too() {
             .service_endpoint(setup.emulator.url())
             .build()
             .unwrap();
-        let model = OciChatModel::builder(client, "echo").compartment_id(DEMO_COMPARTMENT).build().unwrap();
+        let model = OciChatModel::builder("echo").client(client).compartment_id(DEMO_COMPARTMENT).build().unwrap();
         let answer =
             model.complete(&ChatRequest { messages: vec![Message::user("hi")], ..Default::default() }).await.unwrap();
         assert_eq!(answer.message.text(), "hi");
@@ -167,19 +167,15 @@ async fn the_emulator_rejects_what_the_service_rejects() {
         .service_endpoint(setup.emulator.url())
         .build()
         .unwrap();
-    let model = OciChatModel::builder(client, "echo").compartment_id(DEMO_COMPARTMENT).build().unwrap();
+    let model = OciChatModel::builder("echo").client(client).compartment_id(DEMO_COMPARTMENT).build().unwrap();
     let err =
         model.complete(&ChatRequest { messages: vec![Message::user("hi")], ..Default::default() }).await.unwrap_err();
     assert_eq!(err.to_string().split(':').next(), Some("OCI Generative AI answered 401 NotAuthenticated"));
 
     // A dedicated endpoint of another region, and the wrong compartment: 404 as the service says it.
     for (model, compartment) in [(REMOTE_ENDPOINT, DEMO_COMPARTMENT), (DEMO_ENDPOINT, "ocid1.compartment.oc1..other")] {
-        let agent = Agent::builder()
-            .client(setup.client().build().unwrap())
-            .model(model)
-            .compartment_id(compartment)
-            .build()
-            .unwrap();
+        let built = OciChatModel::builder(model).client(setup.client().build().unwrap()).compartment_id(compartment);
+        let agent = Agent::builder().model(built.build().unwrap()).build().unwrap();
         let err = agent.run_to_completion("hi").await.unwrap_err();
         assert!(err.to_string().contains("404 NotAuthorizedOrNotFound"), "{model}: {err}");
         assert!(err.hint().is_some());
@@ -187,7 +183,8 @@ async fn the_emulator_rejects_what_the_service_rejects() {
 
     // The wrong request shape for a Cohere model.
     let client = setup.client().build().unwrap();
-    let model = OciChatModel::builder(client, "cohere.command-r-plus-08-2024")
+    let model = OciChatModel::builder("cohere.command-r-plus-08-2024")
+        .client(client)
         .compartment_id(DEMO_COMPARTMENT)
         .api_format(locus_providers::ApiFormat::Generic)
         .build()
@@ -252,7 +249,7 @@ async fn retried_faults_recover() {
     {
         let (setup, model) = faulty(fault.clone(), 1).await;
         let client = setup.client().build().unwrap();
-        let model = OciChatModel::builder(client, model).compartment_id(DEMO_COMPARTMENT).build().unwrap();
+        let model = OciChatModel::builder(model).client(client).compartment_id(DEMO_COMPARTMENT).build().unwrap();
         let answer = model.complete(&ask()).await.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
         assert!(!answer.message.text().is_empty());
         assert_eq!(setup.emulator.requests(), 2, "{fault:?}: retried once");
@@ -264,15 +261,19 @@ async fn retried_faults_recover() {
 #[tokio::test]
 async fn a_rejected_stream_falls_back_unless_refused() {
     let (setup, model) = faulty(Fault::RejectStream, 0).await;
-    let strict = OciChatModel::builder(setup.client().build().unwrap(), model)
+    let strict = OciChatModel::builder(model)
+        .client(setup.client().build().unwrap())
         .compartment_id(DEMO_COMPARTMENT)
         .allow_fallback(false)
         .build()
         .unwrap();
     let events: Vec<_> = strict.stream(&ask()).await.collect().await;
     assert!(matches!(&events[..], [Err(locus_providers::Error::StreamingFailed { .. })]), "{events:?}");
-    let lenient =
-        OciChatModel::builder(setup.client().build().unwrap(), model).compartment_id(DEMO_COMPARTMENT).build().unwrap();
+    let lenient = OciChatModel::builder(model)
+        .client(setup.client().build().unwrap())
+        .compartment_id(DEMO_COMPARTMENT)
+        .build()
+        .unwrap();
     let events: Vec<ModelEvent> = lenient.stream(&ask()).await.map(|e| e.unwrap()).collect().await;
     assert!(
         matches!(&events[0], ModelEvent::Fallback { reason } if reason.contains("Streaming is not supported")),
@@ -283,8 +284,11 @@ async fn a_rejected_stream_falls_back_unless_refused() {
 #[tokio::test]
 async fn a_reset_mid_stream_is_an_error_and_not_retried() {
     let (setup, model) = faulty(Fault::ResetMidStream(3), 0).await;
-    let model =
-        OciChatModel::builder(setup.client().build().unwrap(), model).compartment_id(DEMO_COMPARTMENT).build().unwrap();
+    let model = OciChatModel::builder(model)
+        .client(setup.client().build().unwrap())
+        .compartment_id(DEMO_COMPARTMENT)
+        .build()
+        .unwrap();
     let events: Vec<_> = model.stream(&ask()).await.collect().await;
     assert!(events.first().unwrap().is_ok());
     assert!(matches!(events.last(), Some(Err(locus_providers::Error::Transport(_)))), "{events:?}");
@@ -297,7 +301,7 @@ async fn stalls_and_slow_first_bytes_time_out() {
         let (setup, model) = faulty(fault.clone(), 0).await;
         let client =
             setup.client().read_timeout(Duration::from_millis(300)).retry_policy(RetryPolicy::none()).build().unwrap();
-        let model = OciChatModel::builder(client, model).compartment_id(DEMO_COMPARTMENT).build().unwrap();
+        let model = OciChatModel::builder(model).client(client).compartment_id(DEMO_COMPARTMENT).build().unwrap();
         let events: Vec<_> = model.stream(&ask()).await.collect().await;
         match events.last() {
             Some(Err(locus_providers::Error::Transport(e))) => assert!(e.is_timeout(), "{fault:?}: {e:?}"),
@@ -309,8 +313,11 @@ async fn stalls_and_slow_first_bytes_time_out() {
 #[tokio::test]
 async fn a_malformed_chunk_is_an_error() {
     let (setup, model) = faulty(Fault::MalformedChunk(1), 0).await;
-    let model =
-        OciChatModel::builder(setup.client().build().unwrap(), model).compartment_id(DEMO_COMPARTMENT).build().unwrap();
+    let model = OciChatModel::builder(model)
+        .client(setup.client().build().unwrap())
+        .compartment_id(DEMO_COMPARTMENT)
+        .build()
+        .unwrap();
     let events: Vec<_> = model.stream(&ask()).await.collect().await;
     assert!(events.iter().any(|e| matches!(e, Err(locus_providers::Error::UnexpectedReply(_)))), "{events:?}");
 }
@@ -357,13 +364,8 @@ async fn an_instance_principal_federates_with_the_emulator() {
         oci_auth::Auth::builder().auth_type(oci_auth::AuthType::InstancePrincipal).env(Arc::new(env)).build().unwrap();
     assert_eq!(auth.resolve_region().await.unwrap().map(|r| r.id().to_owned()).as_deref(), Some("us-chicago-1"));
     let client = GenAiClient::builder().auth(auth).service_endpoint(emulator.url()).build().unwrap();
-    let agent = Agent::builder()
-        .client(client)
-        .model(DEMO_ENDPOINT)
-        .compartment_id(DEMO_COMPARTMENT)
-        .tool(builtin::calculator())
-        .build()
-        .unwrap();
+    let model = OciChatModel::builder(DEMO_ENDPOINT).client(client).compartment_id(DEMO_COMPARTMENT).build().unwrap();
+    let agent = Agent::builder().model(model).tool(builtin::calculator()).build().unwrap();
     let result = agent.run_to_completion("What is 12*12?").await.unwrap();
     assert!(result.text.contains("144"), "{}", result.text);
 

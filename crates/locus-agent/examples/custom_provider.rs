@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use locus_agent::{Agent, ModelProvider, ModelRegistry, ModelSettings};
+use locus_agent::{Agent, ModelProvider, ModelRegistry};
 use locus_providers::{
     ChatModel, ChatRequest, ChatResponse, EventStream, FinishReason, Message, SharedChatModel, response_events,
 };
@@ -45,7 +45,7 @@ impl ChatModel for Echo {
 struct EchoProvider;
 
 impl ModelProvider for EchoProvider {
-    fn create(&self, _model_id: &str, _settings: &ModelSettings) -> Result<SharedChatModel, locus_agent::Error> {
+    fn create(&self, _model_id: &str) -> Result<SharedChatModel, locus_agent::Error> {
         Ok(Arc::new(Echo))
     }
 }
@@ -54,7 +54,7 @@ impl ModelProvider for EchoProvider {
 async fn main() -> Result<(), locus_agent::Error> {
     let mut registry = ModelRegistry::default();
     registry.register("echo", EchoProvider);
-    let agent = Agent::builder().registry(registry).model("echo:any").build()?;
+    let agent = Agent::builder().chat_model(registry.create("echo:any")?).build()?;
     println!("{}", agent.run_to_completion("hello").await?.text);
     Ok(())
 }

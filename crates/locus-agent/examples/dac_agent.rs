@@ -6,7 +6,7 @@
 //! cargo run -p locus-agent --example dac_agent
 //! ```
 
-use locus_agent::{Agent, ToolError, tool_fn};
+use locus_agent::{Agent, OciSetup, ToolError, tool_fn};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -25,11 +25,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     // Model, compartment, profile and region from LOCUS_* / OCI_* variables; the tool from code.
-    let agent = Agent::builder()
-        .from_env_vars(std::sync::Arc::new(oci_auth::OsEnv))?
-        .system_prompt("You answer order questions.")
-        .tool(lookup)
-        .build()?;
+    let model = OciSetup::from_env(std::sync::Arc::new(oci_auth::OsEnv))?.build()?;
+    let agent = Agent::builder().model(model).system_prompt("You answer order questions.").tool(lookup).build()?;
     let result = agent.run_to_completion("Where is order A-1001?").await?;
     println!("{}\n({:?}, {} tokens)", result.text, result.stop_reason, result.usage.total_tokens);
     Ok(())

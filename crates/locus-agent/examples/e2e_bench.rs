@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use locus_agent::{Agent, ToolError, tool_fn};
-use locus_providers::{GenericShape, RequestShape, StreamState};
+use locus_providers::{GenericShape, OciChatModel, RequestShape, StreamState};
 use oci_genai_transport::{ChatCall, GenAiClient, ServingMode, models};
 
 const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaaaaaaemulator";
@@ -116,13 +116,8 @@ async fn main() {
     let noop = tool_fn("noop", "Does nothing.", |_: serde_json::Map<String, serde_json::Value>| async {
         Ok::<_, ToolError>("ok")
     });
-    let agent = Agent::builder()
-        .client(client.clone())
-        .model("oci:bench-agent")
-        .compartment_id(COMPARTMENT)
-        .tool(noop)
-        .build()
-        .expect("agent");
+    let model = OciChatModel::builder("bench-agent").client(client.clone()).compartment_id(COMPARTMENT).build();
+    let agent = Agent::builder().model(model.expect("model")).tool(noop).build().expect("agent");
     agent.run_to_completion("go").await.expect("agent");
     let (cpu_before, wall, runs) = (cpu(), Instant::now(), 200);
     for _ in 0..runs {

@@ -5,7 +5,7 @@
 //! ```
 
 use futures::StreamExt;
-use locus_agent::{Agent, AgentEvent, tools::builtin};
+use locus_agent::{Agent, AgentEvent, OciSetup, tools::builtin};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,12 +14,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: streaming_events <oci:model> <compartment OCID>");
         std::process::exit(2);
     };
-    let agent = Agent::builder()
-        .model(model)
-        .compartment_id(compartment)
-        .tool(builtin::calculator())
-        .tool(builtin::clock())
-        .build()?;
+    let model = OciSetup::new(locus_agent::oci_id(&model)?).compartment_id(compartment).build()?;
+    let agent = Agent::builder().model(model).tool(builtin::calculator()).tool(builtin::clock()).build()?;
     let mut events = agent.run("What time is it, and what is 2^10?");
     while let Some(event) = events.next().await {
         match event? {

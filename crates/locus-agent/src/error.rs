@@ -1,5 +1,7 @@
 //! The crate's one error type.
 
+pub use oci_genai_transport::ErrorKind;
+
 /// What can stop an agent.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -17,7 +19,7 @@ pub enum Error {
         #[source]
         source: Box<locus_providers::Error>,
     },
-    /// Building the client or model failed (configuration, auth).
+    /// The GenAI client could not be built ([`OciSetup::build`](crate::OciSetup::build)).
     #[error(transparent)]
     Transport(#[from] oci_genai_transport::Error),
     /// Authentication or its configuration failed.
@@ -36,30 +38,34 @@ pub enum Error {
     /// The agent's configuration is incomplete or contradictory.
     #[error("{0}")]
     Config(String),
+    /// The run's events ended without its result (the run was cut off from outside).
+    #[error("the run ended without a result")]
+    NoResult,
 }
 
 impl Error {
-    /// Whether the error is about configuration or authentication (exit code 3 in the CLI).
-    pub fn is_config(&self) -> bool {
+    /// What kind of failure this is: the model's or transport's kind, or
+    /// configuration for the agent's own settings.
+    ///
+    /// ```
+    /// use locus_agent::{Error, ErrorKind};
+    /// assert_eq!(Error::Config("no model".into()).kind(), ErrorKind::Configuration);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Auth(_) | Error::UnknownProvider { .. } | Error::Config(_) => true,
-            Error::Transport(e) => matches!(
-                e,
-                oci_genai_transport::Error::Auth(_)
-                    | oci_genai_transport::Error::Config(_)
-                    | oci_genai_transport::Error::NoRegion { .. }
-                    | oci_genai_transport::Error::InvalidModelId { .. }
-                    | oci_genai_transport::Error::MissingCompartment { .. }
-            ),
-            Error::Model(locus_providers::Error::Transport(e)) => matches!(
-                e,
-                oci_genai_transport::Error::Auth(_)
-                    | oci_genai_transport::Error::NoRegion { .. }
-                    | oci_genai_transport::Error::InvalidModelId { .. }
-                    | oci_genai_transport::Error::MissingCompartment { .. }
-            ),
-            Error::Model(_) | Error::Incomplete { .. } => false,
+            Error::Model(e) => e.kind(),
+            Error::Incomplete { source, .. } => source.kind(),
+            Error::Transport(e) => e.kind(),
+            Error::Auth(e) if e.is_transient() => ErrorKind::Connection,
+            Error::Auth(_) | Error::UnknownProvider { .. } | Error::Config(_) => ErrorKind::Configuration,
+            Error::NoResult => ErrorKind::Stream,
         }
+    }
+
+    /// Whether the error is about configuration or credentials: fix the
+    /// setup, not the service (exit code 3 in the CLI).
+    pub fn is_config(&self) -> bool {
+        self.kind() == ErrorKind::Configuration
     }
 
     /// The answer that arrived before the failure, for [`Error::Incomplete`].

@@ -6,13 +6,12 @@
 //!
 //! ```no_run
 //! use futures::StreamExt;
-//! use locus_agent::{tools::builtin, Agent, AgentEvent};
+//! use locus_agent::{tools::builtin, Agent, AgentEvent, OciSetup};
 //! # async fn run() -> Result<(), locus_agent::Error> {
-//! let agent = Agent::builder()
-//!     .model("oci:ocid1.generativeaiendpoint.oc1.us-chicago-1.example") // a DAC endpoint
-//!     .compartment_id("ocid1.compartment.oc1..example")                  // required for DAC
-//!     .tool(builtin::calculator())
+//! let model = OciSetup::new("ocid1.generativeaiendpoint.oc1.us-chicago-1.example") // a DAC endpoint
+//!     .compartment_id("ocid1.compartment.oc1..example")                          // required for DAC
 //!     .build()?;
+//! let agent = Agent::builder().model(model).tool(builtin::calculator()).build()?;
 //! let mut events = agent.run("What is 17*23?");
 //! while let Some(event) = events.next().await {
 //!     match event? {
@@ -25,8 +24,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! - Models come from a [`ModelRegistry`]: `oci:<model name | model OCID |
-//!   endpoint OCID>`; add providers for other prefixes.
+//! - The model is built once, where its parts are configured: [`OciSetup`]
+//!   holds the auth, client and model builders (and reads the environment
+//!   into them); any [`ChatModel`](locus_providers::ChatModel) will do. A
+//!   [`ModelRegistry`] turns `<prefix>:<id>` strings into models.
 //! - Tools implement [`Tool`], or come from a typed function with [`tool_fn`]
 //!   (schema derived with `schemars`). Arguments are validated against the
 //!   schema first; failures, unknown tools and timeouts go back to the model
@@ -35,18 +36,25 @@
 //!   final summarising call), on a token or time budget, on a terminal tool,
 //!   or when the same call repeats three times ([`StopReason`]).
 //! - [`Agent::from_env`] reads `LOCUS_MODEL_ID`, `LOCUS_OCI_COMPARTMENT`, …
+//!   ([`OciSetup::from_env`]).
 
 #![deny(missing_docs)]
 
 mod agent;
-mod env;
+mod builder;
+mod conversation;
 mod error;
 mod events;
 mod registry;
+mod run;
+mod setup;
 pub mod tools;
 
-pub use agent::{Agent, AgentBuilder, Conversation};
-pub use error::Error;
+pub use agent::Agent;
+pub use builder::AgentBuilder;
+pub use conversation::Conversation;
+pub use error::{Error, ErrorKind};
 pub use events::{AgentEvent, AgentResult, AgentStream, StopReason, ToolCallRecord};
-pub use registry::{ModelProvider, ModelRegistry, ModelSettings, OciProvider};
+pub use registry::{ModelProvider, ModelRegistry, OciProvider};
+pub use setup::{OciSetup, oci_id};
 pub use tools::{FnTool, SharedTool, Tool, ToolError, ToolOutput, tool_fn};

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use locus_agent::{Agent, AgentEvent, StopReason, ToolError, tool_fn, tools::builtin};
+use locus_agent::{Agent, AgentEvent, OciSetup, StopReason, ToolError, oci_id, tool_fn, tools::builtin};
+use locus_providers::OciChatModel;
 use oci_auth::{ApiKeyProvider, PrivateKey, StaticEnv};
 use oci_genai_transport::{GenAiClient, RetryPolicy};
 use serde_json::{Value, json};
@@ -91,8 +92,10 @@ fn client(server: &MockServer) -> GenAiClient {
         .unwrap()
 }
 
+/// An agent on `model` (`oci:` optional), built once on a client of `server`.
 fn agent(server: &MockServer, model: &str) -> locus_agent::AgentBuilder {
-    Agent::builder().model(model).compartment_id(COMPARTMENT).client(client(server))
+    let model = OciChatModel::builder(oci_id(model).unwrap()).client(client(server)).compartment_id(COMPARTMENT);
+    Agent::builder().model(model.build().unwrap())
 }
 
 /// The messages of a request body.
@@ -280,14 +283,16 @@ async fn a_cohere_agent_sends_tool_results_with_their_calls() {
 async fn a_dac_agent_without_compartment_fails_before_any_request() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
-    let err = Agent::builder().model(DAC).client(client(&server)).build().unwrap_err();
+    let err = locus_agent::Error::from(OciChatModel::builder(DAC).client(client(&server)).build().unwrap_err());
     assert_eq!(
         err.to_string(),
         "compartment_id is required for dedicated endpoints: use the compartment of the endpoint"
     );
     assert!(err.is_config());
-    let err = Agent::builder().model("openai:gpt-5").build().unwrap_err();
+    let err = oci_id("openai:gpt-5").unwrap_err();
     assert!(err.to_string().contains("known providers: oci"), "{err}");
+    let err = Agent::builder().build().unwrap_err();
+    assert!(err.to_string().starts_with("no model: hand one to .model(…)"), "{err}");
 }
 
 #[tokio::test]
@@ -340,7 +345,7 @@ async fn the_environment_workflow_configures_a_dac_agent() {
         .with_var("LOCUS_OCI_SERVICE_ENDPOINT", server.uri())
         .with_var("LOCUS_OCI_TRANSPORT", "sdk")
         .with_var("OCI_CONFIG_FILE", config.to_string_lossy());
-    let agent = Agent::builder().from_env_vars(Arc::new(env)).unwrap().build().unwrap();
+    let agent = Agent::builder().model(OciSetup::from_env(Arc::new(env)).unwrap().build().unwrap()).build().unwrap();
     assert_eq!(agent.model_name(), DAC);
     assert_eq!(agent.run_to_completion("hello").await.unwrap().text, "hi");
     let body = script.body(0);
@@ -351,7 +356,7 @@ async fn the_environment_workflow_configures_a_dac_agent() {
 
     let missing =
         StaticEnv::new().with_var("LOCUS_MODEL_ID", DAC).with_var("OCI_CONFIG_FILE", config.to_string_lossy());
-    let err = Agent::builder().from_env_vars(Arc::new(missing)).unwrap().build().unwrap_err();
+    let err = OciSetup::from_env(Arc::new(missing)).unwrap().build().unwrap_err();
     assert!(err.to_string().contains("compartment_id is required"), "{err}");
 }
 

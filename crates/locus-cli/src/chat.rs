@@ -2,51 +2,31 @@
 
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use futures::StreamExt;
-use locus_agent::{Agent, AgentBuilder, AgentEvent, AgentResult, AgentStream, StopReason, tools::builtin};
-use locus_providers::{ApiFormat, DEFAULT_MAX_ANSWER_BYTES, GenerationParams};
-use oci_auth::OsEnv;
-use oci_genai_transport::Limits;
+use locus_agent::{Agent, AgentEvent, AgentResult, AgentStream, StopReason, tools::builtin};
+use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, SharedChatModel};
+use oci_genai_transport::GenAiClient;
 
-use crate::auth_args::AuthArgs;
 use crate::error::{CliError, ExitCode};
+use crate::setup_args::{AuthArgs, ClientArgs, ModelArgs, oci_setup};
 use crate::terminal::{escape_controls, one_line};
-
-/// The request shape.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ApiFormatArg {
-    /// OpenAI-like (Meta, OpenAI, xAI, Google, most DAC models).
-    Generic,
-    /// Cohere's chat API.
-    Cohere,
-}
 
 /// The arguments of `locus chat`.
 #[derive(Debug, Args)]
 pub struct ChatArgs {
     /// The prompt (default: standard input; a terminal opens an interactive session).
     pub prompt: Option<String>,
-    /// `oci:<model name | model OCID | endpoint OCID>` (default: LOCUS_MODEL_ID).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The compartment (required for dedicated endpoints; default: LOCUS_OCI_COMPARTMENT).
-    #[arg(long)]
-    pub compartment_id: Option<String>,
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// How to authenticate.
     #[command(flatten)]
     pub auth: AuthArgs,
-    /// Region to call.
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Service endpoint instead of the regional one.
-    #[arg(long)]
-    pub service_endpoint: Option<String>,
-    /// Request shape (needed for a Cohere model on a dedicated endpoint).
-    #[arg(long, value_enum)]
-    pub api_format: Option<ApiFormatArg>,
+    /// Where to call, and the client's bounds.
+    #[command(flatten)]
+    pub client: ClientArgs,
     /// System prompt.
     #[arg(long)]
     pub system: Option<String>,
@@ -62,20 +42,6 @@ pub struct ChatArgs {
     /// Wait for whole answers instead of streaming.
     #[arg(long)]
     pub no_stream: bool,
-    /// Fail when an endpoint refuses to stream, instead of falling back to a
-    /// whole answer (the fallback is announced on stderr).
-    #[arg(long)]
-    pub no_fallback: bool,
-    /// Allow a plain-http --service-endpoint on a host that is not loopback
-    /// (signed requests and their bodies would cross the network unencrypted).
-    #[arg(long)]
-    pub allow_http: bool,
-    /// Seconds a streamed answer may take in all, retries included.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    pub stream_deadline: u64,
-    /// Seconds without data (keep-alive comments do not count) before a stream is given up.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
-    pub idle_timeout: u64,
     /// Most bytes of one answer (text, reasoning, tool-call arguments).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_ANSWER_BYTES)]
     pub max_answer_bytes: usize,
@@ -92,52 +58,23 @@ pub struct ChatArgs {
     pub emulator: bool,
 }
 
-/// The builder for these arguments (flags over environment variables).
-pub fn builder(args: &ChatArgs) -> Result<AgentBuilder, CliError> {
-    let builder = if args.emulator { Agent::builder() } else { Agent::builder().from_env_vars(Arc::new(OsEnv))? };
-    configure(builder, args)
-}
-
-fn configure(mut builder: AgentBuilder, args: &ChatArgs) -> Result<AgentBuilder, CliError> {
-    if let Some(model) = &args.model {
-        builder = builder.model(model);
-    }
-    if let Some(compartment) = &args.compartment_id {
-        builder = builder.compartment_id(compartment);
-    }
-    if let Some(profile) = &args.auth.profile {
-        builder = builder.profile(profile);
-    }
-    if let Some(path) = &args.auth.config_file {
-        builder = builder.config_file(path);
-    }
-    if let Some(auth) = args.auth.auth {
-        builder = builder.auth_type(auth);
-    }
-    if let Some(region) = &args.region {
-        builder = builder.region(region);
-    }
-    if let Some(endpoint) = &args.service_endpoint {
-        builder = builder.service_endpoint(endpoint);
-    }
-    if let Some(format) = args.api_format {
-        builder = builder.api_format(match format {
-            ApiFormatArg::Generic => ApiFormat::Generic,
-            ApiFormatArg::Cohere => ApiFormat::Cohere,
-        });
-    }
-    if let Some(system) = &args.system {
-        builder = builder.system_prompt(system);
-    }
-    builder = builder
+/// The agent for these arguments: the model built once from the
+/// environment and the flags, then the loop's settings and tools.
+pub fn agent(args: &ChatArgs, model: SharedChatModel) -> Result<Agent, CliError> {
+    let mut builder = Agent::builder()
+        .chat_model(model)
         .params(GenerationParams { max_tokens: args.max_tokens, temperature: args.temperature, ..Default::default() })
         .max_iterations(args.max_iterations)
         .streaming(!args.no_stream)
-        .allow_fallback(!args.no_fallback)
-        .allow_http(args.allow_http)
-        .limits(limits(args))
         .max_answer_bytes(args.max_answer_bytes);
-    for name in &args.tools {
+    if let Some(system) = &args.system {
+        builder = builder.system_prompt(system);
+    }
+    let tools = match (args.tools.is_empty(), args.emulator) {
+        (true, true) => vec!["builtin".to_owned()], // the demo shows its tools
+        _ => args.tools.clone(),
+    };
+    for name in &tools {
         builder = match name.trim() {
             "builtin" => builder.tool(builtin::calculator()).tool(builtin::clock()),
             "calculator" => builder.tool(builtin::calculator()),
@@ -151,13 +88,7 @@ fn configure(mut builder: AgentBuilder, args: &ChatArgs) -> Result<AgentBuilder,
             }
         };
     }
-    Ok(builder)
-}
-
-fn limits(args: &ChatArgs) -> Limits {
-    Limits::default()
-        .with_stream_deadline(Duration::from_secs(args.stream_deadline))
-        .with_read_timeout(Duration::from_secs(args.idle_timeout))
+    Ok(builder.build()?)
 }
 
 /// Runs `locus chat`.
@@ -175,13 +106,14 @@ pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
     };
     // Kept alive for the whole session.
     let mut _emulator = None;
-    let agent = if args.emulator {
-        let (builder, emulator) = emulated(&args).await?;
+    let model = if args.emulator {
+        let (model, emulator) = emulated(&args).await?;
         _emulator = Some(emulator);
-        builder.build()?
+        model
     } else {
-        builder(&args)?.build()?
+        oci_setup(&args.auth, &args.client, &args.model)?.build()?
     };
+    let agent = agent(&args, Arc::new(model))?;
     let options = ShowOptions { json: args.json, escape_stdout: std::io::stdout().is_terminal() };
     match prompt {
         Some(prompt) => {
@@ -192,8 +124,9 @@ pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
     }
 }
 
-/// An agent routed to an emulator started here, with a throwaway key.
-async fn emulated(args: &ChatArgs) -> Result<(AgentBuilder, oci_genai_emulator::RunningEmulator), CliError> {
+/// A model on an emulator started here, with a throwaway key: the demo
+/// endpoint unless --model names another of its models.
+async fn emulated(args: &ChatArgs) -> Result<(OciChatModel, oci_genai_emulator::RunningEmulator), CliError> {
     use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig};
     let emulator = Emulator::start(EmulatorConfig::default())
         .await
@@ -203,18 +136,17 @@ async fn emulated(args: &ChatArgs) -> Result<(AgentBuilder, oci_genai_emulator::
     emulator.register_api_key(user, &key);
     let fingerprint = key.fingerprint().to_owned();
     let provider = oci_auth::ApiKeyProvider::new(&emulator.config().tenancy, user, &fingerprint, key);
-    let client = oci_genai_transport::GenAiClient::builder()
+    let client = args
+        .client
+        .apply(GenAiClient::builder())
         .credentials_provider(Arc::new(provider))
         .service_endpoint(emulator.url())
-        .limits(limits(args))
         .build()
         .map_err(locus_agent::Error::from)?;
-    let mut builder = Agent::builder().client(client).model(DEMO_ENDPOINT).compartment_id(DEMO_COMPARTMENT);
-    if args.tools.is_empty() {
-        builder = builder.tool(builtin::calculator()).tool(builtin::clock());
-    }
+    let template = OciChatModel::builder(DEMO_ENDPOINT).compartment_id(DEMO_COMPARTMENT);
+    let model = args.model.apply(template)?.client(client).build().map_err(locus_agent::Error::from)?;
     tracing::info!(url = emulator.url(), "emulator started");
-    Ok((configure(builder, args)?, emulator))
+    Ok((model, emulator))
 }
 
 async fn repl(

@@ -8,24 +8,21 @@ use clap::Args;
 use oci_auth::{ApiKeyProvider, AuthType, ConfigFile, Env, OsEnv, Profile, ProvideCredentials, SessionTokenProvider};
 use oci_genai_transport::{RegionSettings, ServingMode, resolve_endpoint};
 
-use crate::auth_args::AuthArgs;
 use crate::error::{CliError, ExitCode};
+use crate::setup_args::{AuthArgs, ClientArgs, ModelArgs};
 
 /// The arguments of `locus doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The model to check: a model name or endpoint OCID (default: LOCUS_MODEL_ID).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The compartment the model will be called with.
-    #[arg(long)]
-    pub compartment_id: Option<String>,
+    /// The model to check, as `locus chat` takes it.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// How to authenticate (principals are checked where they run).
     #[command(flatten)]
     pub auth: AuthArgs,
-    /// The region to call (overrides the profile).
-    #[arg(long)]
-    pub region: Option<String>,
+    /// Where to call.
+    #[command(flatten)]
+    pub client: ClientArgs,
     /// Also try to reach the inference endpoint (TCP connect, 5 s).
     #[arg(long)]
     pub online: bool,
@@ -81,13 +78,14 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
         check_credentials(&mut report, profile, args.auth.auth, &env).await?;
     }
 
-    let configured = args.region.clone().or_else(|| profile.as_ref().and_then(|p| p.region().map(str::to_owned)));
+    let configured =
+        args.client.region.clone().or_else(|| profile.as_ref().and_then(|p| p.region().map(str::to_owned)));
     match &configured {
         Some(region) => report.pass(&format!("region {region}"))?,
         None => report.fail("no region configured", "add `region = <region>` to the profile, or pass --region")?,
     }
 
-    let model = args.model.clone().or_else(|| env.var("LOCUS_MODEL_ID"));
+    let model = args.model.model.clone().or_else(|| env.var("LOCUS_MODEL_ID"));
     match model.as_deref().map(|m| m.strip_prefix("oci:").unwrap_or(m)) {
         None => report.note("no model given (--model or LOCUS_MODEL_ID): model checks skipped")?,
         Some(id) => match ServingMode::from_model_id(id) {
@@ -143,7 +141,7 @@ async fn check_model(
     env: &dyn Env,
 ) -> std::io::Result<()> {
     if serving.is_dedicated() {
-        match &args.compartment_id.clone().or_else(|| env.var("LOCUS_OCI_COMPARTMENT")) {
+        match &args.model.compartment_id.clone().or_else(|| env.var("LOCUS_OCI_COMPARTMENT")) {
             Some(c) => report.pass(&format!("compartment {c}"))?,
             None => report.fail(
                 "no compartment for the dedicated endpoint",
@@ -164,7 +162,7 @@ async fn check_model(
             }
         }
     }
-    let regions = RegionSettings { explicit: args.region.clone(), configured };
+    let regions = RegionSettings { explicit: args.client.region.clone(), configured };
     match resolve_endpoint(None, &regions, serving, env) {
         Ok(resolved) => {
             report.pass(&format!("endpoint {}", resolved.url))?;

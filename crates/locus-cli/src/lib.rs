@@ -15,12 +15,12 @@
 
 #![deny(missing_docs)]
 
-mod auth_args;
 pub mod chat;
 pub mod doctor;
 pub mod emulator;
 mod error;
 pub mod raw_request;
+pub mod setup_args;
 pub mod terminal;
 
 use std::ffi::OsString;
@@ -28,8 +28,8 @@ use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
-pub use auth_args::AuthArgs;
 pub use error::{CliError, ExitCode};
+pub use setup_args::{AuthArgs, ClientArgs, ModelArgs};
 
 /// Agents and signed requests on OCI Generative AI.
 #[derive(Debug, Parser)]

@@ -8,8 +8,8 @@ use clap::Args;
 use oci_auth::{AuthType, KeyIdKind, SigningSettings, sign_reqwest_request};
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::auth_args::AuthArgs;
 use crate::error::CliError;
+use crate::setup_args::AuthArgs;
 
 /// The arguments of `locus raw-request`.
 #[derive(Debug, Args)]

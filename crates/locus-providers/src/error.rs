@@ -23,6 +23,10 @@ pub enum Error {
         advice: String,
     },
 
+    /// A model that cannot be configured as asked.
+    #[error("{0}")]
+    Config(String),
+
     /// A request that cannot be sent at all.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -66,6 +70,21 @@ impl Error {
                     .into(),
             ),
             _ => None,
+        }
+    }
+
+    /// What kind of failure this is (the transport's kinds; a request the
+    /// shape cannot express is configuration, a reply it cannot read is the stream's).
+    pub fn kind(&self) -> transport::ErrorKind {
+        match self {
+            Error::Transport(e) => e.kind(),
+            Error::Unsupported { .. } | Error::InvalidRequest(_) | Error::Config(_) => {
+                transport::ErrorKind::Configuration
+            }
+            Error::UnexpectedReply(_)
+            | Error::StreamingFailed { .. }
+            | Error::NoFinishReason
+            | Error::AnswerTooLarge { .. } => transport::ErrorKind::Stream,
         }
     }
 

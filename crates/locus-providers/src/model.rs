@@ -39,7 +39,7 @@ pub type SharedChatModel = Arc<dyn ChatModel>;
 /// use locus_providers::{ChatModel, ChatRequest, Message, OciChatModel};
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = GenAiClient::builder().auth(Auth::from_env()?).build()?;
-/// let model = OciChatModel::builder(client, "ocid1.generativeaiendpoint.oc1.us-chicago-1.example")
+/// let model = OciChatModel::builder("ocid1.generativeaiendpoint.oc1.us-chicago-1.example").client(client)
 ///     .compartment_id("ocid1.compartment.oc1..example")
 ///     .build()?;
 /// let answer = model.complete(&ChatRequest { messages: vec![Message::user("Hi")], ..Default::default() }).await?;
@@ -56,10 +56,12 @@ pub struct OciChatModel {
     allow_fallback: bool,
 }
 
-/// Configures an [`OciChatModel`].
-#[derive(Debug)]
+/// Configures an [`OciChatModel`]: the model, its compartment and shape,
+/// and the client it calls through. Cheap to clone, so one builder can serve
+/// as the template for several models.
+#[derive(Debug, Clone)]
 pub struct OciChatModelBuilder {
-    client: GenAiClient,
+    client: Option<GenAiClient>,
     model_id: String,
     compartment_id: Option<String>,
     api_format: ApiFormat,
@@ -68,16 +70,10 @@ pub struct OciChatModelBuilder {
 }
 
 impl OciChatModel {
-    /// Starts configuring a model on `client`: a model name, model OCID or endpoint OCID.
-    pub fn builder(client: GenAiClient, model_id: impl Into<String>) -> OciChatModelBuilder {
-        OciChatModelBuilder {
-            client,
-            model_id: model_id.into(),
-            compartment_id: None,
-            api_format: ApiFormat::Auto,
-            inline_tool_calls: None,
-            allow_fallback: true,
-        }
+    /// Starts configuring `model_id`: a model name, model OCID or endpoint
+    /// OCID; the client comes with [`OciChatModelBuilder::client`].
+    pub fn builder(model_id: impl Into<String>) -> OciChatModelBuilder {
+        OciChatModelBuilder::default().model_id(model_id)
     }
 
     /// The serving mode.
@@ -178,7 +174,33 @@ pub fn response_events(response: ChatResponse) -> Vec<ModelEvent> {
     events
 }
 
+impl Default for OciChatModelBuilder {
+    /// No model or client yet; shape from the model id; fallback allowed.
+    fn default() -> Self {
+        OciChatModelBuilder {
+            client: None,
+            model_id: String::new(),
+            compartment_id: None,
+            api_format: ApiFormat::Auto,
+            inline_tool_calls: None,
+            allow_fallback: true,
+        }
+    }
+}
+
 impl OciChatModelBuilder {
+    /// The model: a model name, model OCID or endpoint OCID.
+    pub fn model_id(mut self, model_id: impl Into<String>) -> Self {
+        self.model_id = model_id.into();
+        self
+    }
+
+    /// The client to call through (built once, shared by every model).
+    pub fn client(mut self, client: GenAiClient) -> Self {
+        self.client = Some(client);
+        self
+    }
+
     /// The compartment (required for dedicated endpoints; the service requires one for every request).
     pub fn compartment_id(mut self, compartment_id: impl Into<String>) -> Self {
         self.compartment_id = Some(compartment_id.into());
@@ -208,15 +230,19 @@ impl OciChatModelBuilder {
         self
     }
 
-    /// Builds the model; a dedicated endpoint without a compartment is an error here.
+    /// Builds the model; a missing client or model, or a dedicated endpoint
+    /// without a compartment, is an error here.
     pub fn build(self) -> Result<OciChatModel, Error> {
+        let Some(client) = self.client else {
+            return Err(Error::Config("no GenAI client: set one with .client(GenAiClient::builder()…build()?)".into()));
+        };
         let serving = ServingMode::from_model_id(&self.model_id)?;
         let compartment_id = self.compartment_id.unwrap_or_default();
         transport::check_compartment(&serving, &compartment_id)?;
         let shape: Arc<dyn RequestShape> = Arc::from(self.api_format.shape(&serving));
         Ok(OciChatModel {
             inline_tool_calls: self.inline_tool_calls.unwrap_or_else(|| serving.is_dedicated()),
-            client: self.client,
+            client,
             serving,
             compartment_id,
             shape,

@@ -65,7 +65,8 @@ async fn collect(model: &OciChatModel, request: &ChatRequest) -> (Vec<ModelEvent
 #[tokio::test]
 async fn generic_streams_keep_finish_reason_and_usage() {
     let server = server(sse("b-parallel-openai.sse")).await;
-    let model = OciChatModel::builder(client(&server), "openai.gpt-4.1").compartment_id(COMPARTMENT).build().unwrap();
+    let model =
+        OciChatModel::builder("openai.gpt-4.1").client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
     let (events, response) = collect(&model, &ask("time?")).await;
     assert!(events.iter().any(|e| matches!(e, ModelEvent::Finished(FinishReason::ToolCalls))));
     assert_eq!(response.usage.unwrap().total_tokens, 42);
@@ -78,7 +79,8 @@ async fn generic_streams_keep_finish_reason_and_usage() {
 #[tokio::test]
 async fn cohere_streams_send_the_full_request_and_no_repeated_text() {
     let server = server(sse("cohere-text.sse")).await;
-    let model = OciChatModel::builder(client(&server), "cohere.command-r-plus-08-2024")
+    let model = OciChatModel::builder("cohere.command-r-plus-08-2024")
+        .client(client(&server))
         .compartment_id(COMPARTMENT)
         .build()
         .unwrap();
@@ -95,7 +97,7 @@ async fn cohere_streams_send_the_full_request_and_no_repeated_text() {
 #[tokio::test]
 async fn a_dac_model_extracts_inline_tool_calls_by_default() {
     let server = server(sse("inline-qwen.sse")).await;
-    let model = OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).build().unwrap();
+    let model = OciChatModel::builder(DAC).client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
     let (events, response) = collect(&model, &ask("17*23?")).await;
     assert!(events.iter().all(|e| !matches!(e, ModelEvent::TextDelta(t) if t.contains("tool_call"))));
     assert_eq!(response.message.tool_calls[0].name, "calculator");
@@ -103,9 +105,11 @@ async fn a_dac_model_extracts_inline_tool_calls_by_default() {
 
     // On demand it is off by default: the markup stays text.
     let server = server_with_json(json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>"}]})).await;
-    let model = OciChatModel::builder(client(&server), "meta.llama").compartment_id(COMPARTMENT).build().unwrap();
+    let model =
+        OciChatModel::builder("meta.llama").client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
     assert!(model.complete(&ask("x")).await.unwrap().message.tool_calls.is_empty());
-    let model = OciChatModel::builder(client(&server), "meta.llama")
+    let model = OciChatModel::builder("meta.llama")
+        .client(client(&server))
         .compartment_id(COMPARTMENT)
         .inline_tool_calls(true)
         .build()
@@ -126,7 +130,8 @@ async fn complete_parses_text_tool_calls_and_usage() {
     let server = server_with_json(json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "Sure."}],
         "toolCalls": [{"type": "FUNCTION", "id": "call_9", "name": "clock", "arguments": "{\"tz\":\"UTC\"}"}]}))
     .await;
-    let model = OciChatModel::builder(client(&server), "meta.llama").compartment_id(COMPARTMENT).build().unwrap();
+    let model =
+        OciChatModel::builder("meta.llama").client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
     let response = model.complete(&ask("time?")).await.unwrap();
     assert_eq!(response.message.text(), "Sure.");
     assert_eq!(response.message.tool_calls[0].arguments["tz"], "UTC");
@@ -139,8 +144,12 @@ async fn a_refused_stream_falls_back_by_default_and_says_so() {
     // The deployment answers a streaming request with a whole JSON body.
     let server =
         server_with_json(json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "whole answer"}]})).await;
-    let strict =
-        OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).allow_fallback(false).build().unwrap();
+    let strict = OciChatModel::builder(DAC)
+        .client(client(&server))
+        .compartment_id(COMPARTMENT)
+        .allow_fallback(false)
+        .build()
+        .unwrap();
     let events: Vec<_> = strict.stream(&ask("x")).await.collect().await;
     assert!(matches!(&events[..], [Err(Error::StreamingFailed { .. })]), "{events:?}");
     let message = events[0].as_ref().unwrap_err().to_string();
@@ -151,7 +160,7 @@ async fn a_refused_stream_falls_back_by_default_and_says_so() {
     assert!(message.ends_with("and falling back to a whole answer was turned off"), "{message}");
     assert!(events[0].as_ref().unwrap_err().hint().unwrap().contains("--no-fallback"));
 
-    let lenient = OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).build().unwrap();
+    let lenient = OciChatModel::builder(DAC).client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
     let (events, response) = collect(&lenient, &ask("x")).await;
     assert!(
         matches!(&events[0], ModelEvent::Fallback { reason } if reason.contains("application/json") && reason.contains("opc-request-id")),
@@ -173,7 +182,8 @@ async fn an_empty_stream_falls_back_when_allowed() {
         "chatResponse": {"apiFormat": "GENERIC", "choices": [{"message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "late"}]}, "finishReason": "stop"}]}})))
         .mount(&server)
         .await;
-    let model = OciChatModel::builder(client(&server), "meta.llama")
+    let model = OciChatModel::builder("meta.llama")
+        .client(client(&server))
         .compartment_id(COMPARTMENT)
         .allow_fallback(true)
         .build()
@@ -192,7 +202,7 @@ async fn service_errors_come_through_typed_with_hints() {
         json!({"code": "InvalidParameter", "message": "Please pass in correct format of request: apiFormat"}),
     ))
     .await;
-    let model = OciChatModel::builder(client(&server), DAC).compartment_id(COMPARTMENT).build().unwrap();
+    let model = OciChatModel::builder(DAC).client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
     let err = model.complete(&ask("x")).await.unwrap_err();
     assert!(err.hint().unwrap().contains("API format"), "{:?}", err.hint());
     let events: Vec<_> = model.stream(&ask("x")).await.collect().await;
@@ -205,12 +215,13 @@ fn a_dac_model_without_compartment_is_refused_at_build() {
         .credentials_provider(Arc::new(ApiKeyProvider::new("t", "u", "f", PrivateKey::generate_session_key().unwrap())))
         .build()
         .unwrap();
-    let err = OciChatModel::builder(client.clone(), DAC).build().unwrap_err();
+    let err = OciChatModel::builder(DAC).client(client.clone()).build().unwrap_err();
     assert_eq!(
         err.to_string(),
         "compartment_id is required for dedicated endpoints: use the compartment of the endpoint"
     );
-    let err = OciChatModel::builder(client, "ocid1.generativeaicluster.oc1.iad.x")
+    let err = OciChatModel::builder("ocid1.generativeaicluster.oc1.iad.x")
+        .client(client)
         .compartment_id(COMPARTMENT)
         .build()
         .unwrap_err();
@@ -223,7 +234,11 @@ fn api_format_override_picks_cohere_for_a_dac() {
         .credentials_provider(Arc::new(ApiKeyProvider::new("t", "u", "f", PrivateKey::generate_session_key().unwrap())))
         .build()
         .unwrap();
-    let model =
-        OciChatModel::builder(client, DAC).compartment_id(COMPARTMENT).api_format(ApiFormat::Cohere).build().unwrap();
+    let model = OciChatModel::builder(DAC)
+        .client(client)
+        .compartment_id(COMPARTMENT)
+        .api_format(ApiFormat::Cohere)
+        .build()
+        .unwrap();
     assert_eq!(model.shape_name(), "COHERE");
 }

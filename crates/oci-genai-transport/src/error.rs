@@ -198,7 +198,7 @@ pub enum ErrorKind {
     Authentication,
     /// Not allowed, or no such model or endpoint (403, 404): the service does not say which.
     PermissionOrNotFound,
-    /// The region is missing, malformed, or not the dedicated endpoint's.
+    /// The service says not found, and the dedicated endpoint lives in another region than the one called.
     Region,
     /// Too many requests (429).
     Throttled,
@@ -210,7 +210,8 @@ pub enum ErrorKind {
     Connection,
     /// The answer itself was wrong: not a stream, incomplete, too large, unreadable.
     Stream,
-    /// Local configuration or credentials: a setting, a key, a profile, a request that cannot be built.
+    /// Local configuration or credentials: a setting, a region, a key, a
+    /// profile, a request that cannot be built.
     Configuration,
 }
 
@@ -291,10 +292,12 @@ impl Error {
                 _ => ErrorKind::Service,
             },
             Error::Auth(e) if e.is_transient() => ErrorKind::Connection,
-            Error::Auth(oci_auth::Error::InvalidRegion { .. }) | Error::NoRegion { .. } => ErrorKind::Region,
-            Error::Auth(_) | Error::InvalidModelId { .. } | Error::MissingCompartment { .. } | Error::Config(_) => {
-                ErrorKind::Configuration
-            }
+            // A missing or malformed region is fixed locally, like any setting.
+            Error::Auth(_)
+            | Error::NoRegion { .. }
+            | Error::InvalidModelId { .. }
+            | Error::MissingCompartment { .. }
+            | Error::Config(_) => ErrorKind::Configuration,
             Error::InvalidRequest(_) => ErrorKind::Configuration,
             Error::Transport { timeout: true, .. } | Error::StreamIdle { .. } | Error::StreamDeadline { .. } => {
                 ErrorKind::Timeout

@@ -55,5 +55,5 @@ pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endp
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
 pub use limits::Limits;
 pub use retry::RetryPolicy;
-pub use serving::ServingMode;
+pub use serving::{ServingMode, is_ocid};
 pub use stream::{ChatStream, ChatStreamEvent};

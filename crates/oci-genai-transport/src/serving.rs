@@ -6,6 +6,16 @@ use oci_auth::region::{self, RegionInfo};
 use crate::error::Error;
 use crate::models;
 
+/// Whether `id` is an OCID (`ocid1.…`, any case) rather than a model name.
+///
+/// ```
+/// assert!(oci_genai_transport::is_ocid("OCID1.generativeaiendpoint.oc1.iad.x"));
+/// assert!(!oci_genai_transport::is_ocid("meta.llama-3.3-70b-instruct"));
+/// ```
+pub fn is_ocid(id: &str) -> bool {
+    id.trim().get(..6).is_some_and(|start| start.eq_ignore_ascii_case("ocid1."))
+}
+
 /// How a request reaches a model.
 ///
 /// ```
@@ -58,7 +68,7 @@ impl ServingMode {
             }
             return Ok(ServingMode::Dedicated { endpoint_id: id.to_owned() });
         }
-        if lower.starts_with("ocid1.generativeaimodel.") || !lower.starts_with("ocid1.") {
+        if lower.starts_with("ocid1.generativeaimodel.") || !is_ocid(id) {
             return Ok(ServingMode::OnDemand { model_id: id.to_owned() });
         }
         let kind = lower.split('.').nth(1).unwrap_or_default().to_owned();

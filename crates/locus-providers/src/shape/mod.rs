@@ -61,6 +61,27 @@ impl ApiFormat {
     }
 }
 
+impl std::str::FromStr for ApiFormat {
+    type Err = Error;
+
+    /// `generic`, `cohere` or `auto` (any case; empty is `auto`).
+    ///
+    /// ```
+    /// use locus_providers::ApiFormat;
+    /// assert_eq!("COHERE".parse::<ApiFormat>()?, ApiFormat::Cohere);
+    /// assert!("json".parse::<ApiFormat>().is_err());
+    /// # Ok::<(), locus_providers::Error>(())
+    /// ```
+    fn from_str(value: &str) -> Result<Self, Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "generic" => Ok(ApiFormat::Generic),
+            "cohere" => Ok(ApiFormat::Cohere),
+            "auto" | "" => Ok(ApiFormat::Auto),
+            other => Err(Error::Config(format!("API format `{other}`: use generic, cohere or auto"))),
+        }
+    }
+}
+
 /// What a shape remembers between the chunks of one stream.
 #[derive(Debug, Default)]
 pub struct StreamState {

@@ -1,0 +1,166 @@
+//! Configuring an agent: its model, tools and loop settings.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use locus_providers::{ChatModel, DEFAULT_MAX_ANSWER_BYTES, GenerationParams, SharedChatModel};
+
+use crate::agent::{Agent, Inner};
+use crate::error::Error;
+use crate::tools::{RegisteredTool, SharedTool, Tool};
+
+/// Configures an [`Agent`]. The model comes ready-built — an
+/// [`OciChatModel`](locus_providers::OciChatModel) (see
+/// [`OciSetup`](crate::OciSetup)) or any [`ChatModel`] — so that auth and the
+/// client are configured once, where they are built.
+pub struct AgentBuilder {
+    model: Option<SharedChatModel>,
+    system_prompt: Option<String>,
+    params: GenerationParams,
+    tools: Vec<SharedTool>,
+    max_iterations: u32,
+    token_budget: Option<u64>,
+    time_budget: Option<Duration>,
+    streaming: bool,
+    max_concurrent_tools: usize,
+    tool_timeout: Duration,
+    max_answer_bytes: usize,
+}
+
+impl std::fmt::Debug for AgentBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentBuilder").field("model", &self.model.as_ref().map(|m| m.name())).finish_non_exhaustive()
+    }
+}
+
+impl Default for AgentBuilder {
+    fn default() -> Self {
+        AgentBuilder {
+            model: None,
+            system_prompt: None,
+            params: GenerationParams::default(),
+            tools: Vec::new(),
+            max_iterations: 20,
+            token_budget: None,
+            time_budget: None,
+            streaming: true,
+            max_concurrent_tools: 10,
+            tool_timeout: Duration::from_secs(60),
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+        }
+    }
+}
+
+impl AgentBuilder {
+    /// The model.
+    pub fn model(self, model: impl ChatModel + 'static) -> Self {
+        self.chat_model(Arc::new(model))
+    }
+
+    /// A shared model (one model, several agents).
+    pub fn chat_model(mut self, model: SharedChatModel) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// The system prompt.
+    pub fn system_prompt(mut self, prompt: impl Into<String>) -> Self {
+        self.system_prompt = Some(prompt.into());
+        self
+    }
+
+    /// Generation settings.
+    pub fn params(mut self, params: GenerationParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Adds a tool.
+    pub fn tool(mut self, tool: impl Tool + 'static) -> Self {
+        self.tools.push(Arc::new(tool));
+        self
+    }
+
+    /// Adds a shared tool.
+    pub fn shared_tool(mut self, tool: SharedTool) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// The most model calls before a final summarising call (default 20).
+    pub fn max_iterations(mut self, max: u32) -> Self {
+        self.max_iterations = max.max(1);
+        self
+    }
+
+    /// Stop once this many tokens have been used.
+    pub fn token_budget(mut self, tokens: u64) -> Self {
+        self.token_budget = Some(tokens);
+        self
+    }
+
+    /// Stop once the run has taken this long.
+    pub fn time_budget(mut self, budget: Duration) -> Self {
+        self.time_budget = Some(budget);
+        self
+    }
+
+    /// Stream model calls (default) or not.
+    pub fn streaming(mut self, on: bool) -> Self {
+        self.streaming = on;
+        self
+    }
+
+    /// The most tools running at once (default 10).
+    pub fn max_concurrent_tools(mut self, max: usize) -> Self {
+        self.max_concurrent_tools = max.max(1);
+        self
+    }
+
+    /// How long a tool may run unless it says otherwise (default 60 s).
+    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
+        self.tool_timeout = timeout;
+        self
+    }
+
+    /// The most bytes of text, reasoning and tool-call arguments one answer
+    /// may hold (default 16 MiB); past it the run fails with the partial
+    /// answer kept ([`Error::Incomplete`]).
+    pub fn max_answer_bytes(mut self, bytes: usize) -> Self {
+        self.max_answer_bytes = bytes;
+        self
+    }
+
+    /// Builds the agent; a missing model or two tools of one name are errors here.
+    pub fn build(self) -> Result<Agent, Error> {
+        let Some(model) = self.model else {
+            return Err(Error::Config(
+                "no model: hand one to .model(…) — an OciChatModel (OciSetup::from_env(…)?.build()?) or any ChatModel"
+                    .into(),
+            ));
+        };
+        let mut by_name = HashMap::new();
+        for (position, tool) in self.tools.iter().enumerate() {
+            if by_name.insert(tool.name().to_owned(), position).is_some() {
+                return Err(Error::Config(format!("two tools are named `{}`", tool.name())));
+            }
+        }
+        Ok(Agent {
+            inner: Arc::new(Inner {
+                model,
+                system_prompt: self.system_prompt,
+                params: self.params,
+                tools: self.tools.into_iter().map(RegisteredTool::new).collect(),
+                by_name,
+                max_iterations: self.max_iterations,
+                token_budget: self.token_budget,
+                time_budget: self.time_budget,
+                streaming: self.streaming,
+                max_concurrent_tools: self.max_concurrent_tools,
+                tool_timeout: self.tool_timeout,
+                max_answer_bytes: self.max_answer_bytes,
+            }),
+        })
+    }
+}

@@ -1,0 +1,261 @@
+//! The loop of one run: model calls, tool calls, and how the run ends.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use futures::StreamExt;
+use locus_providers::{
+    ChatRequest, ChatResponse, FinishReason, GenerationParams, Message, ModelEvent, StreamAccumulator, ToolCall,
+    ToolChoice, ToolSpec, Usage,
+};
+
+use crate::agent::Agent;
+use crate::error::Error;
+use crate::events::{AgentEvent, AgentResult, Emitter, StopReason, ToolCallRecord};
+
+const SUMMARY_REQUEST: &str = "You have reached the maximum number of steps. Do not call tools. Summarise what you \
+                               found and give the best answer you can.";
+/// The same call with the same arguments this many times is a loop.
+const LOOP_THRESHOLD: usize = 3;
+
+impl Agent {
+    /// The loop. Returns the new history (without the system prompt).
+    pub(crate) async fn drive(&self, mut history: Vec<Message>, emitter: &Emitter) -> Option<Vec<Message>> {
+        let inner = &self.inner;
+        let started = Instant::now();
+        let specs: Vec<ToolSpec> = inner
+            .tools
+            .iter()
+            .map(|t| ToolSpec {
+                name: t.tool.name().to_owned(),
+                description: t.tool.description().to_owned(),
+                parameters: t.tool.parameters(),
+            })
+            .collect();
+        let mut total = Usage::default();
+        let mut records: Vec<ToolCallRecord> = Vec::new();
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        let mut iteration = 0;
+        // Cleared for the rest of the run once the endpoint has refused a stream.
+        let mut streaming = inner.streaming;
+        let mut last_finish: Option<FinishReason> = None;
+        let conclude = |text: String,
+                        stop_reason,
+                        finish_reason: Option<FinishReason>,
+                        total: Usage,
+                        iterations,
+                        records: Vec<ToolCallRecord>| {
+            emitter.emit(AgentEvent::Finished(AgentResult {
+                text,
+                stop_reason,
+                finish_reason,
+                usage: total,
+                iterations,
+                tool_calls: records,
+            }));
+        };
+        loop {
+            let over_budget = inner.token_budget.is_some_and(|b| total.total_tokens >= b)
+                || inner.time_budget.is_some_and(|b| started.elapsed() >= b);
+            if over_budget {
+                conclude(last_text(&history), StopReason::Budget, last_finish, total, iteration, records);
+                return Some(history);
+            }
+            if iteration >= inner.max_iterations {
+                // One last call, without tools, to summarise.
+                history.push(Message::user(SUMMARY_REQUEST));
+                let mut params = inner.params.clone();
+                params.tool_choice = Some(ToolChoice::None);
+                let request = self.request(&history, Vec::new(), params);
+                iteration += 1;
+                let response = match self.call_model(&request, iteration, emitter, &mut streaming).await {
+                    Ok(response) => response,
+                    Err(e) => return fail(emitter, e),
+                };
+                add_usage(&mut total, &response);
+                history.push(response.message.clone());
+                let finish = Some(response.finish_reason.clone());
+                conclude(response.message.text(), StopReason::MaxIterations, finish, total, iteration, records);
+                return Some(history);
+            }
+
+            iteration += 1;
+            let request = self.request(&history, specs.clone(), inner.params.clone());
+            let response = match self.call_model(&request, iteration, emitter, &mut streaming).await {
+                Ok(response) => response,
+                Err(e) => return fail(emitter, e),
+            };
+            add_usage(&mut total, &response);
+            let calls = response.message.tool_calls.clone();
+            history.push(response.message.clone());
+            last_finish = Some(response.finish_reason.clone());
+            // A cut-off or filtered answer ends the run as such; its tool calls may be cut too.
+            let shortfall = match response.finish_reason {
+                FinishReason::Length => Some(StopReason::MaxTokens),
+                FinishReason::ContentFilter => Some(StopReason::ContentFiltered),
+                _ => None,
+            };
+            if let Some(stop) = shortfall {
+                conclude(response.message.text(), stop, last_finish, total, iteration, records);
+                return Some(history);
+            }
+            if calls.is_empty() {
+                conclude(response.message.text(), StopReason::Completed, last_finish, total, iteration, records);
+                return Some(history);
+            }
+
+            let looping = calls.iter().any(|call| {
+                let count = seen.entry((call.name.clone(), call.arguments_text())).or_default();
+                *count += 1;
+                *count >= LOOP_THRESHOLD
+            });
+            if looping {
+                conclude(response.message.text(), StopReason::LoopDetected, last_finish, total, iteration, records);
+                return Some(history);
+            }
+
+            for call in &calls {
+                emitter.emit(AgentEvent::ToolCallStarted {
+                    id: call.id.clone(),
+                    name: call.name.clone(),
+                    arguments: call.arguments.clone(),
+                });
+            }
+            let runs = calls.iter().cloned().map(|call| {
+                let agent = self.clone();
+                async move { agent.execute(&call).await }
+            });
+            let results: Vec<(ToolCallRecord, bool)> =
+                futures::stream::iter(runs).buffered(inner.max_concurrent_tools).collect().await;
+            let mut terminal_output = None;
+            for (record, terminal) in results {
+                emitter.emit(AgentEvent::ToolCallFinished(record.clone()));
+                history.push(Message::tool_result(record.id.clone(), record.output.clone(), record.is_error));
+                if terminal && !record.is_error && terminal_output.is_none() {
+                    terminal_output = Some(record.output.clone());
+                }
+                records.push(record);
+            }
+            if let Some(output) = terminal_output {
+                conclude(output, StopReason::TerminalTool, last_finish, total, iteration, records);
+                return Some(history);
+            }
+        }
+    }
+
+    fn request(&self, history: &[Message], tools: Vec<ToolSpec>, params: GenerationParams) -> ChatRequest {
+        let mut messages = Vec::with_capacity(history.len() + 1);
+        if let Some(prompt) = &self.inner.system_prompt {
+            messages.push(Message::system(prompt.clone()));
+        }
+        messages.extend_from_slice(history);
+        ChatRequest { messages, tools, params }
+    }
+
+    /// One model call. A failure after the answer began keeps what arrived
+    /// ([`Error::Incomplete`]); a stream without a finish event is one.
+    async fn call_model(
+        &self,
+        request: &ChatRequest,
+        iteration: u32,
+        emitter: &Emitter,
+        streaming: &mut bool,
+    ) -> Result<ChatResponse, Error> {
+        let model = &self.inner.model;
+        let response = if *streaming {
+            let mut stream = model.stream(request).await;
+            let mut accumulator = StreamAccumulator::with_max_answer_bytes(self.inner.max_answer_bytes);
+            let mut received = false;
+            let interrupted = |received: bool, accumulator: &StreamAccumulator, source| match received {
+                true => Error::Incomplete { partial_text: accumulator.text().to_owned(), source: Box::new(source) },
+                false => Error::Model(source),
+            };
+            while let Some(event) = stream.next().await {
+                let event = event.map_err(|e| interrupted(received, &accumulator, e))?;
+                received = true;
+                let announced = match &event {
+                    ModelEvent::TextDelta(text) => Some(AgentEvent::TextDelta(text.clone())),
+                    ModelEvent::ReasoningDelta(text) => Some(AgentEvent::ReasoningDelta(text.clone())),
+                    ModelEvent::Fallback { reason } => {
+                        *streaming = false;
+                        Some(AgentEvent::ModelFallback { reason: reason.clone() })
+                    }
+                    _ => None,
+                };
+                accumulator.push(event).map_err(|e| interrupted(true, &accumulator, e))?;
+                if let Some(announced) = announced {
+                    emitter.emit(announced);
+                }
+            }
+            if !accumulator.is_finished() {
+                return Err(interrupted(received, &accumulator, locus_providers::Error::NoFinishReason));
+            }
+            accumulator.finish()
+        } else {
+            let response = model.complete(request).await?;
+            let text = response.message.text();
+            if !text.is_empty() {
+                emitter.emit(AgentEvent::TextDelta(text));
+            }
+            response
+        };
+        emitter.emit(AgentEvent::IterationFinished { iteration, usage: response.usage });
+        Ok(response)
+    }
+
+    /// Runs one call; every failure becomes an error result the model can read.
+    async fn execute(&self, call: &ToolCall) -> (ToolCallRecord, bool) {
+        let started = Instant::now();
+        let inner = &self.inner;
+        let (output, is_error, terminal) = match inner.by_name.get(&call.name).map(|&i| &inner.tools[i]) {
+            None => {
+                let known: Vec<&str> = inner.tools.iter().map(|t| t.tool.name()).collect();
+                (format!("unknown tool `{}`; available tools: {}", call.name, known.join(", ")), true, false)
+            }
+            Some(_) if call.parse_error.is_some() => (
+                format!(
+                    "the arguments are not valid JSON ({}); send them again as a JSON object",
+                    call.parse_error.as_deref().unwrap_or_default()
+                ),
+                true,
+                false,
+            ),
+            Some(registered) => match registered.validate(&call.arguments) {
+                Some(problems) => (format!("invalid arguments for `{}`: {problems}", call.name), true, false),
+                None => {
+                    let tool = &registered.tool;
+                    let timeout = tool.timeout().unwrap_or(inner.tool_timeout);
+                    match tokio::time::timeout(timeout, tool.call(call.arguments.clone())).await {
+                        Ok(Ok(output)) => (output.to_text(), false, tool.is_terminal()),
+                        Ok(Err(e)) => (format!("`{}` failed: {e}", call.name), true, false),
+                        Err(_) => (format!("`{}` timed out after {} s", call.name, timeout.as_secs_f64()), true, false),
+                    }
+                }
+            },
+        };
+        let record = ToolCallRecord {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            arguments: call.arguments.clone(),
+            is_error,
+            output,
+            duration: started.elapsed(),
+        };
+        (record, terminal)
+    }
+}
+
+fn fail(emitter: &Emitter, error: Error) -> Option<Vec<Message>> {
+    emitter.fail(error);
+    None
+}
+
+fn add_usage(total: &mut Usage, response: &ChatResponse) {
+    if let Some(usage) = &response.usage {
+        total.add(usage);
+    }
+}
+
+fn last_text(history: &[Message]) -> String {
+    history.iter().rev().find(|m| m.role == locus_providers::Role::Assistant).map(Message::text).unwrap_or_default()
+}
