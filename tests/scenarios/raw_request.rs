@@ -269,5 +269,5 @@ async fn unreachable_services_exit_4() {
         locus(&["raw-request", "--config-file", &config, "--method", "GET", "--target-uri", "http://127.0.0.1:9/"])
             .await;
     assert_eq!(output.code, 4);
-    assert!(output.stderr.contains("request failed"), "{}", output.stderr);
+    assert!(output.stderr.contains("request to http://127.0.0.1:9/ failed"), "{}", output.stderr);
 }

@@ -246,7 +246,7 @@ pub async fn show(
             _ => {}
         }
     }
-    let result = result.ok_or_else(|| CliError::Transport("the run ended without a result".into()))?;
+    let result = result.ok_or(locus_agent::Error::NoResult)?;
     if options.json {
         let value = serde_json::json!({
             "text": result.text,

@@ -43,6 +43,9 @@ pub enum CliError {
     /// The request could not be sent or the response not read.
     #[error("request failed: {0}")]
     Transport(String),
+    /// A request of the CLI's own (`raw-request`) failed before an answer.
+    #[error(transparent)]
+    Request(oci_genai_transport::Error),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
@@ -69,6 +72,8 @@ impl CliError {
             CliError::Usage(_) => ExitCode::Usage,
             CliError::Auth(_) => ExitCode::AuthConfig,
             CliError::Service { .. } | CliError::Transport(_) | CliError::Output(_) => ExitCode::Service,
+            CliError::Request(e) if e.kind() == oci_genai_transport::ErrorKind::Configuration => ExitCode::AuthConfig,
+            CliError::Request(_) => ExitCode::Service,
             CliError::Agent(e) if e.is_config() => ExitCode::AuthConfig,
             CliError::Agent(_) => ExitCode::Service,
             CliError::ChecksFailed(_) => ExitCode::AuthConfig,

@@ -40,8 +40,6 @@ pub struct RawRequestArgs {
 
 /// The most of an error reply read to find its code and message.
 const MAX_ERROR_BODY: usize = 1024 * 1024;
-/// The most of a service message shown in an error.
-const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// Runs `locus raw-request`.
 pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), CliError> {
@@ -82,7 +80,9 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
             request.url().host_str().unwrap_or_default()
         )));
     }
-    let mut response = client.execute(request).await.map_err(|e| CliError::Transport(describe(&e)))?;
+    let target = request.url().to_string();
+    let failed = |e| CliError::Request(oci_genai_transport::Error::from_reqwest(&target, e, None));
+    let mut response = client.execute(request).await.map_err(failed)?;
     let status = response.status();
     let request_id =
         response.headers().get("opc-request-id").and_then(|v| v.to_str().ok()).unwrap_or("none").to_owned();
@@ -90,7 +90,7 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
     // A success body streams through (it may be an object of any size); an error body is read, capped, to parse.
     let mut bytes = Vec::new();
     let mut last = None;
-    while let Some(chunk) = response.chunk().await.map_err(|e| CliError::Transport(describe(&e)))? {
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
         last = chunk.last().copied().or(last);
         if status.as_u16() < 400 {
             out.write_all(&chunk)?;
@@ -103,12 +103,11 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
         writeln!(out)?;
     }
     if status.as_u16() >= 400 {
-        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        let field = |name: &str| json.get(name).and_then(|v| v.as_str()).map(cut);
+        let parsed = oci_auth::ErrorBody::parse(&bytes);
         return Err(CliError::Service {
             status: status.as_u16(),
-            code: field("code").unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned()),
-            message: field("message").unwrap_or_else(|| "(no message)".into()),
+            code: parsed.code.unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned()),
+            message: parsed.message.unwrap_or_else(|| "(no message)".into()),
             request_id,
             hint: hint(status.as_u16(), auth.auth_type()),
         });
@@ -124,14 +123,6 @@ fn is_loopback(url: &reqwest::Url) -> bool {
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// A service message as shown: at most [`MAX_MESSAGE_CHARS`] characters.
-fn cut(text: &str) -> String {
-    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-        None => text.to_owned(),
-        Some((end, _)) => format!("{}… ({} more bytes, printed above)", &text[..end], text.len() - end),
-    }
 }
 
 fn parse_headers(raw: &[String]) -> Result<reqwest::header::HeaderMap, CliError> {
@@ -162,27 +153,9 @@ fn read_body(spec: &str) -> Result<Vec<u8>, CliError> {
     }
 }
 
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 fn hint(status: u16, auth_type: AuthType) -> Option<String> {
     match status {
-        401 if auth_type == AuthType::SecurityToken => {
-            Some("the session may have ended: run `oci session refresh --profile <profile>`".into())
-        }
-        401 => Some(
-            "OCI rejected the signature: check that `fingerprint` is that of the public key uploaded for `user`, \
-             that `tenancy` and `user` are right, and that this machine's clock is correct"
-                .into(),
-        ),
+        401 => Some(AuthType::rejected_signature_hint(Some(auth_type)).into()),
         404 => Some("not found, or not authorized: check the region in the URL and your IAM policies".into()),
         _ => None,
     }

@@ -33,6 +33,34 @@ impl AuthType {
     pub const ALL: [AuthType; 4] =
         [AuthType::ApiKey, AuthType::SecurityToken, AuthType::InstancePrincipal, AuthType::ResourcePrincipal];
 
+    /// What to check when OCI answers 401 to a request signed this way:
+    /// the one place these hints are written.
+    ///
+    /// ```
+    /// use oci_auth::AuthType;
+    /// assert!(AuthType::rejected_signature_hint(Some(AuthType::SecurityToken)).contains("oci session refresh"));
+    /// assert!(AuthType::rejected_signature_hint(None).contains("clock"));
+    /// ```
+    pub fn rejected_signature_hint(auth_type: Option<AuthType>) -> &'static str {
+        match auth_type {
+            Some(AuthType::ApiKey) => {
+                "OCI rejected the signature: check that `fingerprint` is that of the public key uploaded for `user`, \
+                 that `tenancy` and `user` are right, and that this machine's clock is correct"
+            }
+            Some(AuthType::SecurityToken) => {
+                "the session may have ended: run `oci session refresh --profile <profile>`"
+            }
+            Some(AuthType::InstancePrincipal | AuthType::ResourcePrincipal) => {
+                "the principal's token was refused: check that a dynamic group includes this instance or resource, \
+                 and the machine's clock"
+            }
+            None => {
+                "check the key and fingerprint (API key), run `oci session refresh` (session token), and check the \
+                 machine's clock"
+            }
+        }
+    }
+
     /// The canonical name (`api_key`, `security_token`, …).
     pub fn as_str(self) -> &'static str {
         match self {

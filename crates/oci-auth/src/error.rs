@@ -340,7 +340,7 @@ pub enum Error {
 
     /// An OCI auth service answered with an error.
     #[error("{0}")]
-    AuthService(Box<ServiceError>),
+    AuthService(Box<AuthServiceError>),
 
     /// A required environment variable is not set.
     #[error("{name} is not set; {needed_for} needs it")]
@@ -444,10 +444,10 @@ fn hint_suffix(hint: &Option<String>) -> String {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "the {service} at {url} answered {status} {code}: {message} (opc-request-id: {request_id}){}",
-    hint_suffix(hint)
+    hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
 )]
 #[non_exhaustive]
-pub struct ServiceError {
+pub struct AuthServiceError {
     /// Which service.
     pub service: &'static str,
     /// The URL.

@@ -87,12 +87,14 @@
 
 mod auth;
 mod auth_type;
+mod backoff;
 #[cfg(feature = "principals")]
 mod cache;
 mod config;
 mod credentials;
 mod env;
 mod error;
+mod error_body;
 mod file;
 #[cfg(feature = "principals")]
 mod http_client;
@@ -108,12 +110,14 @@ pub mod verify;
 
 pub use auth::{Auth, AuthBuilder};
 pub use auth_type::AuthType;
+pub use backoff::Backoff;
 #[cfg(feature = "principals")]
 pub use cache::LazyCredentialsCache;
 pub use config::{ConfigFile, DEFAULT_PROFILE, Profile};
 pub use credentials::{Credentials, KeyId, KeyIdKind, ProvideCredentials, SharedCredentialsProvider};
 pub use env::{Env, OsEnv, SharedEnv, StaticEnv};
-pub use error::{Error, KeySource, Result, ServiceError};
+pub use error::{AuthServiceError, Error, KeySource, Result};
+pub use error_body::ErrorBody;
 pub use file::MAX_CREDENTIAL_FILE_SIZE;
 #[cfg(all(feature = "reqwest", feature = "principals"))]
 pub use http_client::ReqwestHttpClient;

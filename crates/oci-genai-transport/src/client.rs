@@ -12,7 +12,7 @@ use crate::limits::Limits;
 use crate::models::ChatResult;
 use crate::prepare::Routing;
 use crate::retry::RetryPolicy;
-use crate::send::{MAX_ERROR_BODY, Sender, cut, read_capped};
+use crate::send::{MAX_ERROR_BODY, Sender, read_capped};
 use crate::stream::{ChatStream, StreamTimes};
 
 /// A client for `POST /20231130/actions/chat`: signs every request, resolves
@@ -276,7 +276,7 @@ impl GenAiClient {
             })??;
             return Err(Error::NotAStream {
                 content_type,
-                body: cut(&String::from_utf8_lossy(&body)),
+                body: oci_auth::ErrorBody::shorten(&String::from_utf8_lossy(&body)),
                 opc_request_id: request_id,
             });
         }

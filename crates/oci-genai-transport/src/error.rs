@@ -313,9 +313,11 @@ impl Error {
         }
     }
 
-    /// A failed request from the HTTP client's error, its causes in the
-    /// message and the error itself kept as the source.
-    pub(crate) fn from_reqwest(url: &str, error: reqwest::Error, opc_request_id: Option<String>) -> Error {
+    /// A failed request from the HTTP client's error: its causes in the
+    /// message, whether a retry may help, and the error itself kept as the
+    /// source. For callers that send requests of their own, as `locus
+    /// raw-request` does.
+    pub fn from_reqwest(url: &str, error: reqwest::Error, opc_request_id: Option<String>) -> Error {
         let mut message = error.to_string();
         let mut refused_by_tls = false;
         let mut cause = std::error::Error::source(&error);

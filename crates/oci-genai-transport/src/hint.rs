@@ -49,9 +49,10 @@ impl Error {
             (400, _) if e.message.to_ascii_lowercase().contains("apiformat") || e.message.contains("api format") => {
                 "wrong request shape for this model: set the API format (GENERIC or COHERE) explicitly".into()
             }
-            (401, _) => "authentication failed even after refreshing the credentials: check the key and fingerprint \
-                         (API key), run `oci session refresh` (session token), and check the machine's clock"
-                .into(),
+            (401, _) => format!(
+                "authentication failed even after refreshing the credentials: {}",
+                oci_auth::AuthType::rejected_signature_hint(None)
+            ),
             (403, _) => format!("not authorized: add a policy such as `{policy}`"),
             (429, _) => {
                 "rate limited even after retries: lower the request rate or concurrency, or ask for a higher limit"

@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use oci_auth::Backoff;
+
 /// The retry policy: the OCI SDK's default strategy, exponential backoff with
 /// full jitter, `Retry-After` respected.
 ///
@@ -22,8 +24,7 @@ use std::time::{Duration, SystemTime};
 pub struct RetryPolicy {
     max_attempts: u32,
     max_elapsed: Duration,
-    base_delay: Duration,
-    max_delay: Duration,
+    backoff: Backoff,
 }
 
 impl Default for RetryPolicy {
@@ -32,8 +33,7 @@ impl Default for RetryPolicy {
         RetryPolicy {
             max_attempts: 8,
             max_elapsed: Duration::from_secs(600),
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(30),
+            backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(30)),
         }
     }
 }
@@ -58,8 +58,7 @@ impl RetryPolicy {
 
     /// The first delay, and the cap that doubling stops at.
     pub fn with_delays(mut self, base: Duration, max: Duration) -> Self {
-        self.base_delay = base;
-        self.max_delay = max.max(base);
+        self.backoff = Backoff::new(base, max);
         self
     }
 
@@ -74,23 +73,14 @@ impl RetryPolicy {
     }
 
     /// How long to wait before retry number `retry` (0 for the first retry):
-    /// a random delay up to `base × 2^retry` (capped), or `retry_after` when
-    /// the service asked for longer.
+    /// the [`Backoff`]'s random delay up to `base × 2^retry` (capped), or
+    /// `retry_after` when the service asked for longer.
     pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        let cap = self.base_delay.saturating_mul(2u32.saturating_pow(retry.min(20))).min(self.max_delay);
-        let jittered = cap.mul_f64(random_fraction());
+        let jittered = self.backoff.delay(retry);
         match retry_after {
             Some(asked) => asked.max(jittered),
             None => jittered,
         }
-    }
-}
-
-fn random_fraction() -> f64 {
-    let mut bytes = [0u8; 4];
-    match ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes) {
-        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
-        Err(_) => 0.5,
     }
 }
 

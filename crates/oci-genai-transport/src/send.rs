@@ -15,8 +15,6 @@ use crate::retry::{RetryPolicy, parse_retry_after};
 const ACCEPT: &str = "application/json, text/event-stream";
 /// The most of an error reply that is read: enough for any real error document.
 pub(crate) const MAX_ERROR_BODY: usize = 1024 * 1024;
-/// The most of a service message shown in an error (the whole body is logged at trace level).
-const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// How requests are sent: the HTTP client, the credentials, retries and bounds.
 #[derive(Debug)]
@@ -149,14 +147,11 @@ impl Sender {
         if let Some(body) = &body {
             tracing::trace!(status, body = %String::from_utf8_lossy(body), "OCI GenAI error reply");
         }
-        let json: serde_json::Value = body.as_deref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
-        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(cut);
+        let parsed = body.as_deref().map(oci_auth::ErrorBody::parse).unwrap_or_default();
         let error = Error::Service(Box::new(ServiceError {
             status,
-            code: text("code").unwrap_or_else(|| format!("HTTP{status}")),
-            message: text("message")
-                .or_else(|| body.as_deref().map(|b| cut(&String::from_utf8_lossy(b))))
-                .unwrap_or_default(),
+            code: parsed.code.unwrap_or_else(|| format!("HTTP{status}")),
+            message: parsed.message.unwrap_or_default(),
             opc_request_id: Some(request_id),
             context: prepared.context.clone(),
         }));
@@ -184,16 +179,6 @@ pub(crate) async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok((Bytes::from(body), false))
-}
-
-/// A service's text as shown in errors: at most [`MAX_MESSAGE_CHARS`] characters.
-pub(crate) fn cut(text: &str) -> String {
-    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-        None => text.to_owned(),
-        Some((end, _)) => {
-            format!("{}… ({} more bytes; RUST_LOG=oci_genai_transport=trace logs them)", &text[..end], text.len() - end)
-        }
-    }
 }
 
 /// Header names and values for logs, with credentials replaced.

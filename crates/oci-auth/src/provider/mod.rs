@@ -2,9 +2,11 @@
 
 mod api_key;
 #[cfg(feature = "principals")]
-mod calls;
+mod auth_service;
 #[cfg(feature = "principals")]
 mod instance_principal;
+#[cfg(feature = "principals")]
+mod metadata;
 #[cfg(feature = "principals")]
 mod resource_principal;
 mod session_token;

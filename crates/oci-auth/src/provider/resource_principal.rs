@@ -11,7 +11,8 @@ use crate::error::{Error, KeySource, Result};
 use crate::http_client::{SharedHttpClient, default_http_client};
 use crate::key::PrivateKey;
 use crate::provider::InstancePrincipalProvider;
-use crate::provider::calls::{SignedCall, field, metadata_get, pem_body};
+use crate::provider::auth_service::{SignedCall, field, pem_body};
+use crate::provider::metadata::metadata_get;
 use crate::region::{self, RegionInfo};
 use crate::secret::Secret;
 use crate::sign::SigningSettings;
@@ -252,7 +253,7 @@ impl InstanceExchange {
             rpt_id: vars.optional(RPT_ID),
             metadata_base_url: vars
                 .optional("OCI_METADATA_BASE_URL")
-                .unwrap_or_else(|| crate::provider::calls::DEFAULT_METADATA_BASE_URL.to_owned()),
+                .unwrap_or_else(|| crate::provider::metadata::DEFAULT_METADATA_BASE_URL.to_owned()),
             http,
             env,
         })

@@ -1,58 +1,18 @@
-//! The HTTP calls token-fetching providers make: the instance metadata
-//! service, and signed JSON calls to OCI auth services. Both retry transient
-//! failures with exponential backoff.
+//! Signed JSON calls to OCI auth services (federation, resource principal
+//! tokens), their errors, and the PEM bodies they carry.
 
 use std::time::Duration;
 
+use crate::backoff::Backoff;
 use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::error::{Error, Result, ServiceError};
+use crate::error::{AuthServiceError, Error, Result};
 use crate::http_client::{HttpClient, HttpRequest};
 use crate::sign::{SignableBody, SignableRequest, SigningSettings, sign};
 
-/// The instance metadata service, unless `OCI_METADATA_BASE_URL` says otherwise.
-pub(crate) const DEFAULT_METADATA_BASE_URL: &str = "http://169.254.169.254/opc/v2";
-
-const METADATA_ATTEMPTS: u32 = 3;
-const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 const SERVICE_ATTEMPTS: u32 = 4;
 const SERVICE_TIMEOUT: Duration = Duration::from_secs(30);
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-
-fn backoff(attempt: u32) -> Duration {
-    FIRST_BACKOFF * 2u32.saturating_pow(attempt)
-}
-
-/// `GET <base><path>` on the instance metadata service, as text.
-pub(crate) async fn metadata_get(http: &dyn HttpClient, base: &str, path: &str) -> Result<String> {
-    let url = format!("{}{path}", base.trim_end_matches('/'));
-    let mut last = None;
-    for attempt in 0..METADATA_ATTEMPTS {
-        if attempt > 0 {
-            http.sleep(backoff(attempt - 1)).await;
-        }
-        let request = HttpRequest {
-            method: "GET",
-            url: url.clone(),
-            headers: vec![("authorization".into(), "Bearer Oracle".into())],
-            body: Vec::new(),
-            timeout: METADATA_TIMEOUT,
-        };
-        match http.send(request).await {
-            Ok(response) if (200..300).contains(&response.status) => {
-                return String::from_utf8(response.body)
-                    .map_err(|_| Error::MetadataStatus { url: url.clone(), status: response.status });
-            }
-            // The metadata service answers 404 while an instance is still starting: the SDKs retry it.
-            Ok(response) if matches!(response.status, 404 | 429) || response.status >= 500 => {
-                last = Some(Error::MetadataStatus { url: url.clone(), status: response.status });
-            }
-            Ok(response) => return Err(Error::MetadataStatus { url, status: response.status }),
-            Err(e) => last = Some(Error::MetadataUnreachable { url: url.clone(), message: e.to_string() }),
-        }
-    }
-    Err(last.unwrap_or(Error::MetadataUnreachable { url, message: "no attempt made".into() }))
-}
+const SERVICE_BACKOFF: Backoff = Backoff::const_new(Duration::from_millis(100), Duration::from_secs(2));
 
 /// A signed call to an OCI auth service.
 pub(crate) struct SignedCall<'a> {
@@ -77,7 +37,7 @@ impl SignedCall<'_> {
         let mut last = None;
         for attempt in 0..SERVICE_ATTEMPTS {
             if attempt > 0 {
-                http.sleep(backoff(attempt - 1)).await;
+                http.sleep(SERVICE_BACKOFF.delay(attempt - 1)).await;
             }
             let request = self.signed_request(&body, env)?;
             match http.send(request).await {
@@ -86,14 +46,13 @@ impl SignedCall<'_> {
                         .map_err(|_| self.invalid_response(response.status, "the answer is not JSON".into()));
                 }
                 Ok(response) => {
-                    let json: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
-                    let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-                    let error = Error::AuthService(Box::new(ServiceError {
+                    let body = crate::ErrorBody::parse(&response.body);
+                    let error = Error::AuthService(Box::new(AuthServiceError {
                         service: self.service,
                         url: self.url.clone(),
                         status: response.status,
-                        code: text("code").unwrap_or_else(|| "Unknown".into()),
-                        message: text("message").unwrap_or_else(|| "(no message)".into()),
+                        code: body.code.unwrap_or_else(|| "Unknown".into()),
+                        message: body.message.unwrap_or_else(|| "(no message)".into()),
                         request_id: response.header("opc-request-id").unwrap_or("none").to_owned(),
                         hint: hint(self.service, response.status),
                     }));
@@ -138,7 +97,7 @@ impl SignedCall<'_> {
 
     /// An error for a success answer we cannot use.
     pub(crate) fn invalid_response(&self, status: u16, message: String) -> Error {
-        Error::AuthService(Box::new(ServiceError {
+        Error::AuthService(Box::new(AuthServiceError {
             service: self.service,
             url: self.url.clone(),
             status,
