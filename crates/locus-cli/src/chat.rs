@@ -10,7 +10,7 @@ use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, 
 use oci_genai_transport::GenAiClient;
 
 use crate::error::{CliError, ExitCode};
-use crate::setup_args::{AuthArgs, ClientArgs, ModelArgs, oci_setup};
+use crate::setup_args::SetupArgs;
 use crate::terminal::{escape_controls, one_line};
 
 /// The arguments of `locus chat`.
@@ -18,15 +18,9 @@ use crate::terminal::{escape_controls, one_line};
 pub struct ChatArgs {
     /// The prompt (default: standard input; a terminal opens an interactive session).
     pub prompt: Option<String>,
-    /// The model.
+    /// The model, its auth and client.
     #[command(flatten)]
-    pub model: ModelArgs,
-    /// How to authenticate.
-    #[command(flatten)]
-    pub auth: AuthArgs,
-    /// Where to call, and the client's bounds.
-    #[command(flatten)]
-    pub client: ClientArgs,
+    pub setup: SetupArgs,
     /// System prompt.
     #[arg(long)]
     pub system: Option<String>,
@@ -111,7 +105,7 @@ pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
         _emulator = Some(emulator);
         model
     } else {
-        oci_setup(&args.auth, &args.client, &args.model)?.build()?
+        args.setup.oci_setup()?.build()?
     };
     let agent = agent(&args, Arc::new(model))?;
     let options = ShowOptions { json: args.json, escape_stdout: std::io::stdout().is_terminal() };
@@ -137,6 +131,7 @@ async fn emulated(args: &ChatArgs) -> Result<(OciChatModel, oci_genai_emulator::
     let fingerprint = key.fingerprint().to_owned();
     let provider = oci_auth::ApiKeyProvider::new(&emulator.config().tenancy, user, &fingerprint, key);
     let client = args
+        .setup
         .client
         .apply(GenAiClient::builder())
         .credentials_provider(Arc::new(provider))
@@ -144,7 +139,7 @@ async fn emulated(args: &ChatArgs) -> Result<(OciChatModel, oci_genai_emulator::
         .build()
         .map_err(locus_agent::Error::from)?;
     let template = OciChatModel::builder(DEMO_ENDPOINT).compartment_id(DEMO_COMPARTMENT);
-    let model = args.model.apply(template)?.client(client).build().map_err(locus_agent::Error::from)?;
+    let model = args.setup.model.apply(template)?.client(client).build().map_err(locus_agent::Error::from)?;
     tracing::info!(url = emulator.url(), "emulator started");
     Ok((model, emulator))
 }

@@ -9,20 +9,15 @@ use oci_auth::{ApiKeyProvider, AuthType, ConfigFile, Env, OsEnv, Profile, Provid
 use oci_genai_transport::{RegionSettings, ServingMode, resolve_endpoint};
 
 use crate::error::{CliError, ExitCode};
-use crate::setup_args::{AuthArgs, ClientArgs, ModelArgs};
+use crate::setup_args::SetupArgs;
 
 /// The arguments of `locus doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The model to check, as `locus chat` takes it.
+    /// The model, auth and client to check, as `locus chat` takes them
+    /// (principals are checked where they run).
     #[command(flatten)]
-    pub model: ModelArgs,
-    /// How to authenticate (principals are checked where they run).
-    #[command(flatten)]
-    pub auth: AuthArgs,
-    /// Where to call.
-    #[command(flatten)]
-    pub client: ClientArgs,
+    pub setup: SetupArgs,
     /// Also try to reach the inference endpoint (TCP connect, 5 s).
     #[arg(long)]
     pub online: bool,
@@ -52,11 +47,11 @@ impl Report<'_> {
 pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let env: Arc<dyn Env> = Arc::new(OsEnv);
     let mut report = Report { out, failed: 0 };
-    let path = ConfigFile::locate(args.auth.config_file.as_deref(), env.as_ref());
+    let path = ConfigFile::locate(args.setup.auth.config_file.as_deref(), env.as_ref());
     let profile = match ConfigFile::load(&path) {
         Ok(config) => {
             report.pass(&format!("config file {}", path.display()))?;
-            let name = ConfigFile::profile_name(args.auth.profile.as_deref(), env.as_ref());
+            let name = ConfigFile::profile_name(args.setup.auth.profile.as_deref(), env.as_ref());
             match config.profile(&name) {
                 Ok(profile) => {
                     report.pass(&format!("profile [{name}]"))?;
@@ -75,17 +70,17 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
         }
     };
     if let Some(profile) = &profile {
-        check_credentials(&mut report, profile, args.auth.auth, &env).await?;
+        check_credentials(&mut report, profile, args.setup.auth.auth, &env).await?;
     }
 
     let configured =
-        args.client.region.clone().or_else(|| profile.as_ref().and_then(|p| p.region().map(str::to_owned)));
+        args.setup.client.region.clone().or_else(|| profile.as_ref().and_then(|p| p.region().map(str::to_owned)));
     match &configured {
         Some(region) => report.pass(&format!("region {region}"))?,
         None => report.fail("no region configured", "add `region = <region>` to the profile, or pass --region")?,
     }
 
-    let model = args.model.model.clone().or_else(|| env.var("LOCUS_MODEL_ID"));
+    let model = args.setup.model.model.clone().or_else(|| env.var("LOCUS_MODEL_ID"));
     match model.as_deref().map(|m| m.strip_prefix("oci:").unwrap_or(m)) {
         None => report.note("no model given (--model or LOCUS_MODEL_ID): model checks skipped")?,
         Some(id) => match ServingMode::from_model_id(id) {
@@ -141,7 +136,7 @@ async fn check_model(
     env: &dyn Env,
 ) -> std::io::Result<()> {
     if serving.is_dedicated() {
-        match &args.model.compartment_id.clone().or_else(|| env.var("LOCUS_OCI_COMPARTMENT")) {
+        match &args.setup.model.compartment_id.clone().or_else(|| env.var("LOCUS_OCI_COMPARTMENT")) {
             Some(c) => report.pass(&format!("compartment {c}"))?,
             None => report.fail(
                 "no compartment for the dedicated endpoint",
@@ -162,7 +157,7 @@ async fn check_model(
             }
         }
     }
-    let regions = RegionSettings { explicit: args.client.region.clone(), configured };
+    let regions = RegionSettings { explicit: args.setup.client.region.clone(), configured };
     match resolve_endpoint(None, &regions, serving, env) {
         Ok(resolved) => {
             report.pass(&format!("endpoint {}", resolved.url))?;

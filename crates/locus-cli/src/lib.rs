@@ -29,7 +29,7 @@ use std::io::Write;
 use clap::{Parser, Subcommand};
 
 pub use error::{CliError, ExitCode};
-pub use setup_args::{AuthArgs, ClientArgs, ModelArgs};
+pub use setup_args::{AuthArgs, ClientArgs, ModelArgs, SetupArgs};
 
 /// Agents and signed requests on OCI Generative AI.
 #[derive(Debug, Parser)]

@@ -128,8 +128,28 @@ impl ModelArgs {
     }
 }
 
-/// The environment workflow (`LOCUS_*`, `OCI_*`), then these flags over it.
-pub fn oci_setup(auth: &AuthArgs, client: &ClientArgs, model: &ModelArgs) -> Result<OciSetup, CliError> {
-    let setup = OciSetup::from_env(Arc::new(OsEnv))?;
-    Ok(OciSetup { auth: auth.apply(setup.auth), client: client.apply(setup.client), model: model.apply(setup.model)? })
+/// Every flag of a model call: the model, how to authenticate, where to call.
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// How to authenticate.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Where to call, and the client's bounds.
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+impl SetupArgs {
+    /// The environment workflow (`LOCUS_*`, `OCI_*`), then these flags over it.
+    pub fn oci_setup(&self) -> Result<OciSetup, CliError> {
+        let setup = OciSetup::from_env(Arc::new(OsEnv))?;
+        Ok(OciSetup {
+            auth: self.auth.apply(setup.auth),
+            client: self.client.apply(setup.client),
+            model: self.model.apply(setup.model)?,
+        })
+    }
 }
