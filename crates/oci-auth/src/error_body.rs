@@ -2,11 +2,11 @@
 
 /// The most of a service's message shown: enough for any real one; the rest
 /// is cut (logged whole at trace level by the callers that read it).
-pub const MAX_MESSAGE_CHARS: usize = 1000;
+const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// `{"code": "...", "message": "..."}`, as every OCI service (and its auth
 /// services) answers an error, read leniently: a body that is not that JSON
-/// gives its text as the message. Messages are cut at [`MAX_MESSAGE_CHARS`].
+/// gives its text as the message. Messages are cut at 1,000 characters.
 ///
 /// ```
 /// use oci_auth::ErrorBody;
@@ -35,7 +35,7 @@ impl ErrorBody {
         ErrorBody { code: text("code"), message }
     }
 
-    /// A service's text as errors show it: cut at [`MAX_MESSAGE_CHARS`]
+    /// A service's text as errors show it: cut at 1,000
     /// characters, with a note of how much was left out.
     pub fn shorten(text: &str) -> String {
         shorten(text)
