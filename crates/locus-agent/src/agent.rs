@@ -7,8 +7,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use locus_providers::{GenerationParams, Message, SharedChatModel};
 
-use crate::builder::AgentBuilder;
-use crate::conversation::Conversation;
 use crate::error::Error;
 use crate::events::{AgentEvent, AgentResult, AgentStream};
 use crate::tools::RegisteredTool;
@@ -63,19 +61,9 @@ impl std::fmt::Debug for Agent {
 }
 
 impl Agent {
-    /// Starts configuring.
-    pub fn builder() -> AgentBuilder {
-        AgentBuilder::default()
-    }
-
     /// The model's name.
     pub fn model_name(&self) -> &str {
         self.inner.model.name()
-    }
-
-    /// A conversation that keeps its history across runs.
-    pub fn conversation(&self) -> Conversation {
-        Conversation::new(self.clone())
     }
 
     /// Runs the agent on `input`, streaming every event as it happens.

@@ -52,6 +52,13 @@ impl Default for AgentBuilder {
     }
 }
 
+impl Agent {
+    /// Starts configuring.
+    pub fn builder() -> AgentBuilder {
+        AgentBuilder::default()
+    }
+}
+
 impl AgentBuilder {
     /// The model.
     pub fn model(self, model: impl ChatModel + 'static) -> Self {

@@ -6,6 +6,13 @@ use crate::agent::{Agent, finish};
 use crate::error::Error;
 use crate::events::{AgentResult, AgentStream};
 
+impl Agent {
+    /// A conversation that keeps its history across runs.
+    pub fn conversation(&self) -> Conversation {
+        Conversation::new(self.clone())
+    }
+}
+
 /// A conversation: history kept across runs.
 ///
 /// ```no_run
