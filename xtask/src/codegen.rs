@@ -18,25 +18,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
+use names::{field_ident, pascal, upper_first};
+use spec::{Field, Model, parse, reachable};
+
+mod names;
+mod spec;
 
 pub const SPEC: &str = "spec/genai-inference-20231130.json";
 pub const OUTPUT: &str = "crates/oci-genai-transport/src/models.rs";
-
-struct Field {
-    json: String,
-    name: String,
-    required: bool,
-    ty: String,
-    allowed: Option<Vec<String>>,
-}
-
-struct Model {
-    fields: Vec<Field>,
-    discriminator: Option<(String, BTreeMap<String, String>)>,
-    discriminator_value: Option<String>,
-    extends: Option<String>,
-}
 
 pub fn run(root: &Path, check: bool) -> Result<(), String> {
     let spec_text = std::fs::read_to_string(root.join(SPEC)).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
@@ -70,118 +59,6 @@ fn format(code: &str) -> Result<String, String> {
         return Err("rustfmt failed on the generated code".into());
     }
     String::from_utf8(out.stdout).map_err(|e| e.to_string())
-}
-
-fn parse(spec_text: &str) -> Result<BTreeMap<String, Model>, String> {
-    let spec: Value = serde_json::from_str(spec_text).map_err(|e| format!("{SPEC}: {e}"))?;
-    let models = spec["models"].as_object().ok_or("spec has no `models`")?;
-    let text = |v: &Value| v.as_str().map(str::to_owned).ok_or_else(|| format!("expected a string, got {v}"));
-    let mut out = BTreeMap::new();
-    for (name, model) in models {
-        let mut fields = Vec::new();
-        for f in model["fields"].as_array().ok_or_else(|| format!("{name}: no fields"))? {
-            fields.push(Field {
-                json: text(&f["json"])?,
-                name: text(&f["name"])?,
-                required: f["required"].as_bool().unwrap_or(false),
-                ty: text(&f["type"])?,
-                allowed: f["allowed"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()),
-            });
-        }
-        let discriminator = match model.get("discriminator") {
-            Some(d) => {
-                let variants = d["variants"]
-                    .as_object()
-                    .ok_or_else(|| format!("{name}: discriminator without variants"))?
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), text(v)?)))
-                    .collect::<Result<_, String>>()?;
-                Some((text(&d["json"])?, variants))
-            }
-            None => None,
-        };
-        out.insert(
-            name.clone(),
-            Model {
-                fields,
-                discriminator,
-                discriminator_value: model.get("discriminator_value").map(text).transpose()?,
-                extends: model.get("extends").map(text).transpose()?,
-            },
-        );
-    }
-    Ok(out)
-}
-
-/// The element type of `list[T]` or the value type of `dict(str, T)`.
-fn inner(ty: &str) -> Option<&str> {
-    ty.strip_prefix("list[")
-        .and_then(|t| t.strip_suffix(']'))
-        .or_else(|| ty.strip_prefix("dict(str, ").and_then(|t| t.strip_suffix(')')))
-}
-
-/// The named type a spec type mentions (`list[Message]` → `Message`).
-fn referenced(ty: &str) -> Option<&str> {
-    match inner(ty) {
-        Some(inner) => referenced(inner),
-        None => (!matches!(ty, "str" | "int" | "float" | "bool" | "object" | "datetime")).then_some(ty),
-    }
-}
-
-/// Every type reachable from `roots` (a union reaches its variants).
-fn reachable(models: &BTreeMap<String, Model>, roots: impl Iterator<Item = String>) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut stack: Vec<String> = roots.collect();
-    while let Some(name) = stack.pop() {
-        let Some(model) = models.get(&name) else { continue };
-        if !seen.insert(name) {
-            continue;
-        }
-        stack.extend(model.fields.iter().filter_map(|f| referenced(&f.ty)).map(str::to_owned));
-        if let Some((_, variants)) = &model.discriminator {
-            stack.extend(variants.values().cloned());
-        }
-    }
-    seen
-}
-
-fn pascal(tag: &str) -> String {
-    let mut out = String::new();
-    for word in tag.split(['_', '-', ' ']).filter(|w| !w.is_empty()) {
-        let lower = word.to_ascii_lowercase();
-        let mut chars = lower.chars();
-        if let Some(first) = chars.next() {
-            out.push(first.to_ascii_uppercase());
-            out.push_str(chars.as_str());
-        }
-    }
-    // COHEREV2 reads better as CohereV2.
-    if let Some(i) = out.rfind('v') {
-        if i > 0 && out[i + 1..].chars().all(|c| c.is_ascii_digit()) && i + 1 < out.len() {
-            out.replace_range(i..=i, "V");
-        }
-    }
-    if out.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-        out.insert(0, 'V');
-    }
-    out
-}
-
-/// `reasoningEffort` → `ReasoningEffort`.
-fn upper_first(json: &str) -> String {
-    let mut chars = json.chars();
-    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
-}
-
-fn field_ident(name: &str) -> String {
-    match name {
-        "type" | "match" | "ref" | "self" | "move" | "fn" | "mod" | "use" | "impl" | "loop" | "where" => {
-            format!("r#{name}")
-        }
-        other => other.to_owned(),
-    }
 }
 
 struct Gen<'a> {

@@ -1,55 +1,16 @@
 //! The crate's one error type.
 
-use std::fmt;
+mod auth_service;
+mod key_source;
+
+pub use auth_service::AuthServiceError;
+pub use key_source::KeySource;
+
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 /// A shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Where a private key came from, so that key errors can say which one to fix.
-///
-/// ```
-/// use oci_auth::KeySource;
-/// let source = KeySource::File("/home/me/.oci/key.pem".into());
-/// assert_eq!(source.to_string(), "key file /home/me/.oci/key.pem");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeySource {
-    /// A PEM file on disk.
-    File(PathBuf),
-    /// The `key_content` value of a profile in a config file.
-    ConfigKeyContent {
-        /// The config file.
-        path: PathBuf,
-        /// The profile that holds `key_content`.
-        profile: String,
-    },
-    /// PEM text handed over in memory.
-    Memory,
-    /// Fetched from a URL (the instance metadata service).
-    Url(String),
-    /// The value of an environment variable, or the file it names.
-    EnvVar(&'static str),
-    /// A session key generated in this process.
-    Generated,
-}
-
-impl fmt::Display for KeySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeySource::File(path) => write!(f, "key file {}", path.display()),
-            KeySource::ConfigKeyContent { path, profile } => {
-                write!(f, "key_content of profile [{profile}] in {}", path.display())
-            }
-            KeySource::Memory => f.write_str("in-memory PEM key"),
-            KeySource::Url(url) => write!(f, "key from {url}"),
-            KeySource::EnvVar(name) => write!(f, "key in {name}"),
-            KeySource::Generated => f.write_str("generated session key"),
-        }
-    }
-}
 
 /// Everything that can go wrong while reading OCI configuration, loading keys
 /// or signing a request.
@@ -438,28 +399,4 @@ fn list_or_none(names: &[String]) -> String {
 
 fn hint_suffix(hint: &Option<String>) -> String {
     hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
-}
-
-/// An error answer from an OCI auth service (federation, resource principal tokens).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "the {service} at {url} answered {status} {code}: {message} (opc-request-id: {request_id}){}",
-    hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
-)]
-#[non_exhaustive]
-pub struct AuthServiceError {
-    /// Which service.
-    pub service: &'static str,
-    /// The URL.
-    pub url: String,
-    /// The HTTP status (200 for a success answer we could not use).
-    pub status: u16,
-    /// The service's error code.
-    pub code: String,
-    /// The service's message.
-    pub message: String,
-    /// The request id to quote to Oracle support.
-    pub request_id: String,
-    /// What to check, when we know.
-    pub hint: Option<String>,
 }

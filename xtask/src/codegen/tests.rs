@@ -1,3 +1,4 @@
+use super::spec::referenced;
 use super::*;
 
 #[test]
