@@ -1,10 +1,11 @@
 //! What an agent run reports.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::channel::mpsc;
 use futures::{Future, Stream};
 use locus_providers::{FinishReason, Usage};
 use serde::Serialize;
@@ -114,10 +115,16 @@ pub enum AgentEvent {
 
 /// The events of a run. Dropping it cancels the run (the model call or the
 /// tools in flight are dropped with it).
+///
+/// The run is polled inside the stream's own `poll_next` and its events wait
+/// in a queue the stream drains: handing an event on wakes nothing, so a
+/// stream of tokens costs no extra task wake-up per token.
 pub struct AgentStream {
     driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    events: mpsc::UnboundedReceiver<Result<AgentEvent, Error>>,
+    queue: Queue,
 }
+
+type Queue = Arc<Mutex<VecDeque<Result<AgentEvent, Error>>>>;
 
 impl std::fmt::Debug for AgentStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -125,17 +132,22 @@ impl std::fmt::Debug for AgentStream {
     }
 }
 
-/// Where a run sends its events.
+/// Where a run sends its events: the queue its stream drains, after each
+/// poll of the run (which is the only time events are sent).
 #[derive(Clone)]
-pub(crate) struct Emitter(mpsc::UnboundedSender<Result<AgentEvent, Error>>);
+pub(crate) struct Emitter(Queue);
 
 impl Emitter {
     pub fn emit(&self, event: AgentEvent) {
-        let _ = self.0.unbounded_send(Ok(event));
+        self.push(Ok(event));
     }
 
     pub fn fail(&self, error: Error) {
-        let _ = self.0.unbounded_send(Err(error));
+        self.push(Err(error));
+    }
+
+    fn push(&self, item: Result<AgentEvent, Error>) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).push_back(item);
     }
 }
 
@@ -146,8 +158,12 @@ impl AgentStream {
         F: FnOnce(Emitter) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let (sender, events) = mpsc::unbounded();
-        AgentStream { driver: Some(Box::pin(body(Emitter(sender)))), events }
+        let queue = Queue::default();
+        AgentStream { driver: Some(Box::pin(body(Emitter(Arc::clone(&queue))))), queue }
+    }
+
+    fn pop(&self) -> Option<Result<AgentEvent, Error>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front()
     }
 }
 
@@ -155,12 +171,19 @@ impl Stream for AgentStream {
     type Item = Result<AgentEvent, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(item) = self.pop() {
+            return Poll::Ready(Some(item));
+        }
         if let Some(driver) = self.driver.as_mut() {
             if driver.as_mut().poll(cx).is_ready() {
                 self.driver = None;
             }
         }
-        // With the driver done its sender is dropped, so `events` ends after the last event.
-        Pin::new(&mut self.events).poll_next(cx)
+        match self.pop() {
+            Some(item) => Poll::Ready(Some(item)),
+            None if self.driver.is_none() => Poll::Ready(None),
+            // The run is waiting on I/O or a timer, whose wakers it registered with `cx`.
+            None => Poll::Pending,
+        }
     }
 }

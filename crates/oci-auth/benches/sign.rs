@@ -1,8 +1,10 @@
 //! Signing one request versus the RSA-2048 operation inside it.
 //!
-//! `cargo bench -p oci-auth --bench sign`. The difference between
-//! `sign/post_chat_1kib` and `rsa2048/pkcs1_sha256` is our overhead: hashing
-//! the body, building the signing string and headers, base64.
+//! `cargo bench -p oci-auth --bench sign --features aws-lc-rs`: each
+//! backend's raw RSA-2048 operation (`rsa2048/ring`, `rsa2048/aws-lc`) beside
+//! signing a whole POST with it (`sign_post_chat_1kib/<backend>`). The
+//! difference is our overhead: hashing the body, building the signing string
+//! and headers, base64.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -10,7 +12,7 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use oci_auth::{Credentials, KeyId, PrivateKey, SignableBody, SignableRequest, SigningSettings, sign};
+use oci_auth::{Credentials, KeyId, PrivateKey, SignableBody, SignableRequest, SigningBackend, SigningSettings, sign};
 
 const URL: &str = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/20231130/actions/chat";
 
@@ -29,47 +31,77 @@ fn chat_body() -> Vec<u8> {
     .into_bytes()
 }
 
+/// The backends this build has: ring always, AWS-LC with the `aws-lc-rs` feature.
+fn backends() -> Vec<(&'static str, SigningBackend)> {
+    let mut all = vec![("ring", SigningBackend::Ring)];
+    #[cfg(feature = "aws-lc-rs")]
+    all.push(("aws-lc", SigningBackend::AwsLc));
+    all
+}
+
 fn benches(c: &mut Criterion) {
-    let key = key();
-    let fingerprint = key.fingerprint().to_owned();
-    let credentials = Credentials::new(
-        KeyId::api_key("ocid1.tenancy.oc1..aaaaaaaaexample", "ocid1.user.oc1..aaaaaaaaexample", &fingerprint),
-        key,
-    );
     let body = chat_body();
     let settings = SigningSettings::default().with_time(SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_000_000));
-
     // The same signing string the POST below produces, for the raw RSA baseline.
     let signing_string = format!(
         "date: Mon, 24 Nov 2025 16:00:00 GMT\n(request-target): post /20231130/actions/chat\nhost: inference.generativeai.us-chicago-1.oci.oraclecloud.com\ncontent-length: {}\ncontent-type: application/json\nx-content-sha256: 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
         body.len()
     );
+    let der = pem::parse(
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vectors/key-pkcs8.pem")).unwrap(),
+    )
+    .unwrap()
+    .into_contents();
 
+    // Each backend's raw RSA-2048 operation, straight from the library: the floor of signing.
     let mut group = c.benchmark_group("rsa2048");
-    group.bench_function("pkcs1_sha256", |b| {
-        b.iter(|| credentials.key().sign(black_box(signing_string.as_bytes())).unwrap())
+    let ring_pair = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    group.bench_function("ring", |b| {
+        let rng = ring::rand::SystemRandom::new();
+        let mut out = vec![0; ring_pair.public().modulus_len()];
+        b.iter(|| {
+            ring_pair
+                .sign(&ring::signature::RSA_PKCS1_SHA256, &rng, black_box(signing_string.as_bytes()), &mut out)
+                .unwrap()
+        })
     });
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        let aws_pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+        group.bench_function("aws-lc", |b| {
+            let rng = aws_lc_rs::rand::SystemRandom::new();
+            let mut out = vec![0; aws_pair.public_modulus_len()];
+            b.iter(|| {
+                aws_pair
+                    .sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, black_box(signing_string.as_bytes()), &mut out)
+                    .unwrap()
+            })
+        });
+    }
     group.finish();
 
-    let mut group = c.benchmark_group("sign");
+    // Signing one request (hashing, signing string, headers, base64, RSA) with each backend.
+    let mut group = c.benchmark_group("sign_post_chat_1kib");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("post_chat_1kib", |b| {
-        b.iter(|| {
-            let request = SignableRequest::new(
-                "POST",
-                URL,
-                [("content-type", "application/json")],
-                SignableBody::Bytes(black_box(&body)),
-            );
-            sign(&request, &credentials, &settings).unwrap()
-        })
-    });
-    group.bench_function("get", |b| {
-        b.iter(|| {
-            let request = SignableRequest::new("GET", black_box(URL), [], SignableBody::Bytes(&[]));
-            sign(&request, &credentials, &settings).unwrap()
-        })
-    });
+    for (name, backend) in backends() {
+        let key = key().with_signing_backend(backend);
+        let fingerprint = key.fingerprint().to_owned();
+        let credentials = Credentials::new(
+            KeyId::api_key("ocid1.tenancy.oc1..aaaaaaaaexample", "ocid1.user.oc1..aaaaaaaaexample", &fingerprint),
+            key,
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let request = SignableRequest::new(
+                    "POST",
+                    URL,
+                    [("content-type", "application/json")],
+                    SignableBody::Bytes(black_box(&body)),
+                );
+                sign(&request, &credentials, &settings).unwrap()
+            })
+        });
+    }
     group.finish();
 }
 

@@ -123,7 +123,7 @@ pub use file::MAX_CREDENTIAL_FILE_SIZE;
 pub use http_client::ReqwestHttpClient;
 #[cfg(feature = "principals")]
 pub use http_client::{HttpClient, HttpError, HttpRequest, HttpResponse, SharedHttpClient};
-pub use key::PrivateKey;
+pub use key::{PrivateKey, SigningBackend};
 pub use provider::{ApiKeyProvider, SessionTokenProvider};
 #[cfg(feature = "principals")]
 pub use provider::{InstancePrincipalBuilder, InstancePrincipalProvider, ResourcePrincipalProvider};

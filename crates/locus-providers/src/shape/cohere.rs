@@ -8,6 +8,8 @@ use oci_genai_transport::models as wire;
 use oci_genai_transport::sse::SseEvent;
 use serde::Deserialize;
 
+use super::chunk_view::{Str, UsageView};
+
 use super::generic::{tool_result_text, usage};
 use super::{RequestShape, StreamState};
 use crate::error::Error;
@@ -228,15 +230,15 @@ impl RequestShape for CohereShape {
     }
 
     fn parse_stream_chunk(&self, event: &SseEvent, state: &mut StreamState) -> Result<Vec<ModelEvent>, Error> {
-        let chunk: Chunk = serde_json::from_str(&event.data)
+        let chunk: Chunk<'_> = serde_json::from_str(&event.data)
             .map_err(|e| Error::UnexpectedReply(format!("a stream chunk is not COHERE JSON: {e}")))?;
         let mut out = Vec::new();
         let last = chunk.finish_reason.is_some();
-        if let Some(text) = chunk.text.filter(|t| !t.is_empty()) {
+        if let Some(Str(text)) = chunk.text.filter(|t| !t.0.is_empty()) {
             // The final event repeats the whole text: only send it if nothing was streamed.
             if !last || !state.text_streamed {
                 state.text_streamed = true;
-                out.push(ModelEvent::TextDelta(text));
+                out.push(ModelEvent::TextDelta(text.into_owned()));
             }
         }
         let calls = chunk.tool_calls.unwrap_or_default();
@@ -252,10 +254,10 @@ impl RequestShape for CohereShape {
             }
         }
         if let Some(reason) = chunk.finish_reason {
-            out.push(ModelEvent::Finished(FinishReason::from_wire(&reason)));
+            out.push(ModelEvent::Finished(FinishReason::from_wire(&reason.0)));
         }
-        if let Some(u) = chunk.usage {
-            out.push(ModelEvent::Usage(usage(&u)));
+        if let Some(usage) = chunk.usage {
+            out.push(ModelEvent::Usage(usage.usage()));
         }
         Ok(out)
     }
@@ -268,12 +270,15 @@ fn user_text(message: &Message, model: &str) -> Result<String, Error> {
     Ok(message.text())
 }
 
+/// A COHERE stream chunk, read in place: the final event's `chatHistory`
+/// (the whole conversation again) is skipped, not built.
 #[derive(Deserialize)]
-struct Chunk {
-    text: Option<String>,
-    #[serde(rename = "finishReason")]
-    finish_reason: Option<String>,
+struct Chunk<'a> {
+    #[serde(borrow)]
+    text: Option<Str<'a>>,
+    #[serde(rename = "finishReason", borrow)]
+    finish_reason: Option<Str<'a>>,
     #[serde(rename = "toolCalls")]
     tool_calls: Option<Vec<wire::CohereToolCall>>,
-    usage: Option<wire::Usage>,
+    usage: Option<UsageView>,
 }

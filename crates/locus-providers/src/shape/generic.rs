@@ -6,6 +6,8 @@ use oci_genai_transport::models as wire;
 use oci_genai_transport::sse::SseEvent;
 use serde::Deserialize;
 
+use super::chunk_view::{JoinedText, Str, UsageView};
+
 use super::{RequestShape, StreamState};
 use crate::error::Error;
 use crate::types::{
@@ -211,32 +213,30 @@ impl RequestShape for GenericShape {
     }
 
     fn parse_stream_chunk(&self, event: &SseEvent, _state: &mut StreamState) -> Result<Vec<ModelEvent>, Error> {
-        let chunk: Chunk = serde_json::from_str(&event.data)
+        let chunk: Chunk<'_> = serde_json::from_str(&event.data)
             .map_err(|e| Error::UnexpectedReply(format!("a stream chunk is not GENERIC JSON: {e}")))?;
         let mut out = Vec::new();
         if let Some(message) = chunk.message {
-            if let Some(reasoning) = message.reasoning_content.filter(|r| !r.is_empty()) {
-                out.push(ModelEvent::ReasoningDelta(reasoning));
+            if let Some(Str(reasoning)) = message.reasoning_content.filter(|r| !r.0.is_empty()) {
+                out.push(ModelEvent::ReasoningDelta(reasoning.into_owned()));
             }
-            for part in message.content.into_iter().flatten() {
-                if let Some(text) = part.text.filter(|t| !t.is_empty()) {
-                    out.push(ModelEvent::TextDelta(text));
-                }
+            if let Some(text) = message.content.0 {
+                out.push(ModelEvent::TextDelta(text.into_owned()));
             }
             for (position, call) in message.tool_calls.into_iter().flatten().enumerate() {
                 out.push(ModelEvent::ToolCallDelta {
                     index: call.index.unwrap_or(position),
-                    id: call.id,
-                    name: call.name,
-                    arguments: call.arguments.unwrap_or_default(),
+                    id: call.id.map(|s| s.0.into_owned()),
+                    name: call.name.map(|s| s.0.into_owned()),
+                    arguments: call.arguments.map(|s| s.0.into_owned()).unwrap_or_default(),
                 });
             }
         }
         if let Some(reason) = chunk.finish_reason {
-            out.push(ModelEvent::Finished(FinishReason::from_wire(&reason)));
+            out.push(ModelEvent::Finished(FinishReason::from_wire(&reason.0)));
         }
-        if let Some(u) = chunk.usage {
-            out.push(ModelEvent::Usage(usage(&u)));
+        if let Some(usage) = chunk.usage {
+            out.push(ModelEvent::Usage(usage.usage()));
         }
         Ok(out)
     }
@@ -267,33 +267,34 @@ pub(crate) fn usage(u: &wire::Usage) -> Usage {
     }
 }
 
-/// A GENERIC stream chunk: partial, so read leniently (unknown fields such as `pad` are skipped).
+/// A GENERIC stream chunk, read in place (see [`chunk_view`](super::chunk_view)):
+/// unknown fields such as `pad` are skipped.
 #[derive(Deserialize)]
-struct Chunk {
-    message: Option<ChunkMessage>,
-    #[serde(rename = "finishReason")]
-    finish_reason: Option<String>,
-    usage: Option<wire::Usage>,
+struct Chunk<'a> {
+    #[serde(borrow)]
+    message: Option<ChunkMessage<'a>>,
+    #[serde(rename = "finishReason", borrow)]
+    finish_reason: Option<Str<'a>>,
+    usage: Option<UsageView>,
 }
 
 #[derive(Deserialize)]
-struct ChunkMessage {
-    content: Option<Vec<ChunkContent>>,
-    #[serde(rename = "toolCalls")]
-    tool_calls: Option<Vec<ChunkToolCall>>,
-    #[serde(rename = "reasoningContent")]
-    reasoning_content: Option<String>,
+struct ChunkMessage<'a> {
+    #[serde(borrow, default)]
+    content: JoinedText<'a>,
+    #[serde(rename = "toolCalls", borrow)]
+    tool_calls: Option<Vec<ChunkToolCall<'a>>>,
+    #[serde(rename = "reasoningContent", borrow)]
+    reasoning_content: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
-struct ChunkContent {
-    text: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ChunkToolCall {
-    id: Option<String>,
-    name: Option<String>,
-    arguments: Option<String>,
+struct ChunkToolCall<'a> {
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+    #[serde(borrow)]
+    arguments: Option<Str<'a>>,
     index: Option<usize>,
 }

@@ -1,6 +1,7 @@
 //! Request shapes: how neutral requests become wire requests, and replies
 //! and stream chunks become neutral ones.
 
+mod chunk_view;
 mod cohere;
 mod generic;
 

@@ -5,7 +5,10 @@
 //! encryption), PKCS#8 (`BEGIN PRIVATE KEY`) and encrypted PKCS#8
 //! (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2). Signing uses `ring`.
 
+mod backend;
 mod legacy;
+
+pub use backend::SigningBackend;
 
 use std::fmt;
 use std::path::Path;
@@ -47,6 +50,9 @@ const OTHER_ALGORITHMS: &[(&str, &str)] = &[
 /// ```
 pub struct PrivateKey {
     pair: RsaKeyPair,
+    #[cfg(feature = "aws-lc-rs")]
+    aws_lc: Option<backend::AwsLcPair>,
+    backend: SigningBackend,
     public_key_der: Vec<u8>,
     fingerprint: String,
 }
@@ -121,13 +127,37 @@ impl PrivateKey {
         self.pair.public().modulus_len() * 8
     }
 
-    /// Signs `message` with RSASSA-PKCS1-v1_5 over SHA-256 (deterministic).
+    /// Signs `message` with RSASSA-PKCS1-v1_5 over SHA-256 (deterministic),
+    /// with this key's [`SigningBackend`].
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         let mut signature = vec![0; self.pair.public().modulus_len()];
-        self.pair
-            .sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), message, &mut signature)
-            .map_err(|_| Error::SigningFailed)?;
+        let signed = match self.backend {
+            SigningBackend::Ring => {
+                self.pair.sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), message, &mut signature).is_ok()
+            }
+            #[cfg(feature = "aws-lc-rs")]
+            SigningBackend::AwsLc => self.aws_lc.as_ref().is_some_and(|pair| pair.sign(message, &mut signature)),
+        };
+        if !signed {
+            return Err(Error::SigningFailed);
+        }
         Ok(signature)
+    }
+
+    /// The library that signs with this key ([`SigningBackend::default`] unless changed).
+    pub fn signing_backend(&self) -> SigningBackend {
+        self.backend
+    }
+
+    /// This key, signing with `backend` (a backend that could not load the
+    /// key keeps the current one).
+    pub fn with_signing_backend(mut self, backend: SigningBackend) -> Self {
+        match backend {
+            #[cfg(feature = "aws-lc-rs")]
+            SigningBackend::AwsLc if self.aws_lc.is_none() => {}
+            _ => self.backend = backend,
+        }
+        self
     }
 
     /// Signs `message` and returns the signature in standard base64.
@@ -141,6 +171,7 @@ impl fmt::Debug for PrivateKey {
         f.debug_struct("PrivateKey")
             .field("bits", &self.bits())
             .field("fingerprint", &self.fingerprint)
+            .field("backend", &self.backend)
             .finish_non_exhaustive()
     }
 }
@@ -254,7 +285,20 @@ impl Loader<'_> {
         })?;
         let public_key_der = spki_der(pair.public_key().as_ref()).map_err(|m| self.invalid(m))?;
         let fingerprint = colon_hex(&Md5::digest(&public_key_der));
-        Ok(PrivateKey { pair, public_key_der, fingerprint })
+        #[cfg(feature = "aws-lc-rs")]
+        let aws_lc = backend::AwsLcPair::from_pkcs1_der(der);
+        #[cfg(feature = "aws-lc-rs")]
+        let backend = if aws_lc.is_some() { SigningBackend::default() } else { SigningBackend::Ring };
+        #[cfg(not(feature = "aws-lc-rs"))]
+        let backend = SigningBackend::default();
+        Ok(PrivateKey {
+            pair,
+            #[cfg(feature = "aws-lc-rs")]
+            aws_lc,
+            backend,
+            public_key_der,
+            fingerprint,
+        })
     }
 }
 

@@ -153,3 +153,13 @@ fn key_files_that_are_devices_or_huge_are_refused_unread() {
     let err = PrivateKey::from_pem_file(&huge, None).unwrap_err();
     assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
 }
+
+#[cfg(feature = "aws-lc-rs")]
+#[test]
+fn both_backends_sign_identically() {
+    let key = load("key-pkcs8.pem", None).unwrap();
+    assert_eq!(key.signing_backend(), SigningBackend::AwsLc, "AWS-LC is the default with the feature");
+    let by_aws_lc = key.sign(b"date: x\n(request-target): get /").unwrap();
+    let key = key.with_signing_backend(SigningBackend::Ring);
+    assert_eq!(key.sign(b"date: x\n(request-target): get /").unwrap(), by_aws_lc);
+}
