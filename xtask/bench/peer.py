@@ -50,11 +50,15 @@ def cpu_per_1000(model, streams):
 stream("bench-64")
 cpu_1, _ = cpu_per_1000("bench-1", 10)
 cpu_64, per_second = cpu_per_1000("bench-64", 10)
+cpu_50k_1, _ = cpu_per_1000("bench-50k-1", 1)
+cpu_50k_64, _ = cpu_per_1000("bench-50k-64", 1)
 ttft = sorted(stream("bench-small")[1] for _ in range(50))
 print(json.dumps({
     "sdk": oci.__version__,
     "cpu_ms_per_1000_events_1_per_write": cpu_1,
     "cpu_ms_per_1000_events_64_per_write": cpu_64,
     "single_stream_events_per_second": per_second,
+    "cpu_ms_per_1000_events_50k_1_per_write": cpu_50k_1,
+    "cpu_ms_per_1000_events_50k_64_per_write": cpu_50k_64,
     "ttft_median_ms": ttft[len(ttft) // 2] * 1e3,
 }))
