@@ -44,32 +44,16 @@ fn machine() -> String {
 pub fn bench(root: &Path) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("==> building (release)");
-    run(
-        Command::new(&cargo).current_dir(root).args(["build", "--release", "-p", "locus-cli", "--bin", "locus"]),
-        "build locus",
-    )?;
-    run(
-        Command::new(&cargo).current_dir(root).args([
-            "build",
-            "--release",
-            "-p",
-            "locus-agent",
-            "--example",
-            "e2e_bench",
-        ]),
-        "build e2e_bench",
-    )?;
-    run(
-        Command::new(&cargo).current_dir(root).args([
-            "build",
-            "--release",
-            "-p",
-            "oci-genai-transport",
-            "--example",
-            "floor_reader",
-        ]),
-        "build floor_reader",
-    )?;
+    for target in [
+        ["-p", "locus-cli", "--bin", "locus"],
+        ["-p", "locus-agent", "--example", "e2e_bench"],
+        ["-p", "oci-genai-transport", "--example", "floor_reader"],
+    ] {
+        run(
+            Command::new(&cargo).current_dir(root).args(["build", "--release"]).args(target),
+            &format!("build {}", target[3]),
+        )?;
+    }
 
     let work = root.join("target/bench");
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;

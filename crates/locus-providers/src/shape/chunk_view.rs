@@ -77,17 +77,24 @@ pub(crate) struct DetailsView {
 
 impl UsageView {
     pub fn usage(&self) -> crate::types::Usage {
-        let count = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
-        crate::types::Usage {
-            prompt_tokens: count(self.prompt_tokens),
-            completion_tokens: count(self.completion_tokens),
-            total_tokens: count(self.total_tokens),
-            reasoning_tokens: self
-                .completion_tokens_details
-                .as_ref()
-                .and_then(|d| d.reasoning_tokens)
-                .and_then(|v| u64::try_from(v).ok()),
-        }
+        let reasoning = self.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens);
+        neutral_usage(self.prompt_tokens, self.completion_tokens, self.total_tokens, reasoning)
+    }
+}
+
+/// Token counts as the service sends them (signed, optional) to neutral ones.
+pub(crate) fn neutral_usage(
+    prompt: Option<i64>,
+    completion: Option<i64>,
+    total: Option<i64>,
+    reasoning: Option<i64>,
+) -> crate::types::Usage {
+    let count = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+    crate::types::Usage {
+        prompt_tokens: count(prompt),
+        completion_tokens: count(completion),
+        total_tokens: count(total),
+        reasoning_tokens: reasoning.and_then(|v| u64::try_from(v).ok()),
     }
 }
 

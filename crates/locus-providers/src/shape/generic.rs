@@ -6,7 +6,7 @@ use oci_genai_transport::models as wire;
 use oci_genai_transport::sse::SseEvent;
 use serde::Deserialize;
 
-use super::chunk_view::{JoinedText, Str, UsageView};
+use super::chunk_view::{JoinedText, Str, UsageView, neutral_usage};
 
 use super::{RequestShape, StreamState};
 use crate::error::Error;
@@ -254,17 +254,8 @@ fn texts(content: Option<&[wire::ChatContent]>) -> String {
 }
 
 pub(crate) fn usage(u: &wire::Usage) -> Usage {
-    let count = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
-    Usage {
-        prompt_tokens: count(u.prompt_tokens),
-        completion_tokens: count(u.completion_tokens),
-        total_tokens: count(u.total_tokens),
-        reasoning_tokens: u
-            .completion_tokens_details
-            .as_ref()
-            .and_then(|d| d.reasoning_tokens)
-            .and_then(|v| u64::try_from(v).ok()),
-    }
+    let reasoning = u.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens);
+    neutral_usage(u.prompt_tokens, u.completion_tokens, u.total_tokens, reasoning)
 }
 
 /// A GENERIC stream chunk, read in place (see [`chunk_view`](super::chunk_view)):
