@@ -187,3 +187,56 @@ impl Stream for AgentStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Wake, Waker};
+
+    use super::*;
+
+    /// Counts how often the task polling the stream is woken.
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn handing_events_on_wakes_nobody() {
+        let (release, released) = futures::channel::oneshot::channel::<()>();
+        let mut stream = AgentStream::new(|emitter| async move {
+            // A burst (tokens from one read), a wait (the next read), another burst.
+            for i in 0..3 {
+                emitter.emit(AgentEvent::TextDelta(format!("a{i}")));
+            }
+            let _ = released.await;
+            for i in 0..3 {
+                emitter.emit(AgentEvent::TextDelta(format!("b{i}")));
+            }
+        });
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&counter));
+        let mut cx = Context::from_waker(&waker);
+        let mut texts = Vec::new();
+        let mut poll = |stream: &mut AgentStream, texts: &mut Vec<String>| match Pin::new(stream).poll_next(&mut cx) {
+            Poll::Ready(Some(Ok(AgentEvent::TextDelta(text)))) => {
+                texts.push(text);
+                true
+            }
+            Poll::Pending | Poll::Ready(None) => false,
+            Poll::Ready(other) => panic!("{other:?}"),
+        };
+        while poll(&mut stream, &mut texts) {}
+        assert_eq!(texts, ["a0", "a1", "a2"]);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0, "emitting while polled must not wake the poller");
+        let _ = release.send(());
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "the run's own wait wakes it, once");
+        while poll(&mut stream, &mut texts) {}
+        assert_eq!(texts.len(), 6);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    }
+}
