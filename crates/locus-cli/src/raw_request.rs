@@ -74,7 +74,7 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
         return Ok(());
     }
 
-    if request.url().scheme() == "http" && !args.allow_http && !is_loopback(request.url()) {
+    if request.url().scheme() == "http" && !args.allow_http && !oci_genai_transport::is_loopback(request.url()) {
         return Err(CliError::Usage(format!(
             "refusing to send a signed request over plain http to {}: use https, or pass --allow-http",
             request.url().host_str().unwrap_or_default()
@@ -113,16 +113,6 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
         });
     }
     Ok(())
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn parse_headers(raw: &[String]) -> Result<reqwest::header::HeaderMap, CliError> {

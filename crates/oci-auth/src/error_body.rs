@@ -27,10 +27,10 @@ impl ErrorBody {
     /// Reads `body`.
     pub fn parse(body: &[u8]) -> ErrorBody {
         let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(shorten);
+        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(Self::shorten);
         let message = text("message").or_else(|| {
             let raw = String::from_utf8_lossy(body);
-            (!raw.trim().is_empty() && json.is_null()).then(|| shorten(&raw))
+            (!raw.trim().is_empty() && json.is_null()).then(|| Self::shorten(&raw))
         });
         ErrorBody { code: text("code"), message }
     }
@@ -38,13 +38,9 @@ impl ErrorBody {
     /// A service's text as errors show it: cut at 1,000
     /// characters, with a note of how much was left out.
     pub fn shorten(text: &str) -> String {
-        shorten(text)
-    }
-}
-
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-        None => text.to_owned(),
-        Some((end, _)) => format!("{}… ({} more bytes)", &text[..end], text.len() - end),
+        match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+            None => text.to_owned(),
+            Some((end, _)) => format!("{}… ({} more bytes)", &text[..end], text.len() - end),
+        }
     }
 }

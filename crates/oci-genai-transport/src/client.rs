@@ -290,20 +290,31 @@ impl GenAiClient {
     }
 }
 
-/// A service endpoint must be an `https` URL, or `http` to a loopback host
-/// (an emulator, a tunnel) unless plain HTTP was allowed.
-fn check_service_endpoint(url: &str, allow_http: bool) -> Result<(), Error> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| Error::Config(format!("service endpoint `{url}`: {e}")))?;
-    let host = parsed.host_str().unwrap_or_default();
-    let loopback = host.eq_ignore_ascii_case("localhost")
+/// Whether `url` names this machine (`localhost`, `127.0.0.0/8`, `[::1]`):
+/// the one place a signed request may travel over plain `http` unasked.
+///
+/// ```
+/// use oci_genai_transport::is_loopback;
+/// assert!(is_loopback(&"http://[::1]:8080/x".parse().unwrap()));
+/// assert!(!is_loopback(&"http://genai.example.com/".parse().unwrap()));
+/// ```
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
         || host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A service endpoint must be an `https` URL, or `http` to a loopback host
+/// (an emulator, a tunnel) unless plain HTTP was allowed.
+fn check_service_endpoint(url: &str, allow_http: bool) -> Result<(), Error> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| Error::Config(format!("service endpoint `{url}`: {e}")))?;
     match parsed.scheme() {
-        "https" if !host.is_empty() => Ok(()),
-        "http" if loopback || allow_http => Ok(()),
+        "https" if parsed.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        "http" if is_loopback(&parsed) || allow_http => Ok(()),
         "http" => Err(Error::Config(format!(
             "service endpoint `{url}` is plain http to a host that is not loopback: the signed request and its \
              body would cross the network unencrypted; use https, or allow it (--allow-http, .allow_http(true))"

@@ -34,6 +34,17 @@ pub struct RequestContext {
     pub compartment_id: Option<String>,
 }
 
+impl RequestContext {
+    /// `(the endpoint's own region, the region called)` when a dedicated
+    /// endpoint was called outside its region — the first cause of a 404 on DAC.
+    pub fn wrong_region(&self) -> Option<(&str, &str)> {
+        match (self.dedicated, &self.endpoint_region, &self.region) {
+            (true, Some(own), Some(called)) if own != called => Some((own, called)),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "OCI Generative AI answered {} {}: {}", self.status, self.code, self.message)?;
@@ -281,12 +292,7 @@ impl Error {
         match self {
             Error::Service(e) => match e.status {
                 401 => ErrorKind::Authentication,
-                404 if e.context.dedicated
-                    && e.context.endpoint_region.is_some()
-                    && e.context.endpoint_region != e.context.region =>
-                {
-                    ErrorKind::Region
-                }
+                404 if e.context.wrong_region().is_some() => ErrorKind::Region,
                 403 | 404 => ErrorKind::PermissionOrNotFound,
                 429 => ErrorKind::Throttled,
                 _ => ErrorKind::Service,
@@ -342,6 +348,6 @@ impl Error {
 
     /// Whether this is a timeout (connect, read, overall, or an idle stream).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Transport { timeout: true, .. } | Error::StreamIdle { .. } | Error::StreamDeadline { .. })
+        self.kind() == ErrorKind::Timeout
     }
 }

@@ -29,11 +29,11 @@ impl Error {
         let compartment = ctx.compartment_id.as_deref().unwrap_or("<compartment>");
         let policy = format!("allow group <your-group> to use generative-ai-family in compartment id {compartment}");
         Some(match (e.status, e.code.as_str()) {
-            (404, _) if ctx.dedicated => match (&ctx.endpoint_region, &ctx.region) {
-                (Some(own), Some(called)) if own != called => {
+            (404, _) if ctx.dedicated => match ctx.wrong_region() {
+                Some((own, called)) => {
                     format!("the endpoint is in {own} but {called} was called: set the region to {own}")
                 }
-                _ => format!(
+                None => format!(
                     "check that the endpoint OCID is right, that compartment_id is the endpoint's compartment, \
                      and that a policy grants access: {policy}"
                 ),

@@ -50,7 +50,7 @@ pub mod sse;
 mod stream;
 
 pub use call::{ChatCall, check_compartment};
-pub use client::{GenAiClient, GenAiClientBuilder};
+pub use client::{GenAiClient, GenAiClientBuilder, is_loopback};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
 pub use limits::Limits;

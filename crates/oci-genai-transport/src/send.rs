@@ -37,20 +37,19 @@ impl Sender {
         prepared: &PreparedRequest,
         deadline: Option<Instant>,
     ) -> Result<reqwest::Response, Error> {
-        let inner = self;
         let streaming = deadline.is_some();
         let started = Instant::now();
         let budget_end =
-            deadline.map_or(started + inner.retry.max_elapsed(), |d| d.min(started + inner.retry.max_elapsed()));
+            deadline.map_or(started + self.retry.max_elapsed(), |d| d.min(started + self.retry.max_elapsed()));
         let (mut attempt, mut refreshed, mut refresh_now) = (0u32, false, false);
         loop {
             // Only the attempt right after a 401 forces new credentials; later retries reuse them.
             let credentials = if std::mem::take(&mut refresh_now) {
-                inner.credentials.refresh().await?
+                self.credentials.refresh().await?
             } else {
-                inner.credentials.credentials().await?
+                self.credentials.credentials().await?
             };
-            let mut request = inner
+            let mut request = self
                 .http
                 .post(&prepared.url)
                 .header("content-type", "application/json")
@@ -61,20 +60,20 @@ impl Sender {
                 .build()
                 .map_err(|e| Error::InvalidRequest(e.to_string()))?;
             if !streaming {
-                *request.timeout_mut() = Some(inner.timeout);
+                *request.timeout_mut() = Some(self.timeout);
             }
             sign_reqwest_request(&mut request, &credentials, &SigningSettings::default())?;
-            if inner.log_requests {
+            if self.log_requests {
                 tracing::debug!(headers = ?redacted_headers(request.headers()), "OCI GenAI request headers");
             }
             tracing::trace!(body = %String::from_utf8_lossy(&prepared.body), "OCI GenAI request");
             let sent = Instant::now();
             let request_id = Some(prepared.opc_request_id.clone());
             let header_wait = match deadline {
-                Some(deadline) => inner.limits.read_timeout().min(deadline.saturating_duration_since(sent)),
-                None => inner.timeout,
+                Some(deadline) => self.limits.read_timeout().min(deadline.saturating_duration_since(sent)),
+                None => self.timeout,
             };
-            let outcome = match tokio::time::timeout(header_wait, inner.http.execute(request)).await {
+            let outcome = match tokio::time::timeout(header_wait, self.http.execute(request)).await {
                 Ok(Ok(response)) => Ok(response),
                 Ok(Err(e)) => Err(Error::from_reqwest(&prepared.url, e, request_id.clone())),
                 Err(_) => Err(Error::Transport {
@@ -88,7 +87,7 @@ impl Sender {
                 }),
             };
             let status = outcome.as_ref().map(|r| r.status().as_u16()).ok();
-            if inner.log_requests {
+            if self.log_requests {
                 tracing::info!(
                     method = "POST",
                     url = %prepared.url,
@@ -106,7 +105,7 @@ impl Sender {
                         .headers()
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, inner.env.now()));
+                        .and_then(|v| parse_retry_after(v, self.env.now()));
                     (self.service_error(response, prepared).await, retry_after)
                 }
                 Err(error) => (error, None),
@@ -118,9 +117,9 @@ impl Sender {
             }
             attempt += 1;
             // A delay (Retry-After included) that ends past the budget is not waited out.
-            let delay = inner.retry.delay(attempt - 1, retry_after);
+            let delay = self.retry.delay(attempt - 1, retry_after);
             let remaining = budget_end.saturating_duration_since(Instant::now());
-            if !error.is_retryable() || attempt >= inner.retry.max_attempts() || delay >= remaining {
+            if !error.is_retryable() || attempt >= self.retry.max_attempts() || delay >= remaining {
                 if error.is_retryable() && delay >= remaining {
                     tracing::debug!(
                         delay_s = delay.as_secs_f64(),

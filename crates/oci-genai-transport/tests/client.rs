@@ -119,6 +119,7 @@ async fn a_dac_404_from_the_wrong_region_says_which_region() {
     assert!(!err.is_retryable());
     let hint = err.hint().unwrap();
     assert!(hint.contains("us-chicago-1") && hint.contains("us-ashburn-1"), "{hint}");
+    assert_eq!(err.kind(), oci_genai_transport::ErrorKind::Region, "the kind and the hint read one predicate");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 

@@ -203,28 +203,19 @@ fn emulator_config() -> EmulatorConfig {
 
 /// `locus chat` against the shared emulator, model `oci:<model>`.
 pub fn chat(model: &str, extra: &[&str]) -> Command {
-    let service = service();
-    let mut command = locus();
-    command
-        .arg("chat")
-        .arg("--config-file")
-        .arg(&service.config_file)
-        .args(["--service-endpoint", &service.url, "--model", &format!("oci:{model}")])
-        .args(["--compartment-id", COMPARTMENT])
-        .args(extra);
-    command
+    chat_to(&service().url, model, extra)
 }
 
 /// `locus chat` against a server at `url`, with the shared config.
 pub fn chat_at(url: &str, extra: &[&str]) -> Command {
+    chat_to(url, "meta.llama-3.3-70b-instruct", extra)
+}
+
+fn chat_to(url: &str, model: &str, extra: &[&str]) -> Command {
     let mut command = locus();
-    command
-        .arg("chat")
-        .arg("--config-file")
-        .arg(&service().config_file)
-        .args(["--service-endpoint", url, "--model", "oci:meta.llama-3.3-70b-instruct"])
-        .args(["--compartment-id", COMPARTMENT])
-        .args(extra);
+    command.arg("chat").arg("--config-file").arg(&service().config_file);
+    command.args(["--service-endpoint", url, "--model", &format!("oci:{model}"), "--compartment-id", COMPARTMENT]);
+    command.args(extra);
     command
 }
 
