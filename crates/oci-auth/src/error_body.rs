@@ -24,15 +24,21 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
-    /// Reads `body`.
+    /// Reads `body`. A document cut short (callers read at most so much of
+    /// an error reply) still gives the fields it held whole — the code comes
+    /// first, before a long message.
     pub fn parse(body: &[u8]) -> ErrorBody {
-        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(Self::shorten);
-        let message = text("message").or_else(|| {
+        let mut found = Fields::default();
+        let complete = serde::Deserializer::deserialize_map(
+            &mut serde_json::Deserializer::from_slice(body),
+            FieldsVisitor(&mut found),
+        )
+        .is_ok();
+        let message = found.message.as_deref().map(Self::shorten).or_else(|| {
             let raw = String::from_utf8_lossy(body);
-            (!raw.trim().is_empty() && json.is_null()).then(|| Self::shorten(&raw))
+            (!complete && !raw.trim().is_empty()).then(|| Self::shorten(&raw))
         });
-        ErrorBody { code: text("code"), message }
+        ErrorBody { code: found.code.as_deref().map(Self::shorten), message }
     }
 
     /// A service's text as errors show it: cut at 1,000
@@ -42,5 +48,56 @@ impl ErrorBody {
             None => text.to_owned(),
             Some((end, _)) => format!("{}… ({} more bytes)", &text[..end], text.len() - end),
         }
+    }
+}
+
+/// `code` and `message`, as far as the document went.
+#[derive(Default)]
+struct Fields {
+    code: Option<String>,
+    message: Option<String>,
+}
+
+/// Fills [`Fields`] entry by entry, so that what came before an error (the
+/// end of a truncated body) is kept even though the whole parse fails.
+struct FieldsVisitor<'a>(&'a mut Fields);
+
+impl<'de> serde::de::Visitor<'de> for FieldsVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an OCI error document")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "code" => self.0.code = map.next_value::<Option<String>>()?,
+                "message" => self.0.message = map.next_value::<Option<String>>()?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_truncated_document_keeps_its_code() {
+        let cut = format!(r#"{{"code":"InvalidParameter","message":"{}"#, "m".repeat(5000));
+        let body = ErrorBody::parse(cut.as_bytes());
+        assert_eq!(body.code.as_deref(), Some("InvalidParameter"));
+        assert!(body.message.unwrap().ends_with("more bytes)"), "the raw text, cut");
+        let whole = ErrorBody::parse(br#"{"message":"no code","extra":[1,{"a":null}]}"#);
+        assert_eq!((whole.code, whole.message.as_deref()), (None, Some("no code")));
+        assert_eq!(ErrorBody::parse(b"{}"), ErrorBody::default());
+        assert_eq!(ErrorBody::parse(b"not json").message.as_deref(), Some("not json"));
+        assert_eq!(ErrorBody::parse(b""), ErrorBody::default());
+        assert_eq!(ErrorBody::parse(br#"{"code":null}"#), ErrorBody::default());
     }
 }

@@ -173,6 +173,7 @@ fn item_08_a_huge_error_message_is_cut_for_display() {
     result.assert_sane().assert_code(4).assert_faster_than(Duration::from_secs(30));
     assert!(result.stderr.len() < 4096, "{} bytes on stderr", result.stderr.len());
     assert!(result.stderr.contains("more bytes"), "{}", result.stderr);
+    assert!(result.stderr.contains("400 InvalidParameter"), "the code survives the cut: {}", result.stderr);
 }
 
 #[test]
