@@ -173,8 +173,13 @@ impl Agent {
             while let Some(event) = stream.next().await {
                 let event = event.map_err(|e| interrupted(received, &accumulator, e))?;
                 received = true;
+                // Text, nearly every event, is accumulated from the delta that is then handed on: no copy.
+                if let ModelEvent::TextDelta(text) = event {
+                    accumulator.push_text(&text).map_err(|e| interrupted(true, &accumulator, e))?;
+                    emitter.emit(AgentEvent::TextDelta(text));
+                    continue;
+                }
                 let announced = match &event {
-                    ModelEvent::TextDelta(text) => Some(AgentEvent::TextDelta(text.clone())),
                     ModelEvent::ReasoningDelta(text) => Some(AgentEvent::ReasoningDelta(text.clone())),
                     ModelEvent::Fallback { reason } => {
                         *streaming = false;

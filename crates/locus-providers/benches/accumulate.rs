@@ -64,10 +64,12 @@ fn accumulate(events: &[ModelEvent]) -> usize {
 fn whole_path(body: &[u8]) -> usize {
     let (mut parser, mut state, mut acc, mut sse) =
         (SseParser::new(), StreamState::default(), StreamAccumulator::new(), Vec::new());
+    let mut events = Vec::new();
     for piece in body.chunks(256) {
         parser.feed(piece, &mut sse).unwrap();
         for event in sse.drain(..) {
-            for e in GenericShape.parse_stream_chunk(&event, &mut state).unwrap() {
+            GenericShape.parse_stream_chunk(&event, &mut state, &mut events).unwrap();
+            for e in events.drain(..) {
                 let _ = acc.push(e);
             }
         }

@@ -119,6 +119,26 @@ impl StreamAccumulator {
         Ok(())
     }
 
+    /// Takes a text delta by reference: what [`push`](Self::push) does with
+    /// [`ModelEvent::TextDelta`], for a caller that hands the text on too.
+    ///
+    /// ```
+    /// use locus_providers::StreamAccumulator;
+    /// let mut accumulator = StreamAccumulator::with_max_answer_bytes(4);
+    /// accumulator.push_text("Hel")?;
+    /// assert!(accumulator.push_text("lo").is_err(), "past the cap");
+    /// assert_eq!(accumulator.text(), "Hel");
+    /// # Ok::<(), locus_providers::Error>(())
+    /// ```
+    pub fn push_text(&mut self, text: &str) -> Result<(), Error> {
+        if self.size + text.len() > self.max_size {
+            return Err(Error::AnswerTooLarge { limit: self.max_size });
+        }
+        self.size += text.len();
+        self.text.push_str(text);
+        Ok(())
+    }
+
     /// Whether the model said why it stopped (a [`ModelEvent::Finished`]):
     /// without it the answer may be cut short.
     pub fn is_finished(&self) -> bool {

@@ -1,7 +1,9 @@
 //! Chat models: the trait agents use, and its OCI implementation.
 
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -275,43 +277,76 @@ impl ChatModel for OciChatModel {
                 };
             }
         };
-        let shape = Arc::clone(&self.shape);
-        let mut state = StreamState::default();
-        let mut inline = self.inline_tool_calls.then(InlineToolCallFilter::new);
-        let model = Arc::new(self.clone());
-        let request = Arc::new(request.clone());
-        stream
-            .flat_map(move |item| {
-                let events: Vec<Result<ModelEvent, Error>> = match item {
-                    Ok(event) => match shape.parse_stream_chunk(event.sse(), &mut state) {
-                        Ok(events) => match inline.as_mut() {
-                            Some(filter) => filter.filter_events(events),
-                            None => events,
-                        }
-                        .into_iter()
-                        .map(Ok)
-                        .collect(),
-                        Err(e) => vec![Err(e)],
-                    },
-                    Err(e) => vec![Err(Error::Transport(e))],
-                };
-                futures::stream::iter(events)
-            })
-            .then(move |item| {
-                // An empty stream is known only at its end: fall back then, if allowed.
-                let reason = match &item {
-                    Err(Error::Transport(e)) => OciChatModel::fallback_reason(e),
-                    _ => None,
-                };
-                let (model, request) = (Arc::clone(&model), Arc::clone(&request));
-                async move {
-                    match reason {
-                        Some(reason) => model.fallback(&request, reason).await,
-                        None => vec![item],
+        Box::pin(OciEventStream {
+            chunks: stream,
+            shape: Arc::clone(&self.shape),
+            state: StreamState::default(),
+            inline: self.inline_tool_calls.then(InlineToolCallFilter::new),
+            parsed: Vec::new(),
+            ready: std::collections::VecDeque::new(),
+            fallback: None,
+            model: self.clone(),
+            request: request.clone(),
+        })
+    }
+}
+
+/// The neutral events of an OCI chat stream: each chunk parsed as it is
+/// polled (into a reused buffer), and — when the stream turns out empty or
+/// refused — the whole-answer fallback run in its place.
+struct OciEventStream {
+    chunks: transport::ChatStream,
+    shape: Arc<dyn RequestShape>,
+    state: StreamState,
+    inline: Option<InlineToolCallFilter>,
+    parsed: Vec<ModelEvent>,
+    ready: std::collections::VecDeque<Result<ModelEvent, Error>>,
+    fallback: Option<futures::future::BoxFuture<'static, Vec<Result<ModelEvent, Error>>>>,
+    model: OciChatModel,
+    request: ChatRequest,
+}
+
+impl futures::Stream for OciEventStream {
+    type Item = Result<ModelEvent, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(event) = this.ready.pop_front() {
+                return Poll::Ready(Some(event));
+            }
+            if let Some(fallback) = this.fallback.as_mut() {
+                let events = std::task::ready!(fallback.as_mut().poll(cx));
+                this.fallback = None;
+                this.ready.extend(events);
+                if this.ready.is_empty() {
+                    return Poll::Ready(None);
+                }
+                continue;
+            }
+            match std::task::ready!(this.chunks.poll_next_unpin(cx)) {
+                None => return Poll::Ready(None),
+                Some(Ok(chunk)) => {
+                    match this.shape.parse_stream_chunk(chunk.sse(), &mut this.state, &mut this.parsed) {
+                        Ok(()) => match this.inline.as_mut() {
+                            Some(filter) => {
+                                let parsed = std::mem::take(&mut this.parsed);
+                                this.ready.extend(filter.filter_events(parsed).into_iter().map(Ok));
+                            }
+                            None => this.ready.extend(this.parsed.drain(..).map(Ok)),
+                        },
+                        Err(e) => this.ready.push_back(Err(e)),
                     }
                 }
-            })
-            .flat_map(futures::stream::iter)
-            .boxed()
+                // An empty stream is known only at its end: fall back then, if allowed.
+                Some(Err(error)) => match OciChatModel::fallback_reason(&error) {
+                    Some(reason) => {
+                        let (model, request) = (this.model.clone(), this.request.clone());
+                        this.fallback = Some(Box::pin(async move { model.fallback(&request, reason).await }));
+                    }
+                    None => this.ready.push_back(Err(Error::Transport(error))),
+                },
+            }
+        }
     }
 }

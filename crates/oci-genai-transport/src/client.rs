@@ -8,12 +8,15 @@ use tokio::time::Instant;
 
 use crate::call::ChatCall;
 use crate::error::Error;
+use crate::h1::H1Client;
 use crate::limits::Limits;
 use crate::models::ChatResult;
 use crate::prepare::Routing;
 use crate::retry::RetryPolicy;
-use crate::send::{MAX_ERROR_BODY, Sender, read_capped};
+use crate::send::{MAX_ERROR_BODY, Sender};
 use crate::stream::{ChatStream, StreamTimes};
+
+const USER_AGENT: &str = concat!("locus-rs/", env!("CARGO_PKG_VERSION"));
 
 /// A client for `POST /20231130/actions/chat`: signs every request, resolves
 /// the regional endpoint per serving mode, retries like the OCI SDK, and
@@ -66,6 +69,7 @@ pub struct GenAiClientBuilder {
     allow_http: bool,
     env: SharedEnv,
     http: Option<reqwest::Client>,
+    own_stream_connections: bool,
 }
 
 impl Default for GenAiClientBuilder {
@@ -84,6 +88,7 @@ impl Default for GenAiClientBuilder {
             allow_http: false,
             env: Arc::new(oci_auth::OsEnv),
             http: None,
+            own_stream_connections: true,
         }
     }
 }
@@ -176,9 +181,27 @@ impl GenAiClientBuilder {
         self
     }
 
-    /// Uses `client` (its proxy and TLS settings); timeouts set here still apply per request.
+    /// Uses `client` (its proxy and TLS settings) for every request, streams
+    /// included; timeouts set here still apply per request.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Whether each stream reads its own HTTP/1.1 connection in its own
+    /// `poll` (default: yes, unless a proxy variable — `HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY`, upper or lower case — is set or
+    /// [`http_client`](Self::http_client) was given). Events then reach the
+    /// caller without a task switch per chunk, on any runtime; finished
+    /// connections are kept for the next stream (up to 8, for 50 s). When
+    /// off, streams go through reqwest like every other request.
+    ///
+    /// ```
+    /// let builder = oci_genai_transport::GenAiClient::builder().own_stream_connections(false);
+    /// # let _ = builder;
+    /// ```
+    pub fn own_stream_connections(mut self, on: bool) -> Self {
+        self.own_stream_connections = on;
         self
     }
 
@@ -194,10 +217,12 @@ impl GenAiClientBuilder {
         if let Some(url) = &self.service_endpoint {
             check_service_endpoint(url, self.allow_http)?;
         }
+        let own = self.own_stream_connections && self.http.is_none() && crate::h1::use_for(self.env.as_ref());
+        let h1 = own.then(|| H1Client::new(self.connect_timeout, USER_AGENT));
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
-                .user_agent(concat!("locus-rs/", env!("CARGO_PKG_VERSION")))
+                .user_agent(USER_AGENT)
                 .connect_timeout(self.connect_timeout)
                 .build()
                 .map_err(|e| Error::Config(e.to_string()))?,
@@ -215,6 +240,7 @@ impl GenAiClientBuilder {
                 },
                 sender: Sender {
                     http,
+                    h1,
                     credentials,
                     env: self.env,
                     retry: self.retry,
@@ -240,7 +266,7 @@ impl GenAiClient {
         let response = self.inner.sender.send(&prepared, None).await?;
         let request_id = Some(prepared.opc_request_id.clone());
         // The attempt's timeout still bounds this read.
-        let body = match read_capped(response, self.inner.sender.limits.max_body_size(), &prepared).await? {
+        let body = match response.read_capped(self.inner.sender.limits.max_body_size(), &prepared).await? {
             (body, false) => body,
             (_, true) => {
                 return Err(Error::ReplyTooLarge {
@@ -266,10 +292,9 @@ impl GenAiClient {
         let prepared = self.inner.routing.prepare(call, true).await?;
         let response = self.inner.sender.send(&prepared, Some(deadline)).await?;
         let request_id = Some(prepared.opc_request_id.clone());
-        let content_type =
-            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let content_type = response.header("content-type").unwrap_or_default().to_owned();
         if !content_type.starts_with("text/event-stream") {
-            let read = tokio::time::timeout(limits.read_timeout(), read_capped(response, MAX_ERROR_BODY, &prepared));
+            let read = tokio::time::timeout(limits.read_timeout(), response.read_capped(MAX_ERROR_BODY, &prepared));
             let (body, _) = read.await.map_err(|_| Error::StreamIdle {
                 seconds: limits.read_timeout().as_secs(),
                 opc_request_id: request_id.clone(),

@@ -83,9 +83,10 @@ pub enum Error {
         retryable: bool,
         /// Our request id.
         opc_request_id: Option<String>,
-        /// The HTTP client's error, when there was one (its causes are in `message` too).
+        /// The HTTP client's or the socket's error, when there was one (its
+        /// causes are in `message` too).
         #[source]
-        source: Option<reqwest::Error>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// A reply that is not the JSON we expect.
@@ -342,7 +343,29 @@ impl Error {
             connect: error.is_connect(),
             retryable: !error.is_builder() && !error.is_redirect() && !error.is_decode() && !refused_by_tls,
             opc_request_id,
-            source: Some(error),
+            source: Some(Box::new(error)),
+        }
+    }
+
+    /// A failure of a stream's own connection (`connect`: before anything was sent).
+    pub(crate) fn from_io(url: &str, error: std::io::Error, connect: bool, opc_request_id: Option<String>) -> Error {
+        use std::io::ErrorKind as Io;
+        let mut message = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            message.push_str(": ");
+            message.push_str(&inner.to_string());
+            cause = inner.source();
+        }
+        Error::Transport {
+            url: url.to_owned(),
+            message,
+            timeout: error.kind() == Io::TimedOut,
+            connect,
+            // A certificate refused, a malformed reply or URL: trying again cannot help.
+            retryable: !matches!(error.kind(), Io::InvalidData | Io::InvalidInput),
+            opc_request_id,
+            source: Some(Box::new(error)),
         }
     }
 

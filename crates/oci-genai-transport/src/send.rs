@@ -3,23 +3,30 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use oci_auth::{SharedCredentialsProvider, SharedEnv, SigningSettings, sign_reqwest_request};
+use oci_auth::{Credentials, SharedCredentialsProvider, SharedEnv, SignableBody, SignableRequest, SigningSettings};
 use tokio::time::Instant;
 
 use crate::error::{Error, ServiceError};
+use crate::h1::H1Client;
 use crate::limits::Limits;
 use crate::prepare::PreparedRequest;
+use crate::reply::Reply;
 use crate::retry::{RetryPolicy, parse_retry_after};
 
 const ACCEPT: &str = "application/json, text/event-stream";
 /// The most of an error reply that is read: enough for any real error document.
 pub(crate) const MAX_ERROR_BODY: usize = 1024 * 1024;
 
+/// One attempt's outcome, or `Err` when the headers did not come in time.
+type Attempt = Result<Result<Reply, Error>, tokio::time::error::Elapsed>;
+
 /// How requests are sent: the HTTP client, the credentials, retries and bounds.
 #[derive(Debug)]
 pub(crate) struct Sender {
     pub http: reqwest::Client,
+    /// Streams' own connections; `None`: streams go through `http` too (a
+    /// proxy is configured, or the caller gave the HTTP client).
+    pub h1: Option<H1Client>,
     pub credentials: SharedCredentialsProvider,
     pub env: SharedEnv,
     pub retry: RetryPolicy,
@@ -32,11 +39,7 @@ impl Sender {
     /// Sends with retries until a 2xx response (whose body is not read). A
     /// stream (`deadline` set) waits for headers at most the read timeout and
     /// retries only within its deadline.
-    pub async fn send(
-        &self,
-        prepared: &PreparedRequest,
-        deadline: Option<Instant>,
-    ) -> Result<reqwest::Response, Error> {
+    pub async fn send(&self, prepared: &PreparedRequest, deadline: Option<Instant>) -> Result<Reply, Error> {
         let streaming = deadline.is_some();
         let started = Instant::now();
         let budget_end =
@@ -49,44 +52,29 @@ impl Sender {
             } else {
                 self.credentials.credentials().await?
             };
-            let mut request = self
-                .http
-                .post(&prepared.url)
-                .header("content-type", "application/json")
-                .header("accept", ACCEPT)
-                .header("opc-request-id", &prepared.opc_request_id)
-                .header("opc-retry-token", &prepared.retry_token)
-                .body(prepared.body.clone())
-                .build()
-                .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-            if !streaming {
-                *request.timeout_mut() = Some(self.timeout);
-            }
-            sign_reqwest_request(&mut request, &credentials, &SigningSettings::default())?;
-            if self.log_requests {
-                tracing::debug!(headers = ?redacted_headers(request.headers()), "OCI GenAI request headers");
-            }
-            tracing::trace!(body = %String::from_utf8_lossy(&prepared.body), "OCI GenAI request");
             let sent = Instant::now();
-            let request_id = Some(prepared.opc_request_id.clone());
             let header_wait = match deadline {
                 Some(deadline) => self.limits.read_timeout().min(deadline.saturating_duration_since(sent)),
                 None => self.timeout,
             };
-            let outcome = match tokio::time::timeout(header_wait, self.http.execute(request)).await {
-                Ok(Ok(response)) => Ok(response),
-                Ok(Err(e)) => Err(Error::from_reqwest(&prepared.url, e, request_id.clone())),
-                Err(_) => Err(Error::Transport {
+            let attempt_result = match (&self.h1, streaming) {
+                (Some(h1), true) => self.attempt_owned(h1, prepared, &credentials, header_wait).await,
+                _ => self.attempt_pooled(prepared, &credentials, header_wait, streaming).await,
+            };
+            // The outer error (signing, a bad URL) is not retried; the inner one may be.
+            let outcome = match attempt_result? {
+                Ok(outcome) => outcome,
+                Err(_elapsed) => Err(Error::Transport {
                     url: prepared.url.clone(),
                     message: format!("no response headers within {} s", header_wait.as_secs_f64()),
                     timeout: true,
                     connect: false,
                     retryable: true,
-                    opc_request_id: request_id.clone(),
+                    opc_request_id: Some(prepared.opc_request_id.clone()),
                     source: None,
                 }),
             };
-            let status = outcome.as_ref().map(|r| r.status().as_u16()).ok();
+            let status = outcome.as_ref().map(Reply::status).ok();
             if self.log_requests {
                 tracing::info!(
                     method = "POST",
@@ -99,13 +87,9 @@ impl Sender {
                 );
             }
             let (error, retry_after) = match outcome {
-                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) if (200..300).contains(&response.status()) => return Ok(response),
                 Ok(response) => {
-                    let retry_after = response
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, self.env.now()));
+                    let retry_after = response.header("retry-after").and_then(|v| parse_retry_after(v, self.env.now()));
                     (self.service_error(response, prepared).await, retry_after)
                 }
                 Err(error) => (error, None),
@@ -133,15 +117,76 @@ impl Sender {
         }
     }
 
-    async fn service_error(&self, response: reqwest::Response, prepared: &PreparedRequest) -> Error {
-        let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("opc-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .unwrap_or_else(|| prepared.opc_request_id.clone());
-        let read = tokio::time::timeout(self.limits.read_timeout(), read_capped(response, MAX_ERROR_BODY, prepared));
+    /// One attempt through reqwest. `Ok(Err(_))`: no response headers in time.
+    async fn attempt_pooled(
+        &self,
+        prepared: &PreparedRequest,
+        credentials: &Credentials,
+        header_wait: Duration,
+        streaming: bool,
+    ) -> Result<Attempt, Error> {
+        let mut request = self
+            .http
+            .post(&prepared.url)
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT)
+            .header("opc-request-id", &prepared.opc_request_id)
+            .header("opc-retry-token", &prepared.retry_token)
+            .body(prepared.body.clone())
+            .build()
+            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        if !streaming {
+            *request.timeout_mut() = Some(self.timeout);
+        }
+        oci_auth::sign_reqwest_request(&mut request, credentials, &SigningSettings::default())?;
+        self.log_request(
+            request.headers().iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("<binary>"))),
+            prepared,
+        );
+        let request_id = Some(prepared.opc_request_id.clone());
+        Ok(tokio::time::timeout(header_wait, self.http.execute(request))
+            .await
+            .map(|outcome| outcome.map(Reply::Pooled).map_err(|e| Error::from_reqwest(&prepared.url, e, request_id))))
+    }
+
+    /// One attempt of a stream over its own connection. `Ok(Err(_))`: no response headers in time.
+    async fn attempt_owned(
+        &self,
+        h1: &H1Client,
+        prepared: &PreparedRequest,
+        credentials: &Credentials,
+        header_wait: Duration,
+    ) -> Result<Attempt, Error> {
+        let url = reqwest::Url::parse(&prepared.url).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("accept", ACCEPT),
+            ("opc-request-id", prepared.opc_request_id.as_str()),
+            ("opc-retry-token", prepared.retry_token.as_str()),
+        ];
+        let signable =
+            SignableRequest::new("POST", &prepared.url, headers.iter().copied(), SignableBody::Bytes(&prepared.body));
+        let instructions = oci_auth::sign(&signable, credentials, &SigningSettings::default())?;
+        headers.extend(instructions.headers());
+        self.log_request(headers.iter().copied(), prepared);
+        let request_id = Some(prepared.opc_request_id.clone());
+        Ok(tokio::time::timeout(header_wait, h1.post(&url, &headers, &prepared.body)).await.map(|outcome| {
+            outcome.map(Reply::Owned).map_err(|e| Error::from_io(&prepared.url, e.error, e.connect, request_id))
+        }))
+    }
+
+    fn log_request<'a>(&self, headers: impl Iterator<Item = (&'a str, &'a str)>, prepared: &PreparedRequest) {
+        if self.log_requests {
+            tracing::debug!(headers = ?redacted_headers(headers), "OCI GenAI request headers");
+        }
+        tracing::trace!(body = %String::from_utf8_lossy(&prepared.body), "OCI GenAI request");
+    }
+
+    async fn service_error(&self, response: Reply, prepared: &PreparedRequest) -> Error {
+        let status = response.status();
+        let request_id =
+            response.header("opc-request-id").map(str::to_owned).unwrap_or_else(|| prepared.opc_request_id.clone());
+        let read = tokio::time::timeout(self.limits.read_timeout(), response.read_capped(MAX_ERROR_BODY, prepared));
         let body = read.await.ok().and_then(Result::ok).map(|(body, _)| body);
         if let Some(body) = &body {
             tracing::trace!(status, body = %String::from_utf8_lossy(body), "OCI GenAI error reply");
@@ -161,38 +206,18 @@ impl Sender {
     }
 }
 
-/// Reads a body up to `limit` bytes; `true` when there was more (not read).
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-    prepared: &PreparedRequest,
-) -> Result<(Bytes, bool), Error> {
-    let request_id = || Some(prepared.opc_request_id.clone());
-    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n.min(limit as u64) as usize));
-    while let Some(chunk) = response.chunk().await.map_err(|e| Error::from_reqwest(&prepared.url, e, request_id()))? {
-        let room = limit - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            return Ok((Bytes::from(body), true));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((Bytes::from(body), false))
-}
-
 /// Header names and values for logs, with credentials replaced.
-fn redacted_headers(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+fn redacted_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<(String, String)> {
     headers
-        .iter()
         .map(|(name, value)| {
+            let name = name.to_ascii_lowercase();
             let name = name.as_str();
             let secret = name == "authorization"
                 || name == "cookie"
                 || (name.contains("token") && name != "opc-retry-token")
                 || name.contains("key")
                 || name.contains("secret");
-            let value =
-                if secret { "<redacted>".to_owned() } else { String::from_utf8_lossy(value.as_bytes()).into_owned() };
+            let value = if secret { "<redacted>".to_owned() } else { value.to_owned() };
             (name.to_owned(), value)
         })
         .collect()

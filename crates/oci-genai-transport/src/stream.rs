@@ -5,12 +5,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use std::future::Future;
+
 use futures::Stream;
-use futures::stream::BoxStream;
 
 use crate::error::Error;
 use crate::prepare::PreparedRequest;
+use crate::reply::{BodySource, Reply};
 use crate::sse::{SseEvent, SseParser};
 
 /// One event of a chat stream: the SSE event, and whether it ends the
@@ -67,8 +68,33 @@ struct Markers {
 /// Comment lines (`: keep-alive`) do not count as activity for the idle
 /// timeout, and the whole stream has a deadline. Dropping it closes the
 /// connection.
+///
+/// Polling it reads the socket directly when the stream owns its connection
+/// (see [`GenAiClientBuilder::own_stream_connections`](crate::GenAiClientBuilder::own_stream_connections)):
+/// all events that one read brings are parsed at once and handed on one per
+/// poll, and the timers are looked at only when there is nothing to hand on.
 pub struct ChatStream {
-    inner: BoxStream<'static, Result<ChatStreamEvent, Error>>,
+    body: BodySource,
+    /// One timer for the idle timeout and the usage grace. It is not moved at
+    /// every read: it fires, and is moved then if data came meanwhile.
+    idle: Pin<Box<tokio::time::Sleep>>,
+    /// When the stream is idle if nothing more arrives (moved at each read that brings fields).
+    idle_at: tokio::time::Instant,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    parser: SseParser,
+    /// `parser.field_bytes()` when `idle_at` was last moved.
+    progress: u64,
+    pending: VecDeque<SseEvent>,
+    scratch: Vec<SseEvent>,
+    /// An error met after the events read before it: reported once they are handed on.
+    deferred: Option<Error>,
+    phase: Phase,
+    eof: bool,
+    /// Events handed on (an SSE `[DONE]` is not one).
+    delivered: u64,
+    usage_requested: bool,
+    times: StreamTimes,
+    url: String,
     opc_request_id: String,
 }
 
@@ -100,34 +126,13 @@ pub(crate) struct StreamTimes {
     pub deadline_secs: u64,
 }
 
-struct State {
-    body: BoxStream<'static, reqwest::Result<Bytes>>,
-    /// One timer for the idle timeout, reset when fields arrive (cheaper than a new timeout each time).
-    idle: Pin<Box<tokio::time::Sleep>>,
-    deadline: Pin<Box<tokio::time::Sleep>>,
-    parser: SseParser,
-    /// `parser.field_bytes()` when the idle timer was last reset.
-    progress: u64,
-    pending: VecDeque<SseEvent>,
-    scratch: Vec<SseEvent>,
-    /// An error met after the events read before it: reported once they are handed on.
-    deferred: Option<Error>,
-    phase: Phase,
-    eof: bool,
-    /// Events handed on (an SSE `[DONE]` is not one).
-    delivered: u64,
-    usage_requested: bool,
-    times: StreamTimes,
-    url: String,
-    opc_request_id: String,
-}
-
 impl ChatStream {
-    pub(crate) fn new(response: reqwest::Response, prepared: PreparedRequest, times: StreamTimes) -> Self {
-        let opc_request_id = prepared.opc_request_id.clone();
-        let state = State {
-            body: Box::pin(response.bytes_stream()),
-            idle: Box::pin(tokio::time::sleep(times.read_timeout)),
+    pub(crate) fn new(response: Reply, prepared: PreparedRequest, times: StreamTimes) -> Self {
+        let idle_at = tokio::time::Instant::now() + times.read_timeout;
+        ChatStream {
+            body: response.into_body(),
+            idle: Box::pin(tokio::time::sleep_until(idle_at)),
+            idle_at,
             deadline: Box::pin(tokio::time::sleep_until(times.deadline)),
             parser: SseParser::new(),
             progress: 0,
@@ -141,35 +146,14 @@ impl ChatStream {
             times,
             url: prepared.url,
             opc_request_id: prepared.opc_request_id,
-        };
-        let inner = futures::stream::unfold(state, |mut state| async move {
-            let item = state.next().await?;
-            Some((item, state))
-        });
-        ChatStream { inner: Box::pin(inner), opc_request_id }
+        }
     }
 
     /// The request id of this stream.
     pub fn opc_request_id(&self) -> &str {
         &self.opc_request_id
     }
-}
 
-impl Stream for ChatStream {
-    type Item = Result<ChatStreamEvent, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
-
-enum Wake {
-    Read(Option<reqwest::Result<Bytes>>),
-    Idle,
-    Deadline,
-}
-
-impl State {
     fn request_id(&self) -> Option<String> {
         Some(self.opc_request_id.clone())
     }
@@ -190,80 +174,123 @@ impl State {
         }
     }
 
-    async fn next(&mut self) -> Option<Result<ChatStreamEvent, Error>> {
+    /// The next parsed event, classified; `None` when there is none to hand on yet.
+    fn next_pending(&mut self) -> Option<Option<Result<ChatStreamEvent, Error>>> {
+        while let Some(sse) = self.pending.pop_front() {
+            if sse.is_done() {
+                return Some(self.end(Self::incomplete));
+            }
+            let (finish, usage) = markers(&sse.data);
+            match self.phase {
+                Phase::AwaitingUsage if !usage => {
+                    tracing::debug!(opc_request_id = %self.opc_request_id, "skipping an event after the finish event");
+                    continue;
+                }
+                Phase::AwaitingUsage => self.phase = Phase::Done,
+                Phase::Streaming if finish && (usage || !self.usage_requested) => self.phase = Phase::Done,
+                Phase::Streaming if finish => {
+                    self.phase = Phase::AwaitingUsage;
+                    let grace = (tokio::time::Instant::now() + self.times.usage_grace).min(self.times.deadline);
+                    self.idle_at = grace;
+                    self.idle.as_mut().reset(grace);
+                }
+                Phase::Streaming | Phase::Done => {}
+            }
+            self.delivered += 1;
+            return Some(Some(Ok(ChatStreamEvent { sse, finish, usage })));
+        }
+        None
+    }
+
+    /// Reads what the body has; `Pending` when nothing arrived.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let (parser, scratch) = (&mut self.parser, &mut self.scratch);
+        let mut failed = None;
+        let read = self.body.poll_data(cx, &mut |data| {
+            if failed.is_none() {
+                failed = parser.feed(data, scratch).err();
+            }
+        });
+        match read {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(true)) => {
+                // Only fields count as activity: a server sending `: keep-alive` forever is idle.
+                if self.phase == Phase::Streaming && self.parser.field_bytes() > self.progress {
+                    self.progress = self.parser.field_bytes();
+                    self.idle_at = tokio::time::Instant::now() + self.times.read_timeout;
+                }
+            }
+            Poll::Ready(Ok(false)) => {
+                self.eof = true;
+                failed = failed.or(self.parser.finish(&mut self.scratch).err());
+            }
+            Poll::Ready(Err(e)) => {
+                failed = failed.or(Some(e.into_error(&self.url, self.request_id())));
+            }
+        }
+        self.pending.extend(self.scratch.drain(..));
+        if failed.is_some() && self.deferred.is_none() {
+            self.deferred = failed;
+        }
+        Poll::Ready(())
+    }
+
+    /// Nothing to read: whether a timer ends the stream (`Ready`), else `Pending`
+    /// with every timer registered.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatStreamEvent, Error>>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            let seconds = self.times.deadline_secs;
+            return Poll::Ready(self.end(|s| Error::StreamDeadline { seconds, opc_request_id: s.request_id() }));
+        }
         loop {
-            if self.phase == Phase::Done {
-                return None;
+            if self.idle.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
             }
-            if let Some(sse) = self.pending.pop_front() {
-                if sse.is_done() {
-                    return self.end(Self::incomplete);
-                }
-                let (finish, usage) = markers(&sse.data);
-                match self.phase {
-                    Phase::AwaitingUsage if !usage => {
-                        tracing::debug!(opc_request_id = %self.opc_request_id, "skipping an event after the finish event");
-                        continue;
-                    }
-                    Phase::AwaitingUsage => self.phase = Phase::Done,
-                    Phase::Streaming if finish && (usage || !self.usage_requested) => self.phase = Phase::Done,
-                    Phase::Streaming if finish => {
-                        self.phase = Phase::AwaitingUsage;
-                        let grace = tokio::time::Instant::now() + self.times.usage_grace;
-                        self.idle.as_mut().reset(grace.min(self.times.deadline));
-                    }
-                    Phase::Streaming | Phase::Done => {}
-                }
-                self.delivered += 1;
-                return Some(Ok(ChatStreamEvent { sse, finish, usage }));
+            if self.idle_at > self.idle.deadline() {
+                // Data came since the timer was set: move it, and register it again.
+                let at = self.idle_at;
+                self.idle.as_mut().reset(at);
+                continue;
             }
-            if let Some(error) = self.deferred.take() {
-                return self.end(|_| error);
+            if self.phase == Phase::AwaitingUsage {
+                tracing::debug!(opc_request_id = %self.opc_request_id, "no usage event after the finish event");
+                self.phase = Phase::Done;
+                return Poll::Ready(None);
             }
-            if self.eof {
-                return self.end(Self::incomplete);
+            let seconds = self.times.read_timeout.as_secs();
+            return Poll::Ready(self.end(|s| Error::StreamIdle { seconds, opc_request_id: s.request_id() }));
+        }
+    }
+}
+
+impl Drop for ChatStream {
+    fn drop(&mut self) {
+        if self.phase == Phase::Done {
+            self.body.finish_without_waiting();
+        }
+    }
+}
+
+impl Stream for ChatStream {
+    type Item = Result<ChatStreamEvent, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if this.phase == Phase::Done {
+                return Poll::Ready(None);
             }
-            let wake = tokio::select! {
-                biased;
-                next = futures::StreamExt::next(&mut self.body) => Wake::Read(next),
-                () = self.idle.as_mut() => Wake::Idle,
-                () = self.deadline.as_mut() => Wake::Deadline,
-            };
-            match wake {
-                Wake::Idle if self.phase == Phase::AwaitingUsage => {
-                    tracing::debug!(opc_request_id = %self.opc_request_id, "no usage event after the finish event");
-                    self.phase = Phase::Done;
-                }
-                Wake::Idle => {
-                    let seconds = self.times.read_timeout.as_secs();
-                    return self.end(|s| Error::StreamIdle { seconds, opc_request_id: s.request_id() });
-                }
-                Wake::Deadline => {
-                    let seconds = self.times.deadline_secs;
-                    return self.end(|s| Error::StreamDeadline { seconds, opc_request_id: s.request_id() });
-                }
-                Wake::Read(Some(Ok(bytes))) => {
-                    let fed = self.parser.feed(&bytes, &mut self.scratch);
-                    self.pending.extend(self.scratch.drain(..));
-                    if let Err(e) = fed {
-                        self.deferred = Some(e);
-                    }
-                    // Only fields count as activity: a server sending `: keep-alive` forever is idle.
-                    if self.phase == Phase::Streaming && self.parser.field_bytes() > self.progress {
-                        self.progress = self.parser.field_bytes();
-                        let idle = tokio::time::Instant::now() + self.times.read_timeout;
-                        self.idle.as_mut().reset(idle);
-                    }
-                }
-                Wake::Read(Some(Err(e))) => self.deferred = Some(Error::from_reqwest(&self.url, e, self.request_id())),
-                Wake::Read(None) => {
-                    self.eof = true;
-                    let finished = self.parser.finish(&mut self.scratch);
-                    self.pending.extend(self.scratch.drain(..));
-                    if let Err(e) = finished {
-                        self.deferred = Some(e);
-                    }
-                }
+            if let Some(item) = this.next_pending() {
+                return Poll::Ready(item);
+            }
+            if let Some(error) = this.deferred.take() {
+                return Poll::Ready(this.end(|_| error));
+            }
+            if this.eof {
+                return Poll::Ready(this.end(Self::incomplete));
+            }
+            if this.poll_read(cx).is_pending() {
+                return this.poll_timers(cx);
             }
         }
     }

@@ -414,3 +414,61 @@ async fn a_401_refreshes_once_even_when_later_attempts_are_retried() {
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
     assert_eq!(provider.refreshes.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// Counts wake-ups, and those that come while the stream is being polled: a
+/// task waking itself, which costs a trip through the scheduler per event.
+#[derive(Default)]
+struct WakeCounter {
+    polling: std::sync::atomic::AtomicBool,
+    wakes: std::sync::atomic::AtomicUsize,
+    self_wakes: std::sync::atomic::AtomicUsize,
+    notify: tokio::sync::Notify,
+}
+
+impl std::task::Wake for WakeCounter {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.wakes.fetch_add(1, SeqCst);
+        if self.polling.load(SeqCst) {
+            self.self_wakes.fetch_add(1, SeqCst);
+        }
+        self.notify.notify_one();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_wakes_only_when_its_socket_has_data_on_any_runtime() {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::task::{Context, Poll};
+    // One event per chunk, as a server writing events one at a time sends them.
+    let chunks: Vec<String> =
+        std::iter::repeat_n(generic_chunks()[0].clone(), 300).chain([generic_chunks()[2].clone()]).collect();
+    let server = RawServer::start(chunks, Duration::ZERO, After::End).await;
+    let mut stream = client(&server.url).chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
+    let counter = std::sync::Arc::new(WakeCounter::default());
+    let waker = std::task::Waker::from(std::sync::Arc::clone(&counter));
+    let (mut events, mut pending) = (0, 0);
+    loop {
+        counter.polling.store(true, SeqCst);
+        let polled = stream.poll_next_unpin(&mut Context::from_waker(&waker));
+        counter.polling.store(false, SeqCst);
+        match polled {
+            Poll::Ready(Some(event)) => {
+                event.unwrap();
+                events += 1;
+            }
+            Poll::Ready(None) => break,
+            Poll::Pending => {
+                pending += 1;
+                counter.notify.notified().await;
+            }
+        }
+    }
+    assert_eq!(events, 301);
+    assert_eq!(counter.self_wakes.load(SeqCst), 0, "the stream woke itself");
+    assert!(counter.wakes.load(SeqCst) <= pending + 1, "a wake without a wait: {counter:?}", counter = pending);
+}

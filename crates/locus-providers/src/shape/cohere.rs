@@ -229,10 +229,14 @@ impl RequestShape for CohereShape {
         })
     }
 
-    fn parse_stream_chunk(&self, event: &SseEvent, state: &mut StreamState) -> Result<Vec<ModelEvent>, Error> {
+    fn parse_stream_chunk(
+        &self,
+        event: &SseEvent,
+        state: &mut StreamState,
+        out: &mut Vec<ModelEvent>,
+    ) -> Result<(), Error> {
         let chunk: Chunk<'_> = serde_json::from_str(&event.data)
             .map_err(|e| Error::UnexpectedReply(format!("a stream chunk is not COHERE JSON: {e}")))?;
-        let mut out = Vec::new();
         let last = chunk.finish_reason.is_some();
         if let Some(Str(text)) = chunk.text.filter(|t| !t.0.is_empty()) {
             // The final event repeats the whole text: only send it if nothing was streamed.
@@ -259,7 +263,7 @@ impl RequestShape for CohereShape {
         if let Some(usage) = chunk.usage {
             out.push(ModelEvent::Usage(usage.usage()));
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -212,10 +212,14 @@ impl RequestShape for GenericShape {
         })
     }
 
-    fn parse_stream_chunk(&self, event: &SseEvent, _state: &mut StreamState) -> Result<Vec<ModelEvent>, Error> {
+    fn parse_stream_chunk(
+        &self,
+        event: &SseEvent,
+        _state: &mut StreamState,
+        out: &mut Vec<ModelEvent>,
+    ) -> Result<(), Error> {
         let chunk: Chunk<'_> = serde_json::from_str(&event.data)
             .map_err(|e| Error::UnexpectedReply(format!("a stream chunk is not GENERIC JSON: {e}")))?;
-        let mut out = Vec::new();
         if let Some(message) = chunk.message {
             if let Some(Str(reasoning)) = message.reasoning_content.filter(|r| !r.0.is_empty()) {
                 out.push(ModelEvent::ReasoningDelta(reasoning.into_owned()));
@@ -238,7 +242,7 @@ impl RequestShape for GenericShape {
         if let Some(usage) = chunk.usage {
             out.push(ModelEvent::Usage(usage.usage()));
         }
-        Ok(out)
+        Ok(())
     }
 }
 

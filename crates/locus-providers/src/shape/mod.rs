@@ -106,6 +106,12 @@ pub trait RequestShape: Send + Sync + std::fmt::Debug {
     /// The neutral answer from a whole reply.
     fn parse_response(&self, result: ChatResult) -> Result<ChatResponse, Error>;
 
-    /// The neutral events in one stream chunk.
-    fn parse_stream_chunk(&self, event: &SseEvent, state: &mut StreamState) -> Result<Vec<ModelEvent>, Error>;
+    /// Appends the neutral events in one stream chunk to `out` (a buffer
+    /// the caller reuses, so that a chunk costs no list of its own).
+    fn parse_stream_chunk(
+        &self,
+        event: &SseEvent,
+        state: &mut StreamState,
+        out: &mut Vec<ModelEvent>,
+    ) -> Result<(), Error>;
 }

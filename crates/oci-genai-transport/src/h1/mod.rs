@@ -1,0 +1,286 @@
+//! A streaming call's own HTTP/1.1 connection.
+//!
+//! Through a pooled client (reqwest over hyper) every chunk of a streamed
+//! body is decoded by the connection's own task and handed to the reader's
+//! task through a channel: a task switch per chunk — one per event when a
+//! server writes events one at a time — and, on a multi-thread runtime, often
+//! a thread switch too. Here the stream reads its socket in its own `poll`
+//! and takes the chunked framing apart in place, so it wakes only when the
+//! socket has data, on any runtime. A body read whole gives its connection
+//! back to a small keep-alive pool.
+//!
+//! Only what a chat call needs is here: one `POST` with a body, HTTP/1.1
+//! over TLS (rustls, the webpki roots, as reqwest uses) or plain TCP to
+//! loopback. Proxies are left to reqwest ([`use_for`]).
+
+mod body;
+mod io;
+mod pool;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+pub(crate) use body::Body;
+use body::{Framing, ReadBuffer};
+use io::Io;
+use pool::{Key, Pool};
+
+/// The proxy variables reqwest honours: when one is set, streams go through reqwest.
+const PROXY_VARIABLES: [&str; 6] = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
+/// Whether streams may use their own connections under `env`: not when a
+/// proxy is configured (reqwest knows proxies, `NO_PROXY` and their auth).
+pub(crate) fn use_for(env: &dyn oci_auth::Env) -> bool {
+    PROXY_VARIABLES.iter().all(|name| env.var(name).is_none_or(|v| v.trim().is_empty()))
+}
+
+/// Opens, reuses and keeps HTTP/1.1 connections.
+#[derive(Clone)]
+pub(crate) struct H1Client {
+    tls: tokio_rustls::TlsConnector,
+    pool: Arc<Pool>,
+    connect_timeout: Duration,
+    user_agent: &'static str,
+}
+
+impl std::fmt::Debug for H1Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H1Client").field("connect_timeout", &self.connect_timeout).finish_non_exhaustive()
+    }
+}
+
+/// A failed exchange; `connect` when nothing was sent.
+#[derive(Debug)]
+pub(crate) struct SendError {
+    pub connect: bool,
+    pub error: std::io::Error,
+}
+
+/// A response whose head has been read; the body is read by its owner.
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub status: u16,
+    headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl Response {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The largest response head read.
+const MAX_HEAD: usize = 64 * 1024;
+
+impl H1Client {
+    pub fn new(connect_timeout: Duration, user_agent: &'static str) -> Self {
+        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        Self::with_roots(roots, connect_timeout, user_agent)
+    }
+
+    pub fn with_roots(roots: rustls::RootCertStore, connect_timeout: Duration, user_agent: &'static str) -> Self {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config =
+            match rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
+                Ok(builder) => builder.with_root_certificates(roots).with_no_client_auth(),
+                // The ring provider supports the default versions: this cannot fail.
+                Err(_) => rustls::ClientConfig::builder()
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth(),
+            };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        H1Client {
+            tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            pool: Arc::default(),
+            connect_timeout,
+            user_agent,
+        }
+    }
+
+    /// Sends `POST url` with `headers` (already signed) and `body`, and reads
+    /// the response head. A kept connection found closed by the server before
+    /// it answered is replaced by a new one, once.
+    pub async fn post(&self, url: &reqwest::Url, headers: &[(&str, &str)], body: &[u8]) -> Result<Response, SendError> {
+        let key = key(url).map_err(|error| SendError { connect: true, error })?;
+        let request = self.request(url, &key, headers, body);
+        loop {
+            let (io, reused) = match self.pool.take(&key) {
+                Some(io) => (io, true),
+                None => (self.connect(&key).await.map_err(|error| SendError { connect: true, error })?, false),
+            };
+            match exchange(io, &request).await {
+                Ok((status, head, io, buffer)) => {
+                    let framing = framing(status, &head).map_err(|error| SendError { connect: false, error })?;
+                    let reuse = keeps_alive(&head).then(|| (Arc::clone(&self.pool), key));
+                    return Ok(Response { status, headers: head.headers, body: Body::new(io, buffer, framing, reuse) });
+                }
+                Err(Exchange::Silent(_)) if reused => {
+                    tracing::debug!(host = %key.host, "a kept connection was closed by the server; opening a new one");
+                }
+                Err(Exchange::Silent(error) | Exchange::Answered(error)) => {
+                    return Err(SendError { connect: false, error });
+                }
+            }
+        }
+    }
+
+    fn request(&self, url: &reqwest::Url, key: &Key, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+        let mut request = Vec::with_capacity(1024 + body.len());
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        for part in ["POST ", url.path(), &query, " HTTP/1.1\r\nuser-agent: ", self.user_agent, "\r\n"] {
+            request.extend_from_slice(part.as_bytes());
+        }
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+            request.extend_from_slice(format!("host: {}\r\n", host_header(key)).as_bytes());
+        }
+        for (name, value) in headers {
+            for part in [name, ": ", value, "\r\n"] {
+                request.extend_from_slice(part.as_bytes());
+            }
+        }
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-length")) {
+            request.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+        }
+        request.extend_from_slice(b"\r\n");
+        request.extend_from_slice(body);
+        request
+    }
+
+    async fn connect(&self, key: &Key) -> std::io::Result<Io> {
+        let connect = async {
+            let tcp = TcpStream::connect((key.host.trim_start_matches('[').trim_end_matches(']'), key.port)).await?;
+            tcp.set_nodelay(true)?;
+            if !key.https {
+                return Ok(Io::Plain(tcp));
+            }
+            let host = key.host.trim_start_matches('[').trim_end_matches(']').to_owned();
+            let name = rustls::pki_types::ServerName::try_from(host)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            Ok(Io::Tls(Box::new(self.tls.connect(name, tcp).await?)))
+        };
+        match tokio::time::timeout(self.connect_timeout, connect).await {
+            Ok(result) => result,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no connection within {} s", self.connect_timeout.as_secs_f64()),
+            )),
+        }
+    }
+}
+
+/// How an exchange failed: before any byte of the answer, or after.
+enum Exchange {
+    Silent(std::io::Error),
+    Answered(std::io::Error),
+}
+
+struct Head {
+    headers: Vec<(String, String)>,
+    http11: bool,
+}
+
+/// Writes the request and reads the response head (skipping `1xx` heads).
+async fn exchange(mut io: Io, request: &[u8]) -> Result<(u16, Head, Io, ReadBuffer), Exchange> {
+    io.write_all(request).await.map_err(Exchange::Silent)?;
+    io.flush().await.map_err(Exchange::Silent)?;
+    let mut buffer = ReadBuffer::new();
+    let mut answered = false;
+    loop {
+        let fail = |e| if answered { Exchange::Answered(e) } else { Exchange::Silent(e) };
+        if let Some((status, head, used)) = parse_head(buffer.filled()).map_err(Exchange::Answered)? {
+            buffer.consume(used);
+            if (100..200).contains(&status) {
+                continue;
+            }
+            return Ok((status, head, io, buffer));
+        }
+        if buffer.is_full() {
+            return Err(Exchange::Answered(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("response headers larger than {} KiB", MAX_HEAD / 1024),
+            )));
+        }
+        let read = std::future::poll_fn(|cx| buffer.poll_fill(&mut io, cx)).await.map_err(fail)?;
+        if read == 0 {
+            let eof = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed before a response");
+            return Err(fail(eof));
+        }
+        answered = true;
+    }
+}
+
+/// A complete head at the start of `bytes`: status, head, bytes used.
+fn parse_head(bytes: &[u8]) -> std::io::Result<Option<(u16, Head, usize)>> {
+    let mut slots = [httparse::EMPTY_HEADER; 128];
+    let mut response = httparse::Response::new(&mut slots);
+    let used = match response.parse(&bytes[..bytes.len().min(MAX_HEAD)]) {
+        Ok(httparse::Status::Complete(used)) => used,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("malformed response head: {e}")));
+        }
+    };
+    let headers = response
+        .headers
+        .iter()
+        .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).trim().to_owned()))
+        .collect();
+    let head = Head { headers, http11: response.version == Some(1) };
+    Ok(Some((response.code.unwrap_or_default(), head, used)))
+}
+
+fn header<'a>(head: &'a Head, name: &str) -> impl Iterator<Item = &'a str> {
+    head.headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+fn framing(status: u16, head: &Head) -> std::io::Result<Framing> {
+    if status == 204 || status == 304 {
+        return Ok(Framing::Length(0));
+    }
+    let encodings: Vec<&str> = header(head, "transfer-encoding").flat_map(|v| v.split(',')).map(str::trim).collect();
+    if let Some(last) = encodings.last() {
+        return if last.eq_ignore_ascii_case("chunked") { Ok(Framing::Chunked) } else { Ok(Framing::UntilClose) };
+    }
+    let mut lengths = header(head, "content-length").map(|v| v.parse::<u64>());
+    match (lengths.next(), lengths.next()) {
+        (None, _) => Ok(Framing::UntilClose),
+        (Some(Ok(n)), None) => Ok(Framing::Length(n)),
+        _ => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed response head: bad content-length")),
+    }
+}
+
+fn keeps_alive(head: &Head) -> bool {
+    let close = header(head, "connection").flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case("close"));
+    head.http11 && !close
+}
+
+fn key(url: &reqwest::Url) -> std::io::Result<Key> {
+    let https = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        other => {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("unsupported scheme `{other}`")));
+        }
+    };
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("no host in `{url}`")))?;
+    let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
+    Ok(Key { https, host: host.to_owned(), port })
+}
+
+fn host_header(key: &Key) -> String {
+    match (key.https, key.port) {
+        (true, 443) | (false, 80) => key.host.clone(),
+        (_, port) => format!("{}:{port}", key.host),
+    }
+}
+
+#[cfg(test)]
+mod tests;

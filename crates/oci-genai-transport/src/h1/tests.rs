@@ -1,0 +1,197 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::*;
+
+const CHUNKED_OK: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n6\r\ndata: \r\n3\r\nhi\n\r\n1\r\n\n\r\n0\r\n\r\n";
+
+/// Reads one request head and its `content-length` body; the head's text.
+async fn read_request<S: AsyncRead + Unpin>(socket: &mut S) -> Option<String> {
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"\r\n\r\n") {
+        if socket.read(&mut byte).await.ok()? == 0 {
+            return None;
+        }
+        seen.push(byte[0]);
+    }
+    let head = String::from_utf8(seen).unwrap();
+    let length: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length: ")).map_or(0, |v| v.trim().parse().unwrap());
+    let mut body = vec![0; length];
+    socket.read_exact(&mut body).await.ok()?;
+    Some(head)
+}
+
+/// Serves `replies` in turn, one per request, and stops after the last;
+/// `close_after` closes a connection after that many replies.
+async fn server(
+    replies: Vec<&'static [u8]>,
+    close_after: usize,
+) -> (String, tokio::task::JoinHandle<(usize, Vec<String>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/20231130/actions/chat?x=1", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let (mut connections, mut heads, mut replies) = (0, Vec::<String>::new(), replies.into_iter());
+        'accept: loop {
+            let Ok((mut socket, _)) = listener.accept().await else { break };
+            connections += 1;
+            for _ in 0..close_after {
+                let Some(head) = read_request(&mut socket).await else { continue 'accept };
+                heads.push(head);
+                let Some(reply) = replies.next() else { break 'accept };
+                socket.write_all(reply).await.unwrap();
+                if replies.len() == 0 {
+                    break 'accept;
+                }
+            }
+        }
+        (connections, heads)
+    });
+    (url, task)
+}
+
+async fn read_body(response: &mut Response) -> std::io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    while std::future::poll_fn(|cx| response.body.poll_data(cx, &mut |d| data.extend_from_slice(d))).await? {}
+    Ok(data)
+}
+
+fn client() -> H1Client {
+    H1Client::new(Duration::from_secs(5), "locus-rs/test")
+}
+
+#[tokio::test]
+async fn a_chunked_stream_is_read_in_place_and_its_connection_kept() {
+    let (url, server) = server(vec![CHUNKED_OK, CHUNKED_OK], 3).await;
+    let client = client();
+    let url: reqwest::Url = url.parse().unwrap();
+    for _ in 0..2 {
+        let mut response = client.post(&url, &[("content-type", "application/json")], b"{}").await.unwrap();
+        assert_eq!((response.status, response.header("content-type")), (200, Some("text/event-stream")));
+        assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
+        assert_eq!(client.pool.len(), 1);
+    }
+    drop(client);
+    let (connections, heads) = server.await.unwrap();
+    assert_eq!(connections, 1, "the second request reused the first connection");
+    let host = url.host_str().unwrap();
+    assert!(heads[0].starts_with("POST /20231130/actions/chat?x=1 HTTP/1.1\r\n"), "{}", heads[0]);
+    assert!(heads[0].contains(&format!("host: {host}:{}\r\n", url.port().unwrap())), "{}", heads[0]);
+    assert!(heads[0].contains("content-length: 2\r\n") && heads[0].contains("user-agent: locus-rs/test\r\n"));
+}
+
+#[tokio::test]
+async fn a_kept_connection_closed_by_the_server_is_replaced() {
+    let (url, server) = server(vec![CHUNKED_OK, CHUNKED_OK], 1).await;
+    let client = client();
+    let url: reqwest::Url = url.parse().unwrap();
+    for _ in 0..2 {
+        let mut response = client.post(&url, &[], b"{}").await.unwrap();
+        assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
+        // Let the server's close arrive, as it would while the connection sits idle.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.await.unwrap().0, 2);
+}
+
+#[tokio::test]
+async fn sized_bodies_end_at_their_length_and_close_delimited_ones_are_not_kept() {
+    let sized: &[u8] = b"HTTP/1.1 404 Not Found\r\ncontent-length: 5\r\n\r\nabcde";
+    let closing: &[u8] = b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok";
+    let (url, server) = server(vec![sized, closing], 2).await;
+    let client = client();
+    let url: reqwest::Url = url.parse().unwrap();
+    let mut response = client.post(&url, &[], b"").await.unwrap();
+    assert_eq!((response.status, read_body(&mut response).await.unwrap()), (404, b"abcde".to_vec()));
+    let mut response = client.post(&url, &[], b"").await.unwrap();
+    assert_eq!(read_body(&mut response).await.unwrap(), b"ok");
+    assert_eq!(client.pool.len(), 0, "the server said close");
+    drop(client);
+    assert_eq!(server.await.unwrap().0, 1);
+}
+
+#[tokio::test]
+async fn a_body_cut_short_is_an_error_and_a_dropped_one_closes_its_connection() {
+    let cut: &[u8] = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab";
+    let (url, task) = server(vec![cut], 1).await;
+    let client = client();
+    let mut response = client.post(&url.parse().unwrap(), &[], b"").await.unwrap();
+    let err = read_body(&mut response).await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(client.pool.len(), 0);
+    task.abort();
+
+    let (url, task) = server(vec![CHUNKED_OK], 1).await;
+    let response = client.post(&url.parse().unwrap(), &[], b"").await.unwrap();
+    drop(response);
+    assert_eq!(client.pool.len(), 0);
+    task.abort();
+}
+
+#[tokio::test]
+async fn nothing_listening_is_a_connect_error_and_garbage_an_invalid_reply() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url: reqwest::Url = format!("http://{}/x", listener.local_addr().unwrap()).parse().unwrap();
+    drop(listener);
+    let err = client().post(&url, &[], b"").await.unwrap_err();
+    assert!(err.connect, "{err:?}");
+
+    let (url, server) = server(vec![b"SSH-2.0-OpenSSH\r\n\r\n"], 1).await;
+    let err = client().post(&url.parse().unwrap(), &[], b"").await.unwrap_err();
+    assert!(!err.connect && err.error.kind() == std::io::ErrorKind::InvalidData, "{err:?}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn tls_is_verified_against_the_roots() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url: reqwest::Url = format!("https://localhost:{}/x", listener.local_addr().unwrap().port()).parse().unwrap();
+    let server = tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let Ok(mut tls) = acceptor.accept(socket).await else { continue };
+            while read_request(&mut tls).await.is_some() {
+                tls.write_all(CHUNKED_OK).await.unwrap();
+                tls.flush().await.unwrap();
+            }
+        }
+    });
+
+    let err = client().post(&url, &[], b"").await.unwrap_err();
+    assert_eq!(err.error.kind(), std::io::ErrorKind::InvalidData, "an unknown issuer is refused: {err:?}");
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let trusting = H1Client::with_roots(roots, Duration::from_secs(5), "locus-rs/test");
+    for _ in 0..2 {
+        let mut response = trusting.post(&url, &[], b"{}").await.unwrap();
+        assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
+    }
+    assert_eq!(trusting.pool.len(), 1);
+    server.abort();
+}
+
+#[test]
+fn proxies_send_streams_through_reqwest() {
+    let env = |pairs: &[(&str, &str)]| pairs.iter().fold(oci_auth::StaticEnv::new(), |e, (k, v)| e.with_var(*k, *v));
+    assert!(use_for(&env(&[])));
+    assert!(use_for(&env(&[("HTTPS_PROXY", " ")])));
+    assert!(!use_for(&env(&[("https_proxy", "http://proxy:3128")])));
+    assert!(!use_for(&env(&[("ALL_PROXY", "socks5://proxy")])));
+}
