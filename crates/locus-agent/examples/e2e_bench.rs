@@ -62,7 +62,7 @@ async fn stream(client: &GenAiClient, model: &str) -> (u64, Duration) {
     while let Some(event) = stream.next().await {
         let event = event.expect("event");
         // Parse each event's JSON as our stack does (the GENERIC shape's typed chunk), as the peer parses its.
-        GenericShape.parse_stream_chunk(event.sse(), &mut state, &mut parsed).expect("json");
+        GenericShape.parse_stream_chunk(event.into_sse(), &mut state, &mut parsed).expect("json");
         std::hint::black_box(parsed.drain(..).count());
         first.get_or_insert_with(|| started.elapsed());
         events += 1;

@@ -68,7 +68,7 @@ fn whole_path(body: &[u8]) -> usize {
     for piece in body.chunks(256) {
         parser.feed(piece, &mut sse).unwrap();
         for event in sse.drain(..) {
-            GenericShape.parse_stream_chunk(&event, &mut state, &mut events).unwrap();
+            GenericShape.parse_stream_chunk(event, &mut state, &mut events).unwrap();
             for e in events.drain(..) {
                 let _ = acc.push(e);
             }

@@ -327,7 +327,7 @@ impl futures::Stream for OciEventStream {
             match std::task::ready!(this.chunks.poll_next_unpin(cx)) {
                 None => return Poll::Ready(None),
                 Some(Ok(chunk)) => {
-                    match this.shape.parse_stream_chunk(chunk.sse(), &mut this.state, &mut this.parsed) {
+                    match this.shape.parse_stream_chunk(chunk.into_sse(), &mut this.state, &mut this.parsed) {
                         Ok(()) => match this.inline.as_mut() {
                             Some(filter) => {
                                 let parsed = std::mem::take(&mut this.parsed);

@@ -43,7 +43,7 @@ fn run(name: &str, cuts: &[usize]) -> Value {
     parser.finish(&mut sse).unwrap();
     for event in sse {
         let mut events = Vec::new();
-        shape.parse_stream_chunk(&event, &mut state, &mut events).unwrap();
+        shape.parse_stream_chunk(event, &mut state, &mut events).unwrap();
         let events = match inline.as_mut() {
             Some(filter) => filter.filter_events(events),
             None => events,

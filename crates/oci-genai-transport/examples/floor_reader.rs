@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Prints `{"events": N, "cpu_ms_per_1000_events": X}` (this process's CPU
-//! across the streams only).
+//! across the streams only, after one warm-up stream). With `<streams>` 0 it
+//! reads one stream with no warm-up and prints only its event count: the
+//! whole process is then measured from outside, as `locus chat` is.
 
 // A measuring harness: it should stop loudly at the first failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -101,6 +103,10 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let credentials = runtime.block_on(auth.credentials()).expect("credentials");
     let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    if streams == 0 {
+        println!(r#"{{"events": {}}}"#, stream(&host, &host, &credentials, model));
+        return;
+    }
     stream(&host, &host, &credentials, model); // warm up
     let (before, mut events) = (cpu(), 0);
     for _ in 0..streams {

@@ -55,6 +55,21 @@ impl<'de: 'a, 'a> Deserialize<'de> for JoinedText<'a> {
     }
 }
 
+/// Where `part`, borrowed from `data`, lies in it.
+pub(crate) fn range_in(data: &str, part: &str) -> Option<std::ops::Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= data.len() && data.is_char_boundary(start) && data.is_char_boundary(end)).then_some(start..end)
+}
+
+/// `data` cut down to `range` in place: the event's own buffer becomes the
+/// text handed on, so a delta costs no allocation of its own.
+pub(crate) fn keep_range(mut data: String, range: std::ops::Range<usize>) -> String {
+    data.truncate(range.end);
+    data.drain(..range.start);
+    data
+}
+
 /// Token counts, as the chunk carrying them says.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct UsageView {
@@ -106,6 +121,17 @@ mod tests {
     struct Holder<'a> {
         #[serde(borrow, default)]
         content: JoinedText<'a>,
+    }
+
+    #[test]
+    fn a_borrowed_part_becomes_its_event_buffer() {
+        let data = String::from(r#"{"text":"héllo","pad":"a"}"#);
+        let part = &data[9..15];
+        let range = range_in(&data, part).unwrap();
+        let pointer = data.as_ptr();
+        let text = keep_range(data, range);
+        assert_eq!((text.as_str(), text.as_ptr()), ("héllo", pointer), "the same allocation");
+        assert_eq!(range_in("abc", "elsewhere"), None);
     }
 
     #[test]

@@ -231,7 +231,7 @@ impl RequestShape for CohereShape {
 
     fn parse_stream_chunk(
         &self,
-        event: &SseEvent,
+        event: SseEvent,
         state: &mut StreamState,
         out: &mut Vec<ModelEvent>,
     ) -> Result<(), Error> {

@@ -1,12 +1,14 @@
 //! The GENERIC shape (OpenAI-like): Meta, OpenAI, xAI, Google, Mistral, Qwen,
 //! and most dedicated endpoints.
 
+use std::borrow::Cow;
+
 use oci_genai_transport::ServingMode;
 use oci_genai_transport::models as wire;
 use oci_genai_transport::sse::SseEvent;
 use serde::Deserialize;
 
-use super::chunk_view::{JoinedText, Str, UsageView, neutral_usage};
+use super::chunk_view::{JoinedText, Str, UsageView, keep_range, neutral_usage, range_in};
 
 use super::{RequestShape, StreamState};
 use crate::error::Error;
@@ -214,10 +216,12 @@ impl RequestShape for GenericShape {
 
     fn parse_stream_chunk(
         &self,
-        event: &SseEvent,
+        event: SseEvent,
         _state: &mut StreamState,
         out: &mut Vec<ModelEvent>,
     ) -> Result<(), Error> {
+        // Text borrowed from the event (nearly every delta) is cut out of the event's own buffer afterwards.
+        let mut borrowed_text = None;
         let chunk: Chunk<'_> = serde_json::from_str(&event.data)
             .map_err(|e| Error::UnexpectedReply(format!("a stream chunk is not GENERIC JSON: {e}")))?;
         if let Some(message) = chunk.message {
@@ -225,7 +229,14 @@ impl RequestShape for GenericShape {
                 out.push(ModelEvent::ReasoningDelta(reasoning.into_owned()));
             }
             if let Some(text) = message.content.0 {
-                out.push(ModelEvent::TextDelta(text.into_owned()));
+                let range = match &text {
+                    Cow::Borrowed(text) => range_in(&event.data, text),
+                    Cow::Owned(_) => None,
+                };
+                match range {
+                    Some(range) => borrowed_text = Some((out.len(), range)),
+                    None => out.push(ModelEvent::TextDelta(text.into_owned())),
+                }
             }
             for (position, call) in message.tool_calls.into_iter().flatten().enumerate() {
                 out.push(ModelEvent::ToolCallDelta {
@@ -241,6 +252,9 @@ impl RequestShape for GenericShape {
         }
         if let Some(usage) = chunk.usage {
             out.push(ModelEvent::Usage(usage.usage()));
+        }
+        if let Some((at, range)) = borrowed_text {
+            out.insert(at, ModelEvent::TextDelta(keep_range(event.data, range)));
         }
         Ok(())
     }

@@ -107,10 +107,11 @@ pub trait RequestShape: Send + Sync + std::fmt::Debug {
     fn parse_response(&self, result: ChatResult) -> Result<ChatResponse, Error>;
 
     /// Appends the neutral events in one stream chunk to `out` (a buffer
-    /// the caller reuses, so that a chunk costs no list of its own).
+    /// the caller reuses, so that a chunk costs no list of its own). The
+    /// event is taken whole so that its buffer can become the text delta.
     fn parse_stream_chunk(
         &self,
-        event: &SseEvent,
+        event: SseEvent,
         state: &mut StreamState,
         out: &mut Vec<ModelEvent>,
     ) -> Result<(), Error>;

@@ -11,20 +11,24 @@ use tokio::io::{AsyncRead, ReadBuf};
 use super::io::Io;
 use super::pool::{Key, Pool};
 
-/// Bytes read from the socket and not yet used.
+/// Bytes read from the socket and not yet used. It starts small, so that
+/// a thousand slow streams cost little memory, and doubles (up to 64 KiB)
+/// each time a read fills it, so that a fast stream is read in few calls.
 #[derive(Debug)]
 pub(crate) struct ReadBuffer {
-    data: Box<[u8]>,
+    data: Vec<u8>,
     start: usize,
     end: usize,
+    /// The last read filled all the room there was.
+    grow: bool,
 }
 
-/// Large enough that a fast stream is read in few system calls.
-const READ_BUFFER: usize = 64 * 1024;
+const INITIAL_READ_BUFFER: usize = 8 * 1024;
+pub(crate) const MAX_READ_BUFFER: usize = 64 * 1024;
 
 impl ReadBuffer {
     pub fn new() -> Self {
-        ReadBuffer { data: vec![0; READ_BUFFER].into_boxed_slice(), start: 0, end: 0 }
+        ReadBuffer { data: vec![0; INITIAL_READ_BUFFER], start: 0, end: 0, grow: false }
     }
 
     pub fn filled(&self) -> &[u8] {
@@ -38,8 +42,9 @@ impl ReadBuffer {
         }
     }
 
+    /// Whether it holds the most it can, unused.
     pub fn is_full(&self) -> bool {
-        self.start == 0 && self.end == self.data.len()
+        self.end - self.start == MAX_READ_BUFFER
     }
 
     /// Reads more after what is held; `Ok(0)` at the connection's end.
@@ -48,10 +53,15 @@ impl ReadBuffer {
             self.data.copy_within(self.start..self.end, 0);
             (self.start, self.end) = (0, self.end - self.start);
         }
+        if (self.grow || self.end == self.data.len()) && self.data.len() < MAX_READ_BUFFER {
+            self.data.resize((self.data.len() * 2).min(MAX_READ_BUFFER), 0);
+        }
+        let room = self.data.len() - self.end;
         let mut buf = ReadBuf::new(&mut self.data[self.end..]);
         ready!(Pin::new(io).poll_read(cx, &mut buf))?;
         let n = buf.filled().len();
         self.end += n;
+        self.grow = n == room;
         Poll::Ready(Ok(n))
     }
 }

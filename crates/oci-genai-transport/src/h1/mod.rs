@@ -74,8 +74,8 @@ impl Response {
     }
 }
 
-/// The largest response head read.
-const MAX_HEAD: usize = 64 * 1024;
+/// The largest response head read: what the read buffer holds at most.
+const MAX_HEAD: usize = body::MAX_READ_BUFFER;
 
 impl H1Client {
     pub fn new(connect_timeout: Duration, user_agent: &'static str) -> Self {

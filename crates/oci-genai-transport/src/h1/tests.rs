@@ -195,3 +195,14 @@ fn proxies_send_streams_through_reqwest() {
     assert!(!use_for(&env(&[("https_proxy", "http://proxy:3128")])));
     assert!(!use_for(&env(&[("ALL_PROXY", "socks5://proxy")])));
 }
+
+#[tokio::test]
+async fn a_head_larger_than_the_read_buffer_is_refused() {
+    let huge: &'static [u8] = Box::leak(
+        format!("HTTP/1.1 200 OK\r\nx-filler: {}\r\n\r\n", "a".repeat(70 * 1024)).into_bytes().into_boxed_slice(),
+    );
+    let (url, task) = server(vec![huge], 1).await;
+    let err = client().post(&url.parse().unwrap(), &[], b"").await.unwrap_err();
+    assert!(err.error.to_string().contains("response headers larger than 64 KiB"), "{err:?}");
+    task.abort();
+}
