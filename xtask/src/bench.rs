@@ -145,19 +145,25 @@ fn measure(root: &Path, url: &str, oci_config: &str) -> Result<(Value, Value), S
 }
 
 /// CPU of a whole process reading one 50,000-event stream (user + system,
-/// from the kernel's accounting of the child — `getrusage(RUSAGE_CHILDREN)`
-/// as the shell's `time` reads it — so start-up, config and key loading
-/// count) per 1,000 events: the median of five runs.
+/// as the kernel accounts the child: `getrusage(RUSAGE_CHILDREN)`, read by a
+/// few lines of Python for microseconds where the shell's `time` gives
+/// milliseconds; start-up, config and key loading count) per 1,000 events:
+/// the median of seven runs.
 fn process_cpu(command: &str) -> Result<f64, String> {
-    let line = format!("TIMEFORMAT='%3U %3S'; {{ time {command} > /dev/null; }} 2>&1");
+    // Before and after: a launcher (a pyenv shim) may have left children's CPU on the account.
+    const CHILD_CPU: &str = "import resource, shlex, subprocess, sys\n\
+        cpu = lambda: (lambda r: r.ru_utime + r.ru_stime)(resource.getrusage(resource.RUSAGE_CHILDREN))\n\
+        before = cpu()\n\
+        subprocess.run(shlex.split(sys.argv[1]), stdout=subprocess.DEVNULL, check=True)\n\
+        print(cpu() - before)";
     let mut runs = Vec::new();
-    for _ in 0..5 {
-        let out = run(Command::new("bash").args(["-c", &line]), command)?;
-        let seconds: f64 = out.split_whitespace().filter_map(|v| v.parse::<f64>().ok()).sum();
+    for _ in 0..7 {
+        let out = run(Command::new("python3").args(["-c", CHILD_CPU, command]), command)?;
+        let seconds: f64 = out.trim().parse().map_err(|e| format!("{command}: CPU time `{}`: {e}", out.trim()))?;
         runs.push(seconds * 1e3 / 50.0);
     }
     runs.sort_by(f64::total_cmp);
-    Ok(runs[2])
+    Ok(runs[3])
 }
 
 /// The SDK version the peer figures are for.
