@@ -325,17 +325,11 @@ impl Error {
     /// source. For callers that send requests of their own, as `locus
     /// raw-request` does.
     pub fn from_reqwest(url: &str, error: reqwest::Error, opc_request_id: Option<String>) -> Error {
-        let mut message = error.to_string();
-        let mut refused_by_tls = false;
-        let mut cause = std::error::Error::source(&error);
-        while let Some(inner) = cause {
-            message.push_str(": ");
-            message.push_str(&inner.to_string());
-            // rustls reports certificate and protocol failures as InvalidData: retrying cannot fix them.
-            refused_by_tls |=
-                inner.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::InvalidData);
-            cause = inner.source();
-        }
+        let (message, causes) = with_causes(&error);
+        // rustls reports certificate and protocol failures as InvalidData: retrying cannot fix them.
+        let refused_by_tls = causes.iter().any(|inner| {
+            inner.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::InvalidData)
+        });
         Error::Transport {
             url: url.to_owned(),
             message,
@@ -350,13 +344,7 @@ impl Error {
     /// A failure of a stream's own connection (`connect`: before anything was sent).
     pub(crate) fn from_io(url: &str, error: std::io::Error, connect: bool, opc_request_id: Option<String>) -> Error {
         use std::io::ErrorKind as Io;
-        let mut message = error.to_string();
-        let mut cause = std::error::Error::source(&error);
-        while let Some(inner) = cause {
-            message.push_str(": ");
-            message.push_str(&inner.to_string());
-            cause = inner.source();
-        }
+        let (message, _) = with_causes(&error);
         Error::Transport {
             url: url.to_owned(),
             message,
@@ -373,4 +361,20 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         self.kind() == ErrorKind::Timeout
     }
+}
+
+/// `error`'s message followed by its causes' (`a: b: c`), and the causes.
+fn with_causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> (String, Vec<&'a (dyn std::error::Error + 'static)>) {
+    let mut message = error.to_string();
+    let mut causes = Vec::new();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        causes.push(inner);
+        cause = inner.source();
+    }
+    (message, causes)
 }

@@ -63,14 +63,14 @@ pub(crate) struct SendError {
 #[derive(Debug)]
 pub(crate) struct Response {
     pub status: u16,
-    headers: Vec<(String, String)>,
+    head: Head,
     pub body: Body,
 }
 
 impl Response {
     /// The first value of header `name` (lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        header(&self.head, name).next()
     }
 }
 
@@ -117,7 +117,7 @@ impl H1Client {
                 Ok((status, head, io, buffer)) => {
                     let framing = framing(status, &head).map_err(|error| SendError { connect: false, error })?;
                     let reuse = keeps_alive(&head).then(|| (Arc::clone(&self.pool), key));
-                    return Ok(Response { status, headers: head.headers, body: Body::new(io, buffer, framing, reuse) });
+                    return Ok(Response { status, head, body: Body::new(io, buffer, framing, reuse) });
                 }
                 Err(Exchange::Silent(_)) if reused => {
                     tracing::debug!(host = %key.host, "a kept connection was closed by the server; opening a new one");
@@ -153,13 +153,14 @@ impl H1Client {
 
     async fn connect(&self, key: &Key) -> std::io::Result<Io> {
         let connect = async {
-            let tcp = TcpStream::connect((key.host.trim_start_matches('[').trim_end_matches(']'), key.port)).await?;
+            // An IPv6 literal comes bracketed from the URL; neither the resolver nor TLS wants the brackets.
+            let host = key.host.trim_start_matches('[').trim_end_matches(']');
+            let tcp = TcpStream::connect((host, key.port)).await?;
             tcp.set_nodelay(true)?;
             if !key.https {
                 return Ok(Io::Plain(tcp));
             }
-            let host = key.host.trim_start_matches('[').trim_end_matches(']').to_owned();
-            let name = rustls::pki_types::ServerName::try_from(host)
+            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             Ok(Io::Tls(Box::new(self.tls.connect(name, tcp).await?)))
         };
@@ -179,6 +180,7 @@ enum Exchange {
     Answered(std::io::Error),
 }
 
+#[derive(Debug)]
 struct Head {
     headers: Vec<(String, String)>,
     http11: bool,
