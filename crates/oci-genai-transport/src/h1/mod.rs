@@ -164,8 +164,10 @@ impl H1Client {
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             Ok(Io::Tls(Box::new(self.tls.connect(name, tcp).await?)))
         };
+        let at = format!("{}:{}", key.host, key.port);
         match tokio::time::timeout(self.connect_timeout, connect).await {
-            Ok(result) => result,
+            Ok(result) => result
+                .map_err(|e: std::io::Error| std::io::Error::new(e.kind(), format!("could not connect to {at}: {e}"))),
             Err(_) => Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 format!("no connection within {} s", self.connect_timeout.as_secs_f64()),
