@@ -38,6 +38,43 @@ impl ChatCall {
     }
 }
 
+/// A call to the OpenAI-compatible API: the request (whose `model` is the
+/// OCI model name) and the compartment it is made in, sent as the
+/// `opc-compartment-id` header. Signed calls need the compartment; calls
+/// authenticated with a Generative AI API key may go without.
+///
+/// ```
+/// use oci_genai_transport::OpenAiCall;
+/// use oci_genai_transport::openai::chat_completions::{ChatCompletionRequest, ChatMessage, Content};
+/// let call = OpenAiCall::new(ChatCompletionRequest {
+///     model: "openai.gpt-5".into(),
+///     messages: vec![ChatMessage::User { content: Content::Text("Hi".into()), name: None }],
+///     ..Default::default()
+/// })
+/// .compartment_id("ocid1.compartment.oc1..example");
+/// assert_eq!(call.compartment_id.as_deref(), Some("ocid1.compartment.oc1..example"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenAiCall<R> {
+    /// The compartment (`opc-compartment-id`).
+    pub compartment_id: Option<String>,
+    /// The request.
+    pub request: R,
+}
+
+impl<R> OpenAiCall<R> {
+    /// A call of `request`, without a compartment yet.
+    pub fn new(request: R) -> Self {
+        OpenAiCall { compartment_id: None, request }
+    }
+
+    /// The compartment.
+    pub fn compartment_id(mut self, compartment_id: impl Into<String>) -> Self {
+        self.compartment_id = Some(compartment_id.into());
+        self
+    }
+}
+
 /// The service needs a compartment for every call; a dedicated endpoint's
 /// must be the endpoint's own. Checked before anything is sent (and by
 /// anything that builds calls, to fail early).

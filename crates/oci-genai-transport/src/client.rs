@@ -3,18 +3,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oci_auth::{Auth, SharedCredentialsProvider, SharedEnv};
+use oci_auth::{Auth, Secret, SharedCredentialsProvider, SharedEnv};
+use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
-use crate::call::ChatCall;
+use crate::call::{ChatCall, OpenAiCall};
 use crate::error::Error;
 use crate::h1::H1Client;
 use crate::limits::Limits;
 use crate::models::ChatResult;
-use crate::prepare::Routing;
+use crate::openai::chat_completions::{ChatCompletion, ChatCompletionRequest, StreamOptions};
+use crate::openai::responses::{Response, ResponseRequest};
+use crate::prepare::{OpenAiRequest, PreparedRequest, Routing};
 use crate::retry::RetryPolicy;
 use crate::send::{MAX_ERROR_BODY, Sender};
 use crate::stream::{ChatStream, StreamTimes};
+use crate::transport::Transport;
 
 const USER_AGENT: &str = concat!("locus-rs/", env!("CARGO_PKG_VERSION"));
 
@@ -51,6 +55,7 @@ struct Inner {
     routing: Routing,
     sender: Sender,
     usage_grace: Duration,
+    project_id: Option<String>,
 }
 
 /// Configures a [`GenAiClient`].
@@ -70,6 +75,8 @@ pub struct GenAiClientBuilder {
     env: SharedEnv,
     http: Option<reqwest::Client>,
     own_stream_connections: bool,
+    api_key: Option<Secret>,
+    project_id: Option<String>,
 }
 
 impl Default for GenAiClientBuilder {
@@ -89,6 +96,8 @@ impl Default for GenAiClientBuilder {
             env: Arc::new(oci_auth::OsEnv),
             http: None,
             own_stream_connections: true,
+            api_key: None,
+            project_id: None,
         }
     }
 }
@@ -205,13 +214,45 @@ impl GenAiClientBuilder {
         self
     }
 
-    /// Builds the client.
+    /// A Generative AI API key: requests to the OpenAI-compatible API carry
+    /// it as `Authorization: Bearer …` instead of an OCI signature (keys are
+    /// regional; the native API still needs signing credentials). Never shown
+    /// in logs or `Debug` output.
+    ///
+    /// ```
+    /// let builder = oci_genai_transport::GenAiClient::builder().genai_api_key("sk-example").region("us-chicago-1");
+    /// assert!(!format!("{builder:?}").contains("sk-example"));
+    /// ```
+    pub fn genai_api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Whether a Generative AI API key was given.
+    pub fn has_genai_api_key(&self) -> bool {
+        self.api_key.is_some()
+    }
+
+    /// A Generative AI project OCID, sent with OpenAI-compatible requests as
+    /// the `OpenAI-Project` header (as the OpenAI SDKs send `project`).
+    pub fn project_id(mut self, project: impl Into<String>) -> Self {
+        self.project_id = Some(project.into());
+        self
+    }
+
+    /// Builds the client: it needs credentials to sign with, or a Generative
+    /// AI API key (then only the OpenAI-compatible API can be called).
     pub fn build(self) -> Result<GenAiClient, Error> {
         let credentials = match (&self.auth, self.credentials) {
-            (_, Some(provider)) => provider,
-            (Some(auth), None) => Arc::clone(auth.provider()),
+            (_, Some(provider)) => Some(provider),
+            (Some(auth), None) => Some(Arc::clone(auth.provider())),
+            (None, None) if self.api_key.is_some() => None,
             (None, None) => {
-                return Err(Error::Config("no credentials: call .auth(…) or .credentials_provider(…)".into()));
+                return Err(Error::Config(
+                    "no credentials: call .auth(…) or .credentials_provider(…), or .genai_api_key(…) for the \
+                     OpenAI-compatible API"
+                        .into(),
+                ));
             }
         };
         if let Some(url) = &self.service_endpoint {
@@ -242,6 +283,7 @@ impl GenAiClientBuilder {
                     http,
                     h1,
                     credentials,
+                    api_key: self.api_key,
                     env: self.env,
                     retry: self.retry,
                     timeout: self.timeout,
@@ -249,6 +291,7 @@ impl GenAiClientBuilder {
                     log_requests,
                 },
                 usage_grace: self.usage_grace,
+                project_id: self.project_id,
             }),
         })
     }
@@ -263,6 +306,114 @@ impl GenAiClient {
     /// Sends a chat call and returns the whole reply (`isStream` cleared).
     pub async fn chat(&self, call: ChatCall) -> Result<ChatResult, Error> {
         let prepared = self.inner.routing.prepare(call, false).await?;
+        self.whole(prepared).await
+    }
+
+    /// Sends a streaming chat call (`isStream` set; a GENERIC request also
+    /// asks for usage); once the response has started, yields its events as
+    /// they arrive. The stream ends at the finish event, or at
+    /// the usage event after it when usage was requested — never by waiting
+    /// for the server to close the connection. The whole call, retries
+    /// included, ends by the stream deadline ([`Limits`]).
+    pub async fn chat_stream(&self, call: ChatCall) -> Result<ChatStream, Error> {
+        let deadline = Instant::now() + self.inner.sender.limits.stream_deadline();
+        let prepared = self.inner.routing.prepare(call, true).await?;
+        self.stream(prepared, deadline).await
+    }
+
+    /// Sends a chat completions call (`POST /openai/v1/chat/completions`,
+    /// `stream` cleared) and returns the whole answer. A model the
+    /// OpenAI-compatible API does not serve (a dedicated endpoint, Cohere R)
+    /// is refused before sending ([`Error::TransportCannotServe`]).
+    ///
+    /// ```no_run
+    /// use oci_genai_transport::{GenAiClient, OpenAiCall};
+    /// use oci_genai_transport::openai::chat_completions::{ChatCompletionRequest, ChatMessage, Content};
+    /// # async fn run(client: GenAiClient) -> Result<(), oci_genai_transport::Error> {
+    /// let request = ChatCompletionRequest {
+    ///     model: "openai.gpt-5".into(),
+    ///     messages: vec![ChatMessage::User { content: Content::Text("Hi".into()), name: None }],
+    ///     ..Default::default()
+    /// };
+    /// let answer = client.chat_completions(OpenAiCall::new(request).compartment_id("ocid1.compartment.oc1..x")).await?;
+    /// println!("{:?}", answer.choices[0].message);
+    /// # Ok(()) }
+    /// ```
+    pub async fn chat_completions(&self, call: OpenAiCall<ChatCompletionRequest>) -> Result<ChatCompletion, Error> {
+        let OpenAiCall { compartment_id, mut request } = call;
+        (request.stream, request.stream_options) = (None, None);
+        let prepared = self.prepare_openai(Transport::ChatCompletions, compartment_id, &request.model, &request, false);
+        self.whole(prepared.await?).await
+    }
+
+    /// Sends a streaming chat completions call (`stream` set, usage asked
+    /// for with `stream_options.include_usage`); yields its chunks as they
+    /// arrive. The stream ends at `data: [DONE]`, or once the finish reason
+    /// and the usage chunk have come — never at the connection's close; an
+    /// `{"error": …}` chunk ends it with [`Error::StreamFailed`].
+    pub async fn chat_completions_stream(&self, call: OpenAiCall<ChatCompletionRequest>) -> Result<ChatStream, Error> {
+        let deadline = Instant::now() + self.inner.sender.limits.stream_deadline();
+        let OpenAiCall { compartment_id, mut request } = call;
+        request.stream = Some(true);
+        request.stream_options = Some(StreamOptions { include_usage: true });
+        let prepared = self.prepare_openai(Transport::ChatCompletions, compartment_id, &request.model, &request, true);
+        self.stream(prepared.await?, deadline).await
+    }
+
+    /// Sends a Responses call (`POST /openai/v1/responses`, `stream`
+    /// cleared) and returns the response.
+    pub async fn responses(&self, call: OpenAiCall<ResponseRequest>) -> Result<Response, Error> {
+        let OpenAiCall { compartment_id, mut request } = call;
+        request.stream = None;
+        let prepared = self.prepare_openai(Transport::Responses, compartment_id, &request.model, &request, false);
+        self.whole(prepared.await?).await
+    }
+
+    /// Sends a streaming Responses call; yields its typed events
+    /// ([`openai::responses::StreamEvent`](crate::openai::responses::StreamEvent))
+    /// as they arrive. The stream ends at `response.completed` or
+    /// `response.incomplete`; `error` and `response.failed` end it with
+    /// [`Error::StreamFailed`].
+    pub async fn responses_stream(&self, call: OpenAiCall<ResponseRequest>) -> Result<ChatStream, Error> {
+        let deadline = Instant::now() + self.inner.sender.limits.stream_deadline();
+        let OpenAiCall { compartment_id, mut request } = call;
+        request.stream = Some(true);
+        let prepared = self.prepare_openai(Transport::Responses, compartment_id, &request.model, &request, true);
+        self.stream(prepared.await?, deadline).await
+    }
+
+    /// Serialises and routes an OpenAI-compatible request; a signed one needs a compartment.
+    async fn prepare_openai(
+        &self,
+        transport: Transport,
+        compartment_id: Option<String>,
+        model: &str,
+        request: &impl serde::Serialize,
+        streaming: bool,
+    ) -> Result<PreparedRequest, Error> {
+        let signed = self.inner.sender.api_key.is_none();
+        if signed && compartment_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            return Err(Error::MissingCompartment { dedicated: false });
+        }
+        let body = serde_json::to_vec(request).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let path = match transport {
+            Transport::Responses => "/responses",
+            _ => "/chat/completions",
+        };
+        let request = OpenAiRequest {
+            transport,
+            model,
+            compartment_id: compartment_id.as_deref(),
+            project_id: self.inner.project_id.as_deref(),
+            path,
+            body,
+            streaming,
+        };
+        self.inner.routing.prepare_openai(request).await
+    }
+
+    /// Sends `prepared` and reads its whole reply as `T`.
+    async fn whole<T: DeserializeOwned>(&self, prepared: PreparedRequest) -> Result<T, Error> {
         let response = self.inner.sender.send(&prepared, None).await?;
         let request_id = Some(prepared.opc_request_id.clone());
         // The attempt's timeout still bounds this read.
@@ -280,16 +431,9 @@ impl GenAiClient {
             .map_err(|e| Error::InvalidReply { message: e.to_string(), opc_request_id: request_id })
     }
 
-    /// Sends a streaming chat call (`isStream` set; a GENERIC request also
-    /// asks for usage); once the response has started, yields its events as
-    /// they arrive. The stream ends at the finish event, or at
-    /// the usage event after it when usage was requested — never by waiting
-    /// for the server to close the connection. The whole call, retries
-    /// included, ends by the stream deadline ([`Limits`]).
-    pub async fn chat_stream(&self, call: ChatCall) -> Result<ChatStream, Error> {
+    /// Sends `prepared` and hands its event stream on, once it has started.
+    async fn stream(&self, prepared: PreparedRequest, deadline: Instant) -> Result<ChatStream, Error> {
         let limits = &self.inner.sender.limits;
-        let deadline = Instant::now() + limits.stream_deadline();
-        let prepared = self.inner.routing.prepare(call, true).await?;
         let response = self.inner.sender.send(&prepared, Some(deadline)).await?;
         let request_id = Some(prepared.opc_request_id.clone());
         let content_type = response.header("content-type").unwrap_or_default().to_owned();

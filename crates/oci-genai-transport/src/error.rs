@@ -199,6 +199,31 @@ pub enum Error {
     /// A client setting that cannot work.
     #[error("invalid client configuration: {0}")]
     Config(String),
+
+    /// The transport asked for cannot serve this model; nothing was sent.
+    #[error(
+        "{model} cannot go through the {transport} transport: {reason}; use --transport native (Transport::Native)"
+    )]
+    TransportCannotServe {
+        /// The transport asked for.
+        transport: crate::Transport,
+        /// The model or endpoint.
+        model: String,
+        /// Why not.
+        reason: &'static str,
+    },
+
+    /// The service reported a failure inside a stream that had started
+    /// (a Responses `error` event or `response.failed`, an `error` chunk).
+    #[error("the stream failed: {code}: {message}{}", request_id_suffix(opc_request_id))]
+    StreamFailed {
+        /// The service's code (`server_error`, `rate_limit_exceeded`, …).
+        code: String,
+        /// The service's message.
+        message: String,
+        /// The request id.
+        opc_request_id: Option<String>,
+    },
 }
 
 /// What kind of failure an [`Error`] is, for callers that act on it (exit
@@ -259,6 +284,7 @@ impl Error {
             | Error::IncompleteStream { opc_request_id, .. }
             | Error::StreamDeadline { opc_request_id, .. }
             | Error::ReplyTooLarge { opc_request_id, .. }
+            | Error::StreamFailed { opc_request_id, .. }
             | Error::StreamIdle { opc_request_id, .. } => opc_request_id.as_deref(),
             _ => None,
         }
@@ -304,7 +330,9 @@ impl Error {
             | Error::NoRegion { .. }
             | Error::InvalidModelId { .. }
             | Error::MissingCompartment { .. }
+            | Error::TransportCannotServe { .. }
             | Error::Config(_) => ErrorKind::Configuration,
+            Error::StreamFailed { .. } => ErrorKind::Service,
             Error::InvalidRequest(_) => ErrorKind::Configuration,
             Error::Transport { timeout: true, .. } | Error::StreamIdle { .. } | Error::StreamDeadline { .. } => {
                 ErrorKind::Timeout

@@ -19,6 +19,11 @@ impl Error {
                 Error::ReplyTooLarge { .. } => {
                     Some("raise the client's max body size if such a large reply is expected".into())
                 }
+                Error::StreamFailed { .. } => Some(
+                    "the service failed the answer after it had started; retry, and quote the opc-request-id \
+                     if it persists"
+                        .into(),
+                ),
                 Error::NotAStream { .. } => {
                     Some("this deployment does not stream: send the request without isStream".into())
                 }
@@ -41,6 +46,11 @@ impl Error {
             (404, _) => format!(
                 "the model may not be offered in {} or you lack access: check the model name and region, and the policy: {policy}",
                 ctx.region.as_deref().unwrap_or("this region")
+            ),
+            (400, _) if e.message.to_ascii_lowercase().contains("unsupported openai operation") => format!(
+                "{} is not served by the OpenAI-compatible API: use the native transport (--transport native, \
+                 Transport::Native, LOCUS_OCI_TRANSPORT=native)",
+                ctx.model.as_deref().unwrap_or("this model")
             ),
             (400, _) if e.message.to_ascii_lowercase().contains("compartment") => {
                 "check compartment_id: a valid compartment OCID (for a dedicated endpoint, the endpoint's compartment)"

@@ -5,8 +5,12 @@
 //! - [`ServingMode`]: on-demand models and Dedicated AI Cluster endpoints,
 //!   chosen from a model id.
 //! - [`resolve_endpoint`]: which regional host serves a request.
-//! - [`GenAiClient`]: signed `chat` and `chat_stream`, with the OCI SDK's
-//!   retry strategy and errors that say what to fix ([`Error::hint`]).
+//! - [`GenAiClient`]: signed `chat` and `chat_stream` on the native API, and
+//!   `chat_completions` / `responses` (streamed or whole) on the
+//!   OpenAI-compatible API ([`openai`] types; signed, or with a Generative AI
+//!   API key), with the OCI SDK's retry strategy and errors that say what to
+//!   fix ([`Error::hint`]).
+//! - [`Transport`]: which of the two APIs serves a model.
 //! - [`sse`]: the server-sent events parser, usable on its own.
 //!
 //! ```no_run
@@ -43,6 +47,7 @@ mod h1;
 mod hint;
 mod limits;
 pub mod models;
+pub mod openai;
 mod prepare;
 mod reply;
 mod retry;
@@ -50,8 +55,9 @@ mod send;
 mod serving;
 pub mod sse;
 mod stream;
+mod transport;
 
-pub use call::{ChatCall, check_compartment};
+pub use call::{ChatCall, OpenAiCall, check_compartment};
 pub use client::{GenAiClient, GenAiClientBuilder, is_loopback};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
@@ -59,3 +65,4 @@ pub use limits::Limits;
 pub use retry::RetryPolicy;
 pub use serving::{ServingMode, is_ocid};
 pub use stream::{ChatStream, ChatStreamEvent};
+pub use transport::Transport;

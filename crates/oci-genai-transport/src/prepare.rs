@@ -4,11 +4,16 @@ use bytes::Bytes;
 use oci_auth::{Auth, SharedEnv};
 
 use crate::call::{ChatCall, check_compartment, set_streaming};
-use crate::endpoint::{RegionSettings, resolve_endpoint};
+use crate::endpoint::{RegionSettings, ResolvedEndpoint, resolve_endpoint};
 use crate::error::{Error, RequestContext};
 use crate::models::{BaseChatRequest, ChatDetails};
+use crate::serving::ServingMode;
+use crate::stream::StreamEnd;
+use crate::transport::Transport;
 
 const CHAT_PATH: &str = "/20231130/actions/chat";
+/// The OpenAI-compatible API's base path on the inference host.
+pub(crate) const OPENAI_PATH: &str = "/openai/v1";
 
 /// Where requests go: the configured region (through the auth), an explicit
 /// region or service endpoint, and the environment for region tables.
@@ -25,11 +30,27 @@ pub(crate) struct Routing {
 pub(crate) struct PreparedRequest {
     pub url: String,
     pub body: Bytes,
+    /// Which API: a GenAI API key authenticates only the OpenAI-compatible one.
+    pub transport: Transport,
+    /// Headers beyond the common ones (`opc-compartment-id`, `OpenAI-Project`).
+    pub headers: Vec<(&'static str, String)>,
     pub context: RequestContext,
-    /// Whether a stream will carry a usage event after its finish event.
-    pub usage_requested: bool,
+    /// How a stream of this request ends.
+    pub end: StreamEnd,
     pub opc_request_id: String,
     pub retry_token: String,
+}
+
+/// An OpenAI-compatible request before it is routed.
+pub(crate) struct OpenAiRequest<'a> {
+    pub transport: Transport,
+    pub model: &'a str,
+    pub compartment_id: Option<&'a str>,
+    pub project_id: Option<&'a str>,
+    /// The path under `/openai/v1`.
+    pub path: &'a str,
+    pub body: Vec<u8>,
+    pub streaming: bool,
 }
 
 impl Routing {
@@ -39,13 +60,8 @@ impl Routing {
         check_compartment(&serving, &compartment_id)?;
         set_streaming(&mut request, streaming);
         let usage_requested = streaming && matches!(request, BaseChatRequest::Generic(_));
-        let configured = match &self.auth {
-            Some(auth) => auth.resolve_region().await?.map(|r| r.id().to_owned()),
-            None => None,
-        };
-        let regions = RegionSettings { explicit: self.explicit_region.clone(), configured };
+        let resolved = self.resolve(&serving).await?;
         let env = self.env.as_ref();
-        let resolved = resolve_endpoint(self.service_endpoint.as_deref(), &regions, &serving, env)?;
         let context = RequestContext {
             model: Some(serving.id().to_owned()),
             dedicated: serving.is_dedicated(),
@@ -58,11 +74,60 @@ impl Routing {
         Ok(PreparedRequest {
             url: format!("{}{CHAT_PATH}", resolved.url),
             body: Bytes::from(body),
+            transport: Transport::Native,
+            headers: Vec::new(),
             context,
-            usage_requested,
+            end: StreamEnd::Native { usage_requested },
             opc_request_id: random_id(),
             retry_token: random_id(),
         })
+    }
+
+    /// Routes an OpenAI-compatible request: refused before sending when the
+    /// transport cannot serve the model; the compartment and project travel
+    /// as headers.
+    pub async fn prepare_openai(&self, request: OpenAiRequest<'_>) -> Result<PreparedRequest, Error> {
+        let serving = ServingMode::from_model_id(request.model)?;
+        request.transport.check(&serving)?;
+        let resolved = self.resolve(&serving).await?;
+        let mut headers = Vec::new();
+        if let Some(compartment) = request.compartment_id.filter(|c| !c.trim().is_empty()) {
+            headers.push(("opc-compartment-id", compartment.trim().to_owned()));
+        }
+        if let Some(project) = request.project_id.filter(|p| !p.trim().is_empty()) {
+            headers.push(("openai-project", project.trim().to_owned()));
+        }
+        let context = RequestContext {
+            model: Some(serving.id().to_owned()),
+            dedicated: false,
+            region: resolved.region,
+            endpoint_region: None,
+            compartment_id: request.compartment_id.map(str::to_owned),
+        };
+        let end = match request.transport {
+            Transport::Responses => StreamEnd::Responses,
+            _ => StreamEnd::ChatCompletions { usage_requested: request.streaming },
+        };
+        Ok(PreparedRequest {
+            url: format!("{}{OPENAI_PATH}{}", resolved.url, request.path),
+            body: Bytes::from(request.body),
+            transport: request.transport,
+            headers,
+            context,
+            end,
+            opc_request_id: random_id(),
+            retry_token: random_id(),
+        })
+    }
+
+    /// The host for `serving`: the explicit endpoint, or the region's.
+    async fn resolve(&self, serving: &ServingMode) -> Result<ResolvedEndpoint, Error> {
+        let configured = match &self.auth {
+            Some(auth) => auth.resolve_region().await?.map(|r| r.id().to_owned()),
+            None => None,
+        };
+        let regions = RegionSettings { explicit: self.explicit_region.clone(), configured };
+        resolve_endpoint(self.service_endpoint.as_deref(), &regions, serving, self.env.as_ref())
     }
 }
 

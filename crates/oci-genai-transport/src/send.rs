@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use oci_auth::{Credentials, SharedCredentialsProvider, SharedEnv, SignableBody, SignableRequest, SigningSettings};
+use oci_auth::{
+    Credentials, Secret, SharedCredentialsProvider, SharedEnv, SignableBody, SignableRequest, SigningSettings,
+};
 use tokio::time::Instant;
 
 use crate::error::{Error, ServiceError};
@@ -27,7 +29,11 @@ pub(crate) struct Sender {
     /// Streams' own connections; `None`: streams go through `http` too (a
     /// proxy is configured, or the caller gave the HTTP client).
     pub h1: Option<H1Client>,
-    pub credentials: SharedCredentialsProvider,
+    /// Signs requests; `None` when only a GenAI API key was given.
+    pub credentials: Option<SharedCredentialsProvider>,
+    /// A Generative AI API key: OpenAI-compatible requests carry it as a
+    /// bearer token instead of a signature.
+    pub api_key: Option<Secret>,
     pub env: SharedEnv,
     pub retry: RetryPolicy,
     pub timeout: Duration,
@@ -45,12 +51,19 @@ impl Sender {
         let budget_end =
             deadline.map_or(started + self.retry.max_elapsed(), |d| d.min(started + self.retry.max_elapsed()));
         let (mut attempt, mut refreshed, mut refresh_now) = (0u32, false, false);
+        let bearer = self.bearer_for(prepared)?;
         loop {
             // Only the attempt right after a 401 forces new credentials; later retries reuse them.
-            let credentials = if std::mem::take(&mut refresh_now) {
-                self.credentials.refresh().await?
-            } else {
-                self.credentials.credentials().await?
+            let credentials = match (&self.credentials, bearer) {
+                (_, Some(_)) => None,
+                (Some(provider), None) if std::mem::take(&mut refresh_now) => Some(provider.refresh().await?),
+                (Some(provider), None) => Some(provider.credentials().await?),
+                (None, None) => return Err(Error::Config("no credentials to sign with".into())),
+            };
+            let auth = match (&credentials, bearer) {
+                (Some(credentials), _) => Authorization::Sign(credentials),
+                (None, Some(key)) => Authorization::Bearer(key),
+                (None, None) => return Err(Error::Config("no credentials to sign with".into())),
             };
             let sent = Instant::now();
             let header_wait = match deadline {
@@ -58,8 +71,8 @@ impl Sender {
                 None => self.timeout,
             };
             let attempt_result = match (&self.h1, streaming) {
-                (Some(h1), true) => self.attempt_owned(h1, prepared, &credentials, header_wait).await,
-                _ => self.attempt_pooled(prepared, &credentials, header_wait, streaming).await,
+                (Some(h1), true) => self.attempt_owned(h1, prepared, auth, header_wait).await,
+                _ => self.attempt_pooled(prepared, auth, header_wait, streaming).await,
             };
             // The outer error (signing, a bad URL) is not retried; the inner one may be.
             let outcome = match attempt_result? {
@@ -94,7 +107,7 @@ impl Sender {
                 }
                 Err(error) => (error, None),
             };
-            if error.status() == Some(401) && !refreshed {
+            if error.status() == Some(401) && !refreshed && bearer.is_none() {
                 // Credentials may have been revoked or rotated: refresh once and try again.
                 (refreshed, refresh_now) = (true, true);
                 continue;
@@ -117,28 +130,52 @@ impl Sender {
         }
     }
 
+    /// The API key to send instead of a signature, for this request: an
+    /// OpenAI-compatible one, when a key was given. The native API takes
+    /// only signatures.
+    fn bearer_for(&self, prepared: &PreparedRequest) -> Result<Option<&Secret>, Error> {
+        match (&self.api_key, prepared.transport.is_openai(), &self.credentials) {
+            (Some(key), true, _) => Ok(Some(key)),
+            (_, _, Some(_)) => Ok(None),
+            (Some(_), false, None) => Err(Error::Config(
+                "the native API takes only signed requests, and a Generative AI API key authenticates only the \
+                 OpenAI-compatible API: configure OCI credentials (a config profile or a principal), or use \
+                 --transport chat-completions"
+                    .into(),
+            )),
+            (None, _, None) => Err(Error::Config("no credentials: call .auth(…) or .credentials_provider(…)".into())),
+        }
+    }
+
     /// One attempt through reqwest. `Ok(Err(_))`: no response headers in time.
     async fn attempt_pooled(
         &self,
         prepared: &PreparedRequest,
-        credentials: &Credentials,
+        auth: Authorization<'_>,
         header_wait: Duration,
         streaming: bool,
     ) -> Result<Attempt, Error> {
-        let mut request = self
+        let mut builder = self
             .http
             .post(&prepared.url)
             .header("content-type", "application/json")
             .header("accept", ACCEPT)
             .header("opc-request-id", &prepared.opc_request_id)
-            .header("opc-retry-token", &prepared.retry_token)
-            .body(prepared.body.clone())
-            .build()
-            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+            .header("opc-retry-token", &prepared.retry_token);
+        for (name, value) in &prepared.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Authorization::Bearer(key) = auth {
+            builder = builder.bearer_auth(key.expose());
+        }
+        let mut request =
+            builder.body(prepared.body.clone()).build().map_err(|e| Error::InvalidRequest(e.to_string()))?;
         if !streaming {
             *request.timeout_mut() = Some(self.timeout);
         }
-        oci_auth::sign_reqwest_request(&mut request, credentials, &SigningSettings::default())?;
+        if let Authorization::Sign(credentials) = auth {
+            oci_auth::sign_reqwest_request(&mut request, credentials, &SigningSettings::default())?;
+        }
         self.log_request(
             request.headers().iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("<binary>"))),
             prepared,
@@ -154,7 +191,7 @@ impl Sender {
         &self,
         h1: &H1Client,
         prepared: &PreparedRequest,
-        credentials: &Credentials,
+        auth: Authorization<'_>,
         header_wait: Duration,
     ) -> Result<Attempt, Error> {
         let url = reqwest::Url::parse(&prepared.url).map_err(|e| Error::InvalidRequest(e.to_string()))?;
@@ -164,10 +201,25 @@ impl Sender {
             ("opc-request-id", prepared.opc_request_id.as_str()),
             ("opc-retry-token", prepared.retry_token.as_str()),
         ];
-        let signable =
-            SignableRequest::new("POST", &prepared.url, headers.iter().copied(), SignableBody::Bytes(&prepared.body));
-        let instructions = oci_auth::sign(&signable, credentials, &SigningSettings::default())?;
-        headers.extend(instructions.headers());
+        headers.extend(prepared.headers.iter().map(|(name, value)| (*name, value.as_str())));
+        let bearer;
+        let instructions;
+        match auth {
+            Authorization::Sign(credentials) => {
+                let signable = SignableRequest::new(
+                    "POST",
+                    &prepared.url,
+                    headers.iter().copied(),
+                    SignableBody::Bytes(&prepared.body),
+                );
+                instructions = oci_auth::sign(&signable, credentials, &SigningSettings::default())?;
+                headers.extend(instructions.headers());
+            }
+            Authorization::Bearer(key) => {
+                bearer = format!("Bearer {}", key.expose());
+                headers.push(("authorization", bearer.as_str()));
+            }
+        }
         self.log_request(headers.iter().copied(), prepared);
         let request_id = Some(prepared.opc_request_id.clone());
         Ok(tokio::time::timeout(header_wait, h1.post(&url, &headers, &prepared.body)).await.map(|outcome| {
@@ -191,7 +243,7 @@ impl Sender {
         if let Some(body) = &body {
             tracing::trace!(status, body = %String::from_utf8_lossy(body), "OCI GenAI error reply");
         }
-        let parsed = body.as_deref().map(oci_auth::ErrorBody::parse).unwrap_or_default();
+        let parsed = body.as_deref().map(error_body).unwrap_or_default();
         let error = Error::Service(Box::new(ServiceError {
             status,
             code: parsed.code.unwrap_or_else(|| format!("HTTP{status}")),
@@ -204,6 +256,31 @@ impl Sender {
         }
         error
     }
+}
+
+/// An error reply's code and message: OCI's `{"code", "message"}`, or the
+/// OpenAI-compatible API's `{"error": {"message", "type", "code"}}`.
+fn error_body(body: &[u8]) -> oci_auth::ErrorBody {
+    let parsed = oci_auth::ErrorBody::parse(body);
+    if parsed.code.is_some() || parsed.message.is_some() {
+        return parsed;
+    }
+    match serde_json::from_slice::<crate::openai::ErrorDocument>(body) {
+        Ok(document) => oci_auth::ErrorBody {
+            code: document.error.code_or_type().map(str::to_owned),
+            message: document.error.message.as_deref().map(oci_auth::ErrorBody::shorten),
+        },
+        Err(_) => parsed,
+    }
+}
+
+/// How one attempt is authenticated.
+#[derive(Clone, Copy)]
+enum Authorization<'a> {
+    /// An OCI request signature.
+    Sign(&'a Credentials),
+    /// A Generative AI API key (OpenAI-compatible API only).
+    Bearer(&'a Secret),
 }
 
 /// Header names and values for logs, with credentials replaced.

@@ -50,12 +50,18 @@ impl ChatStreamEvent {
     }
 }
 
-/// Which keys of a chunk end the stream; the rest of the JSON is skipped, not built.
-#[derive(serde::Deserialize)]
-struct Markers {
-    #[serde(rename = "finishReason")]
-    finish_reason: Option<serde::de::IgnoredAny>,
-    usage: Option<serde::de::IgnoredAny>,
+/// How a stream of one API ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamEnd {
+    /// The native API: at the event with `finishReason`, or at the usage
+    /// event after it when usage was requested; no `[DONE]`.
+    Native { usage_requested: bool },
+    /// Chat completions: at `data: [DONE]`, or once a `finish_reason` and
+    /// (when asked for) `usage` have come; an `{"error": …}` chunk fails it.
+    ChatCompletions { usage_requested: bool },
+    /// Responses: at `response.completed` or `response.incomplete`; `error`
+    /// and `response.failed` fail it; a `[DONE]` after the end is ignored.
+    Responses,
 }
 
 /// The events of a streaming chat response, as they arrive.
@@ -92,7 +98,7 @@ pub struct ChatStream {
     eof: bool,
     /// Events handed on (an SSE `[DONE]` is not one).
     delivered: u64,
-    usage_requested: bool,
+    end: StreamEnd,
     times: StreamTimes,
     url: String,
     opc_request_id: String,
@@ -142,7 +148,7 @@ impl ChatStream {
             phase: Phase::Streaming,
             eof: false,
             delivered: 0,
-            usage_requested: prepared.usage_requested,
+            end: prepared.end,
             times,
             url: prepared.url,
             opc_request_id: prepared.opc_request_id,
@@ -178,16 +184,31 @@ impl ChatStream {
     fn next_pending(&mut self) -> Option<Option<Result<ChatStreamEvent, Error>>> {
         while let Some(sse) = self.pending.pop_front() {
             if sse.is_done() {
+                // `[DONE]` is chat completions' own end; elsewhere it comes too early.
+                if matches!(self.end, StreamEnd::ChatCompletions { .. }) {
+                    self.phase = Phase::Done;
+                    return Some(None);
+                }
                 return Some(self.end(Self::incomplete));
             }
-            let (finish, usage) = markers(&sse.data);
+            let Marks { finish, usage, failed } = marks(self.end, &sse);
+            if let Some((code, message)) = failed {
+                let opc_request_id = self.request_id();
+                return Some(self.end(|_| Error::StreamFailed { code, message, opc_request_id }));
+            }
+            let usage_requested = match self.end {
+                StreamEnd::Native { usage_requested } | StreamEnd::ChatCompletions { usage_requested } => {
+                    usage_requested
+                }
+                StreamEnd::Responses => false,
+            };
             match self.phase {
                 Phase::AwaitingUsage if !usage => {
                     tracing::debug!(opc_request_id = %self.opc_request_id, "skipping an event after the finish event");
                     continue;
                 }
                 Phase::AwaitingUsage => self.phase = Phase::Done,
-                Phase::Streaming if finish && (usage || !self.usage_requested) => self.phase = Phase::Done,
+                Phase::Streaming if finish && (usage || !usage_requested) => self.phase = Phase::Done,
                 Phase::Streaming if finish => {
                     self.phase = Phase::AwaitingUsage;
                     let grace = (tokio::time::Instant::now() + self.times.usage_grace).min(self.times.deadline);
@@ -296,15 +317,142 @@ impl Stream for ChatStream {
     }
 }
 
-/// Whether a chunk carries `finishReason` and `usage` (non-null). Most chunks
-/// are deltas: only those that can carry a marker are parsed, and only for
-/// these two keys.
-fn markers(data: &str) -> (bool, bool) {
-    if !data.contains("\"finishReason\"") && !data.contains("\"usage\"") {
-        return (false, false);
+/// What an event means for the end of its stream.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Marks {
+    /// It ends the answer.
+    finish: bool,
+    /// It carries usage.
+    usage: bool,
+    /// It reports a failure: (code, message).
+    failed: Option<(String, String)>,
+}
+
+/// Reads an event's marks. Most events are deltas: a byte scan finds the
+/// few that may carry a marker (a key followed by something other than
+/// `null`), and only those are parsed, only for these keys.
+fn marks(end: StreamEnd, sse: &SseEvent) -> Marks {
+    let data = sse.data.as_str();
+    match end {
+        StreamEnd::Native { .. } => {
+            if !maybe_set(data, "\"finishReason\"") && !maybe_set(data, "\"usage\"") {
+                return Marks::default();
+            }
+            #[derive(serde::Deserialize)]
+            struct Native {
+                #[serde(rename = "finishReason")]
+                finish_reason: Option<serde::de::IgnoredAny>,
+                usage: Option<serde::de::IgnoredAny>,
+            }
+            match serde_json::from_str::<Native>(data) {
+                Ok(m) => Marks { finish: m.finish_reason.is_some(), usage: m.usage.is_some(), failed: None },
+                Err(_) => Marks::default(),
+            }
+        }
+        StreamEnd::ChatCompletions { .. } => {
+            if !maybe_set(data, "\"finish_reason\"") && !maybe_set(data, "\"usage\"") && !maybe_set(data, "\"error\"") {
+                return Marks::default();
+            }
+            #[derive(serde::Deserialize)]
+            struct Choice {
+                finish_reason: Option<serde::de::IgnoredAny>,
+            }
+            #[derive(serde::Deserialize)]
+            struct Chunk {
+                #[serde(default)]
+                choices: Option<Vec<Choice>>,
+                usage: Option<serde::de::IgnoredAny>,
+                error: Option<crate::openai::ErrorDetail>,
+            }
+            match serde_json::from_str::<Chunk>(data) {
+                Ok(c) => Marks {
+                    finish: c.choices.iter().flatten().any(|choice| choice.finish_reason.is_some()),
+                    usage: c.usage.is_some(),
+                    failed: c
+                        .error
+                        .map(|e| (e.code_or_type().unwrap_or("error").to_owned(), e.message.unwrap_or_default())),
+                },
+                Err(_) => Marks::default(),
+            }
+        }
+        StreamEnd::Responses => responses_marks(sse),
     }
-    match serde_json::from_str::<Markers>(data) {
-        Ok(m) => (m.finish_reason.is_some(), m.usage.is_some()),
-        Err(_) => (false, false),
+}
+
+/// Responses events are typed: the `event:` line, else the data's `type`.
+fn responses_marks(sse: &SseEvent) -> Marks {
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    let kind = match &sse.event {
+        Some(kind) => kind.clone(),
+        None => serde_json::from_str::<Typed>(&sse.data).ok().and_then(|t| t.kind).unwrap_or_default(),
+    };
+    match kind.as_str() {
+        "response.completed" | "response.incomplete" => Marks { finish: true, usage: true, failed: None },
+        "response.failed" | "error" => {
+            use crate::openai::responses::StreamEvent;
+            let (code, message) = match serde_json::from_str::<StreamEvent>(&sse.data) {
+                Ok(StreamEvent::Error { code, message }) => (code, message),
+                Ok(StreamEvent::Failed { response }) => {
+                    let error = response.error.unwrap_or_default();
+                    (error.code_or_type().map(str::to_owned), error.message)
+                }
+                _ => (None, None),
+            };
+            let failed = (code.unwrap_or_else(|| kind.clone()), message.unwrap_or_else(|| sse.data.clone()));
+            Marks { finish: true, usage: false, failed: Some(failed) }
+        }
+        _ => Marks::default(),
+    }
+}
+
+/// Whether `key` occurs in `data` followed by a value other than `null`.
+fn maybe_set(data: &str, key: &str) -> bool {
+    memchr::memmem::find_iter(data.as_bytes(), key.as_bytes()).any(|at| {
+        let rest = data[at + key.len()..].trim_start();
+        let value = rest.strip_prefix(':').map_or(rest, str::trim_start);
+        !value.starts_with("null")
+    })
+}
+
+#[cfg(test)]
+mod marks_tests {
+    use super::*;
+
+    fn sse(event: Option<&str>, data: &str) -> SseEvent {
+        SseEvent { event: event.map(str::to_owned), data: data.to_owned(), id: None }
+    }
+
+    #[test]
+    fn a_null_key_is_no_marker_and_is_not_parsed() {
+        assert!(!maybe_set(
+            r#"{"choices":[{"delta":{"content":"x"},"finish_reason":null}],"usage": null}"#,
+            "\"usage\""
+        ));
+        assert!(maybe_set(r#"{"usage" : {"prompt_tokens": 1}}"#, "\"usage\""));
+        let end = StreamEnd::ChatCompletions { usage_requested: true };
+        let delta = sse(None, r#"{"choices":[{"delta":{"content":"x"},"finish_reason":null}]}"#);
+        assert_eq!(marks(end, &delta), Marks::default());
+        let last = sse(None, r#"{"choices":[{"delta":null,"finish_reason":"stop"}]}"#);
+        assert!(marks(end, &last).finish);
+        let usage = sse(None, r#"{"choices":[],"usage":{"prompt_tokens":3}}"#);
+        assert_eq!(marks(end, &usage), Marks { finish: false, usage: true, failed: None });
+    }
+
+    #[test]
+    fn error_chunks_and_events_fail_the_stream() {
+        let end = StreamEnd::ChatCompletions { usage_requested: true };
+        let error = sse(None, r#"{"error":{"message":"overloaded","type":"server_error","code":null}}"#);
+        assert_eq!(marks(end, &error).failed, Some(("server_error".into(), "overloaded".into())));
+        let event = sse(Some("error"), r#"{"type":"error","code":"rate_limit_exceeded","message":"slow down"}"#);
+        assert_eq!(
+            marks(StreamEnd::Responses, &event).failed,
+            Some(("rate_limit_exceeded".into(), "slow down".into()))
+        );
+        let untyped = sse(None, r#"{"type":"response.completed","response":{"id":"resp_1"}}"#);
+        assert!(marks(StreamEnd::Responses, &untyped).finish);
     }
 }
