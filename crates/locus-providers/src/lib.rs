@@ -5,7 +5,10 @@
 //! - [`ChatModel`]: `complete` and `stream`; [`OciChatModel`] implements it on
 //!   [`oci_genai_transport`], for on-demand models and dedicated endpoints.
 //! - Request shapes ([`GenericShape`], [`CohereShape`]) behind
-//!   [`RequestShape`], chosen by [`ApiFormat`].
+//!   [`RequestShape`], chosen by [`ApiFormat`], for the native API; and
+//!   [`openai`]: the same for the OpenAI-compatible API's chat completions
+//!   and Responses (the model's transport, [`oci_genai_transport::Transport`],
+//!   picks which).
 //! - [`StreamAccumulator`]: the final answer from stream events, with tool
 //!   calls assembled correctly for every pattern real models stream.
 //! - [`extract_inline_tool_calls`] and [`InlineToolCallFilter`]: tool calls
@@ -27,6 +30,7 @@ mod accumulator;
 mod error;
 mod inline;
 mod model;
+pub mod openai;
 mod shape;
 mod types;
 

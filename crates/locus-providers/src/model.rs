@@ -7,10 +7,12 @@ use std::task::{Context, Poll};
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use oci_genai_transport::{self as transport, ChatCall, GenAiClient, ServingMode};
+use oci_genai_transport::sse::SseEvent;
+use oci_genai_transport::{self as transport, ChatCall, GenAiClient, OpenAiCall, ServingMode, Transport};
 
 use crate::error::Error;
 use crate::inline::{InlineToolCallFilter, extract_inline_tool_calls};
+use crate::openai::{chat_completions, responses};
 use crate::shape::{ApiFormat, RequestShape, StreamState};
 use crate::types::{ChatRequest, ChatResponse, ModelEvent};
 
@@ -33,7 +35,10 @@ pub trait ChatModel: Send + Sync + fmt::Debug {
 /// A shared chat model.
 pub type SharedChatModel = Arc<dyn ChatModel>;
 
-/// A model on OCI Generative AI, on demand or on a dedicated endpoint.
+/// A model on OCI Generative AI, on demand or on a dedicated endpoint,
+/// through the transport that serves it ([`Transport::for_model`] unless
+/// set: endpoint OCIDs and Cohere R models native, other on-demand models
+/// chat completions).
 ///
 /// ```no_run
 /// use oci_auth::Auth;
@@ -54,6 +59,7 @@ pub struct OciChatModel {
     serving: ServingMode,
     compartment_id: String,
     shape: Arc<dyn RequestShape>,
+    transport: Transport,
     inline_tool_calls: bool,
     allow_fallback: bool,
 }
@@ -67,6 +73,7 @@ pub struct OciChatModelBuilder {
     model_id: String,
     compartment_id: Option<String>,
     api_format: ApiFormat,
+    transport: Option<Transport>,
     inline_tool_calls: Option<bool>,
     allow_fallback: bool,
 }
@@ -83,16 +90,64 @@ impl OciChatModel {
         &self.serving
     }
 
-    /// The request shape in use (`GENERIC` or `COHERE`).
+    /// The native request shape (`GENERIC` or `COHERE`), used when the transport is native.
     pub fn shape_name(&self) -> &'static str {
         self.shape.name()
     }
 
+    /// The transport requests go through.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
     async fn complete_once(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let call = self.call(request)?;
-        let result = self.client.chat(call).await.map_err(|e| self.with_shape_hint(e))?;
-        let response = self.shape.parse_response(result)?;
+        let model = self.serving.id();
+        let response = match self.transport {
+            Transport::Native => {
+                let result = self.client.chat(self.call(request)?).await.map_err(|e| self.with_shape_hint(e))?;
+                self.shape.parse_response(result)?
+            }
+            Transport::ChatCompletions => {
+                let call = self.openai_call(chat_completions::build(request, model)?);
+                chat_completions::parse_response(self.client.chat_completions(call).await?)?
+            }
+            Transport::Responses => {
+                let call = self.openai_call(responses::build(request, model)?);
+                responses::parse_response(self.client.responses(call).await?)?
+            }
+        };
         Ok(self.extract_inline(response))
+    }
+
+    fn openai_call<R>(&self, request: R) -> OpenAiCall<R> {
+        let call = OpenAiCall::new(request);
+        match self.compartment_id.trim() {
+            "" => call,
+            compartment => call.compartment_id(compartment),
+        }
+    }
+
+    /// The event stream of `request` on this model's transport, once started.
+    async fn start_stream(&self, request: &ChatRequest) -> Result<transport::ChatStream, Error> {
+        let model = self.serving.id();
+        Ok(match self.transport {
+            Transport::Native => self.client.chat_stream(self.call(request)?).await?,
+            Transport::ChatCompletions => {
+                self.client.chat_completions_stream(self.openai_call(chat_completions::build(request, model)?)).await?
+            }
+            Transport::Responses => {
+                self.client.responses_stream(self.openai_call(responses::build(request, model)?)).await?
+            }
+        })
+    }
+
+    /// Appends the neutral events of one stream event, as this model's transport and shape read them.
+    fn parse_event(&self, event: SseEvent, state: &mut StreamState, out: &mut Vec<ModelEvent>) -> Result<(), Error> {
+        match self.transport {
+            Transport::Native => self.shape.parse_stream_chunk(event, state, out),
+            Transport::ChatCompletions => chat_completions::parse_chunk(event, out),
+            Transport::Responses => responses::parse_event(event, state, out),
+        }
     }
 
     fn call(&self, request: &ChatRequest) -> Result<ChatCall, Error> {
@@ -115,7 +170,8 @@ impl OciChatModel {
 
     /// A 400 from a dedicated endpoint sent the Generic shape is most often a Cohere model.
     fn with_shape_hint(&self, error: transport::Error) -> Error {
-        if error.status() == Some(400) && self.serving.is_dedicated() && self.shape.name() == "GENERIC" {
+        let generic = self.transport == Transport::Native && self.shape.name() == "GENERIC";
+        if error.status() == Some(400) && self.serving.is_dedicated() && generic {
             tracing::warn!(
                 "the dedicated endpoint refused the GENERIC request shape; if it serves a Cohere model, set \
                  api_format(ApiFormat::Cohere) (locus chat --api-format cohere)"
@@ -184,6 +240,7 @@ impl Default for OciChatModelBuilder {
             model_id: String::new(),
             compartment_id: None,
             api_format: ApiFormat::Auto,
+            transport: None,
             inline_tool_calls: None,
             allow_fallback: true,
         }
@@ -209,9 +266,31 @@ impl OciChatModelBuilder {
         self
     }
 
-    /// The request shape (default: chosen from the model id).
+    /// The native request shape (default: chosen from the model id). A
+    /// format set here, with no transport set, means the native transport.
     pub fn api_format(mut self, format: ApiFormat) -> Self {
         self.api_format = format;
+        self
+    }
+
+    /// The transport (default: [`Transport::for_model`], or native when an
+    /// API format was set). One that cannot serve the model — a dedicated
+    /// endpoint or a Cohere R model on the OpenAI-compatible API — is an
+    /// error from [`build`](Self::build), before anything is sent.
+    ///
+    /// ```
+    /// use locus_providers::OciChatModel;
+    /// use oci_genai_transport::{GenAiClient, Transport};
+    /// let client = GenAiClient::builder().genai_api_key("sk-example").region("us-chicago-1").build()?;
+    /// let model = OciChatModel::builder("openai.gpt-5").client(client.clone()).transport(Transport::Responses).build()?;
+    /// assert_eq!(model.transport(), Transport::Responses);
+    /// let dac = OciChatModel::builder("ocid1.generativeaiendpoint.oc1.us-chicago-1.x").client(client)
+    ///     .compartment_id("ocid1.compartment.oc1..c").transport(Transport::ChatCompletions).build();
+    /// assert!(dac.unwrap_err().to_string().contains("--transport native"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = Some(transport);
         self
     }
 
@@ -239,8 +318,19 @@ impl OciChatModelBuilder {
             return Err(Error::Config("no GenAI client: set one with .client(GenAiClient::builder()…build()?)".into()));
         };
         let serving = ServingMode::from_model_id(&self.model_id)?;
+        let transport = match self.transport {
+            Some(transport) => {
+                transport.check(&serving)?;
+                transport
+            }
+            None if self.api_format != ApiFormat::Auto => Transport::Native,
+            None => Transport::for_model(&serving),
+        };
         let compartment_id = self.compartment_id.unwrap_or_default();
-        transport::check_compartment(&serving, &compartment_id)?;
+        // A GenAI API key on the OpenAI-compatible API needs no compartment; everything else does.
+        if !(transport.is_openai() && client.has_genai_api_key()) {
+            transport::check_compartment(&serving, &compartment_id)?;
+        }
         let shape: Arc<dyn RequestShape> = Arc::from(self.api_format.shape(&serving));
         Ok(OciChatModel {
             inline_tool_calls: self.inline_tool_calls.unwrap_or_else(|| serving.is_dedicated()),
@@ -248,6 +338,7 @@ impl OciChatModelBuilder {
             serving,
             compartment_id,
             shape,
+            transport,
             allow_fallback: self.allow_fallback,
         })
     }
@@ -264,22 +355,18 @@ impl ChatModel for OciChatModel {
     }
 
     async fn stream(&self, request: &ChatRequest) -> EventStream {
-        let call = match self.call(request) {
-            Ok(call) => call,
-            Err(e) => return futures::stream::iter([Err(e)]).boxed(),
-        };
-        let stream = match self.client.chat_stream(call).await {
+        let stream = match self.start_stream(request).await {
             Ok(stream) => stream,
-            Err(error) => {
+            Err(Error::Transport(error)) => {
                 return match Self::fallback_reason(&error) {
                     Some(reason) => futures::stream::iter(self.fallback(request, reason).await).boxed(),
                     None => futures::stream::iter([Err(self.with_shape_hint(error))]).boxed(),
                 };
             }
+            Err(error) => return futures::stream::iter([Err(error)]).boxed(),
         };
         Box::pin(OciEventStream {
             chunks: stream,
-            shape: Arc::clone(&self.shape),
             state: StreamState::default(),
             inline: self.inline_tool_calls.then(InlineToolCallFilter::new),
             parsed: Vec::new(),
@@ -296,7 +383,6 @@ impl ChatModel for OciChatModel {
 /// refused — the whole-answer fallback run in its place.
 struct OciEventStream {
     chunks: transport::ChatStream,
-    shape: Arc<dyn RequestShape>,
     state: StreamState,
     inline: Option<InlineToolCallFilter>,
     parsed: Vec<ModelEvent>,
@@ -326,18 +412,16 @@ impl futures::Stream for OciEventStream {
             }
             match std::task::ready!(this.chunks.poll_next_unpin(cx)) {
                 None => return Poll::Ready(None),
-                Some(Ok(chunk)) => {
-                    match this.shape.parse_stream_chunk(chunk.into_sse(), &mut this.state, &mut this.parsed) {
-                        Ok(()) => match this.inline.as_mut() {
-                            Some(filter) => {
-                                let parsed = std::mem::take(&mut this.parsed);
-                                this.ready.extend(filter.filter_events(parsed).into_iter().map(Ok));
-                            }
-                            None => this.ready.extend(this.parsed.drain(..).map(Ok)),
-                        },
-                        Err(e) => this.ready.push_back(Err(e)),
-                    }
-                }
+                Some(Ok(chunk)) => match this.model.parse_event(chunk.into_sse(), &mut this.state, &mut this.parsed) {
+                    Ok(()) => match this.inline.as_mut() {
+                        Some(filter) => {
+                            let parsed = std::mem::take(&mut this.parsed);
+                            this.ready.extend(filter.filter_events(parsed).into_iter().map(Ok));
+                        }
+                        None => this.ready.extend(this.parsed.drain(..).map(Ok)),
+                    },
+                    Err(e) => this.ready.push_back(Err(e)),
+                },
                 // An empty stream is known only at its end: fall back then, if allowed.
                 Some(Err(error)) => match OciChatModel::fallback_reason(&error) {
                     Some(reason) => {

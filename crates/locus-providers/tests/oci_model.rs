@@ -1,4 +1,4 @@
-//! OciChatModel over the transport, against wiremock.
+//! OciChatModel over the native transport (on-demand models forced onto it), against wiremock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,7 +9,7 @@ use locus_providers::{
     ApiFormat, ChatModel, ChatRequest, Error, FinishReason, Message, ModelEvent, OciChatModel, StreamAccumulator,
 };
 use oci_auth::{ApiKeyProvider, PrivateKey};
-use oci_genai_transport::{GenAiClient, RetryPolicy};
+use oci_genai_transport::{GenAiClient, RetryPolicy, Transport};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -65,8 +65,12 @@ async fn collect(model: &OciChatModel, request: &ChatRequest) -> (Vec<ModelEvent
 #[tokio::test]
 async fn generic_streams_keep_finish_reason_and_usage() {
     let server = server(sse("b-parallel-openai.sse")).await;
-    let model =
-        OciChatModel::builder("openai.gpt-4.1").client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
+    let model = OciChatModel::builder("openai.gpt-4.1")
+        .transport(Transport::Native)
+        .client(client(&server))
+        .compartment_id(COMPARTMENT)
+        .build()
+        .unwrap();
     let (events, response) = collect(&model, &ask("time?")).await;
     assert!(events.iter().any(|e| matches!(e, ModelEvent::Finished(FinishReason::ToolCalls))));
     assert_eq!(response.usage.unwrap().total_tokens, 42);
@@ -105,10 +109,15 @@ async fn a_dac_model_extracts_inline_tool_calls_by_default() {
 
     // On demand it is off by default: the markup stays text.
     let server = server_with_json(json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>"}]})).await;
-    let model =
-        OciChatModel::builder("meta.llama").client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
+    let model = OciChatModel::builder("meta.llama")
+        .transport(Transport::Native)
+        .client(client(&server))
+        .compartment_id(COMPARTMENT)
+        .build()
+        .unwrap();
     assert!(model.complete(&ask("x")).await.unwrap().message.tool_calls.is_empty());
     let model = OciChatModel::builder("meta.llama")
+        .transport(Transport::Native)
         .client(client(&server))
         .compartment_id(COMPARTMENT)
         .inline_tool_calls(true)
@@ -130,8 +139,12 @@ async fn complete_parses_text_tool_calls_and_usage() {
     let server = server_with_json(json!({"role": "ASSISTANT", "content": [{"type": "TEXT", "text": "Sure."}],
         "toolCalls": [{"type": "FUNCTION", "id": "call_9", "name": "clock", "arguments": "{\"tz\":\"UTC\"}"}]}))
     .await;
-    let model =
-        OciChatModel::builder("meta.llama").client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
+    let model = OciChatModel::builder("meta.llama")
+        .transport(Transport::Native)
+        .client(client(&server))
+        .compartment_id(COMPARTMENT)
+        .build()
+        .unwrap();
     let response = model.complete(&ask("time?")).await.unwrap();
     assert_eq!(response.message.text(), "Sure.");
     assert_eq!(response.message.tool_calls[0].arguments["tz"], "UTC");
@@ -183,6 +196,7 @@ async fn an_empty_stream_falls_back_when_allowed() {
         .mount(&server)
         .await;
     let model = OciChatModel::builder("meta.llama")
+        .transport(Transport::Native)
         .client(client(&server))
         .compartment_id(COMPARTMENT)
         .allow_fallback(true)

@@ -1,11 +1,12 @@
-//! Golden tests: neutral requests (`tests/fixtures/golden/*.request.json`)
+//! Golden tests: neutral requests (`tests/fixtures/golden/*.request.json`), for
+//! the native shapes and the OpenAI-compatible ones,
 //! become exactly the wire JSON in `*.wire.json`. `UPDATE_GOLDEN=1` rewrites
 //! the wire files; review the diff before committing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use locus_providers::{ApiFormat, ChatRequest, Error, Message, RequestShape, ToolChoice};
-use oci_genai_transport::{ServingMode, models};
+use locus_providers::{ApiFormat, ChatRequest, Error, Message, RequestShape, ToolChoice, openai};
+use oci_genai_transport::{ServingMode, Transport, models};
 use serde_json::Value;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/golden");
@@ -96,4 +97,44 @@ fn tool_choice_none_sends_no_tools_to_cohere() {
     request.params.tool_choice = Some(ToolChoice::None);
     let wire = wire(&request, "cohere.command-r", ApiFormat::Auto).unwrap();
     assert!(wire["chatRequest"].get("tools").is_none());
+}
+
+/// The body an OpenAI-compatible transport sends for a whole answer (a
+/// stream adds `stream`, and `stream_options` for chat completions).
+fn openai_wire(request: &ChatRequest, model: &str, transport: Transport) -> Result<Value, Error> {
+    Ok(match transport {
+        Transport::Responses => serde_json::to_value(openai::responses::build(request, model)?).unwrap(),
+        _ => serde_json::to_value(openai::chat_completions::build(request, model)?).unwrap(),
+    })
+}
+
+#[test]
+fn chat_completions_carry_every_parameter_it_has_and_refuse_top_k() {
+    let mut request = request("generic");
+    let err = openai_wire(&request, "meta.llama-3.3-70b-instruct", Transport::ChatCompletions).unwrap_err();
+    assert!(err.to_string().contains("top_k") && err.to_string().contains("--transport native"), "{err}");
+    request.params.top_k = None;
+    let wire = |model| openai_wire(&request, model, Transport::ChatCompletions).unwrap();
+    golden("chat-completions-on-demand", wire("meta.llama-3.3-70b-instruct"));
+    // OpenAI reasoning models: max_completion_tokens, and no non-default temperature.
+    golden("chat-completions-openai-reasoning", wire("openai.gpt-5"));
+    // xAI: no presence or frequency penalties.
+    golden("chat-completions-xai", wire("xai.grok-4"));
+}
+
+#[test]
+fn responses_send_the_whole_conversation_unstored_and_refuse_what_they_lack() {
+    let mut request = request("generic");
+    request.params.top_k = None;
+    for (field, clear) in [
+        ("seed", (|r: &mut ChatRequest| r.params.seed = None) as fn(&mut ChatRequest)),
+        ("stop", |r| r.params.stop.clear()),
+        ("presence_penalty", |r| (r.params.frequency_penalty, r.params.presence_penalty) = (None, None)),
+    ] {
+        let err = openai_wire(&request, "openai.gpt-5", Transport::Responses).unwrap_err().to_string();
+        assert!(err.contains(field) && err.contains("--transport chat-completions or native"), "{err}");
+        clear(&mut request);
+    }
+    golden("responses-on-demand", openai_wire(&request, "openai.gpt-4.1", Transport::Responses).unwrap());
+    golden("responses-openai-reasoning", openai_wire(&request, "openai.gpt-5", Transport::Responses).unwrap());
 }

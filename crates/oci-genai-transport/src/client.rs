@@ -303,6 +303,12 @@ impl GenAiClient {
         GenAiClientBuilder::default()
     }
 
+    /// Whether OpenAI-compatible calls go with a Generative AI API key
+    /// (then they need no compartment).
+    pub fn has_genai_api_key(&self) -> bool {
+        self.inner.sender.api_key.is_some()
+    }
+
     /// Sends a chat call and returns the whole reply (`isStream` cleared).
     pub async fn chat(&self, call: ChatCall) -> Result<ChatResult, Error> {
         let prepared = self.inner.routing.prepare(call, false).await?;

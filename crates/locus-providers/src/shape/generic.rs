@@ -22,7 +22,7 @@ use crate::types::{
 pub struct GenericShape;
 
 /// OpenAI reasoning models take `maxCompletionTokens` and only the default temperature.
-fn is_openai_reasoning(model: &str) -> bool {
+pub(crate) fn is_openai_reasoning(model: &str) -> bool {
     let model = model.to_ascii_lowercase();
     ["openai.gpt-5", "openai.o1", "openai.o3", "openai.o4"].iter().any(|p| model.starts_with(p))
 }

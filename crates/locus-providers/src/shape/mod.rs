@@ -1,12 +1,13 @@
 //! Request shapes: how neutral requests become wire requests, and replies
 //! and stream chunks become neutral ones.
 
-mod chunk_view;
+pub(crate) mod chunk_view;
 mod cohere;
 mod generic;
 
 pub use cohere::CohereShape;
 pub use generic::GenericShape;
+pub(crate) use generic::{is_openai_reasoning, tool_result_text};
 
 use oci_genai_transport::ServingMode;
 use oci_genai_transport::models::{BaseChatRequest, ChatResult};
@@ -90,6 +91,36 @@ pub struct StreamState {
     pub(crate) text_streamed: bool,
     /// Cohere: tool calls seen so far in the stream.
     pub(crate) tool_calls: usize,
+    /// Responses: the function-call output items seen, in order (their
+    /// position is the tool call's index).
+    pub(crate) items: Vec<OutputItemState>,
+}
+
+/// A Responses function-call item, by its position in the output.
+#[derive(Debug)]
+pub(crate) struct OutputItemState {
+    pub output_index: u32,
+    /// Whether its arguments have been sent on (by deltas or whole).
+    pub streamed: bool,
+}
+
+impl StreamState {
+    /// The tool-call index of the item at `output_index`, opening it if new.
+    pub(crate) fn open_item(&mut self, output_index: u32) -> usize {
+        match self.items.iter().position(|i| i.output_index == output_index) {
+            Some(index) => index,
+            None => {
+                self.items.push(OutputItemState { output_index, streamed: false });
+                self.items.len() - 1
+            }
+        }
+    }
+
+    /// The item at `output_index` (opened if new).
+    pub(crate) fn item_mut(&mut self, output_index: u32) -> &mut OutputItemState {
+        let index = self.open_item(output_index);
+        &mut self.items[index]
+    }
 }
 
 /// A wire dialect.
