@@ -37,6 +37,9 @@ fn chat_args<'a>(config: &'a str, endpoint: &'a str, model: &'a str) -> Vec<&'a 
         endpoint,
         "--tools",
         "builtin",
+        // The scripted model speaks the native API.
+        "--transport",
+        "native",
     ]
 }
 

@@ -16,7 +16,7 @@ use oci_genai_emulator::{
     Behaviour, DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig, Fault, ModelConfig, QWEN_ENDPOINT,
     REMOTE_ENDPOINT, RunningEmulator,
 };
-use oci_genai_transport::{GenAiClient, RetryPolicy};
+use oci_genai_transport::{GenAiClient, RetryPolicy, Transport};
 
 const USER: &str = "ocid1.user.oc1..e2e";
 
@@ -43,8 +43,16 @@ impl Setup {
     }
 
     fn agent(&self, model: &str, streaming: bool) -> Agent {
-        let model =
+        self.agent_on(model, streaming, None)
+    }
+
+    /// An agent on `model` through `transport` (default: the model's own routing).
+    fn agent_on(&self, model: &str, streaming: bool, transport: Option<Transport>) -> Agent {
+        let mut model =
             OciChatModel::builder(model).client(self.client().build().unwrap()).compartment_id(DEMO_COMPARTMENT);
+        if let Some(transport) = transport {
+            model = model.transport(transport);
+        }
         Agent::builder()
             .model(model.build().unwrap())
             .streaming(streaming)
@@ -74,9 +82,12 @@ async fn every_model_and_pattern_answers_17_times_23_streaming_and_not() {
         DEMO_ENDPOINT,
         QWEN_ENDPOINT,
     ] {
-        for streaming in [true, false] {
-            let result = setup.agent(model, streaming).run_to_completion("What is 17*23?").await.unwrap();
-            assert_eq!(result.stop_reason, StopReason::Completed, "{model} {streaming}");
+        // The default routing, then the native API for every model (its tool-call patterns).
+        for (streaming, transport) in
+            [(true, None), (false, None), (true, Some(Transport::Native)), (false, Some(Transport::Native))]
+        {
+            let result = setup.agent_on(model, streaming, transport).run_to_completion("What is 17*23?").await.unwrap();
+            assert_eq!(result.stop_reason, StopReason::Completed, "{model} {streaming} {transport:?}");
             assert!(result.text.contains("391"), "{model} streaming={streaming}: {}", result.text);
             assert_eq!(result.tool_calls.len(), 1, "{model}");
             assert_eq!(
@@ -91,8 +102,10 @@ async fn every_model_and_pattern_answers_17_times_23_streaming_and_not() {
 #[tokio::test]
 async fn parallel_calls_in_one_turn() {
     let setup = setup(EmulatorConfig::default()).await;
-    for model in ["openai.gpt-4.1", "google.gemini-2.5-flash", "xai.grok-4", "openai.gpt-oss-120b"] {
-        let result = setup.agent(model, true).run_to_completion("What is 2+2, and what time is it?").await.unwrap();
+    let models = ["openai.gpt-4.1", "google.gemini-2.5-flash", "xai.grok-4", "openai.gpt-oss-120b"];
+    for (model, transport) in models.iter().flat_map(|m| [(m, None), (m, Some(Transport::Native))]) {
+        let agent = setup.agent_on(model, true, transport);
+        let result = agent.run_to_completion("What is 2+2, and what time is it?").await.unwrap();
         let names: Vec<&str> = result.tool_calls.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["calculator", "clock"], "{model}");
         let ids: std::collections::HashSet<&str> = result.tool_calls.iter().map(|c| c.id.as_str()).collect();

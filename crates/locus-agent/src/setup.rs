@@ -64,8 +64,26 @@ impl OciSetup {
     /// `LOCUS_OCI_PROFILE`, `LOCUS_OCI_COMPARTMENT`, `LOCUS_OCI_REGION`,
     /// `LOCUS_OCI_AUTH_TYPE`, `LOCUS_OCI_SERVICE_ENDPOINT` — each falling back
     /// to `OCI_CLI_PROFILE`, `OCI_COMPARTMENT_ID`, `OCI_REGION`,
-    /// `OCI_CLI_AUTH`, `OCI_GENAI_ENDPOINT` — and `LOCUS_OCI_API_FORMAT`.
-    /// `LOCUS_OCI_TRANSPORT` is accepted for compatibility (one transport here).
+    /// `OCI_CLI_AUTH`, `OCI_GENAI_ENDPOINT` — and `LOCUS_OCI_API_FORMAT`,
+    /// `LOCUS_OCI_TRANSPORT` (`sdk`/`native`, `v1`/`chat-completions`,
+    /// `responses`), `LOCUS_OCI_GENAI_API_KEY` (else `OCI_GENAI_API_KEY`: a
+    /// Generative AI API key for the OpenAI-compatible API) and
+    /// `LOCUS_OCI_PROJECT` (else `OCI_GENAI_PROJECT_ID`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use locus_agent::OciSetup;
+    /// use oci_auth::StaticEnv;
+    /// let env = StaticEnv::new()
+    ///     .with_var("LOCUS_MODEL_ID", "openai.gpt-5")
+    ///     .with_var("LOCUS_OCI_TRANSPORT", "responses")
+    ///     .with_var("OCI_GENAI_API_KEY", "sk-example")
+    ///     .with_var("LOCUS_OCI_REGION", "us-chicago-1")
+    ///     .with_var("OCI_CONFIG_FILE", "/nonexistent");
+    /// let model = OciSetup::from_env(Arc::new(env))?.build()?;
+    /// assert_eq!(model.transport(), oci_genai_transport::Transport::Responses);
+    /// # Ok::<(), locus_agent::Error>(())
+    /// ```
     pub fn from_env(env: SharedEnv) -> Result<Self, Error> {
         let e = env.as_ref();
         let mut setup = OciSetup {
@@ -101,19 +119,34 @@ impl OciSetup {
         if let Some(format) = e.var("LOCUS_OCI_API_FORMAT") {
             setup.model = setup.model.api_format(format.parse()?);
         }
-        if let Some(transport) = e.var("LOCUS_OCI_TRANSPORT") {
-            tracing::debug!(
-                transport,
-                "LOCUS_OCI_TRANSPORT is accepted for compatibility; locus-rs has one OCI transport"
-            );
+        if let Some(transport) = e.var("LOCUS_OCI_TRANSPORT").filter(|t| !t.trim().is_empty()) {
+            setup.model = setup.model.transport(transport.parse()?);
+        }
+        if let Some(key) = var(e, "LOCUS_OCI_GENAI_API_KEY", "OCI_GENAI_API_KEY") {
+            setup.client = setup.client.genai_api_key(key);
+        }
+        if let Some(project) = var(e, "LOCUS_OCI_PROJECT", "OCI_GENAI_PROJECT_ID") {
+            setup.client = setup.client.project_id(project);
         }
         Ok(setup)
     }
 
-    /// Builds the auth, then the client with it, then the model on the client.
+    /// Builds the auth, then the client with it, then the model on the
+    /// client. With a Generative AI API key, OCI credentials are optional:
+    /// when they cannot be built (no config file, say), the client goes
+    /// without them, and only the OpenAI-compatible API can be called.
     pub fn build(self) -> Result<OciChatModel, Error> {
-        let client = self.client.auth(self.auth.build()?).build()?;
-        Ok(self.model.client(client).build()?)
+        let client = match (self.auth.build(), self.client.has_genai_api_key()) {
+            (Ok(auth), _) => self.client.auth(auth),
+            (Err(e), true) => {
+                tracing::debug!(
+                    "no OCI credentials ({e}); the Generative AI API key authenticates the OpenAI-compatible API"
+                );
+                self.client
+            }
+            (Err(e), false) => return Err(e.into()),
+        };
+        Ok(self.model.client(client.build()?).build()?)
     }
 }
 

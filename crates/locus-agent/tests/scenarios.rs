@@ -9,7 +9,7 @@ use futures::StreamExt;
 use locus_agent::{Agent, AgentEvent, OciSetup, StopReason, ToolError, oci_id, tool_fn, tools::builtin};
 use locus_providers::OciChatModel;
 use oci_auth::{ApiKeyProvider, PrivateKey, StaticEnv};
-use oci_genai_transport::{GenAiClient, RetryPolicy};
+use oci_genai_transport::{GenAiClient, RetryPolicy, Transport};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -94,7 +94,11 @@ fn client(server: &MockServer) -> GenAiClient {
 
 /// An agent on `model` (`oci:` optional), built once on a client of `server`.
 fn agent(server: &MockServer, model: &str) -> locus_agent::AgentBuilder {
-    let model = OciChatModel::builder(oci_id(model).unwrap()).client(client(server)).compartment_id(COMPARTMENT);
+    // The scripted servers speak the native API.
+    let model = OciChatModel::builder(oci_id(model).unwrap())
+        .client(client(server))
+        .compartment_id(COMPARTMENT)
+        .transport(Transport::Native);
     Agent::builder().model(model.build().unwrap())
 }
 

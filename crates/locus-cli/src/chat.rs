@@ -107,8 +107,10 @@ pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
     } else {
         args.setup.oci_setup()?.build()?
     };
+    let transport = model.transport();
     let agent = agent(&args, Arc::new(model))?;
-    let options = ShowOptions { json: args.json, escape_stdout: std::io::stdout().is_terminal() };
+    let options =
+        ShowOptions { json: args.json, escape_stdout: std::io::stdout().is_terminal(), transport: Some(transport) };
     match prompt {
         Some(prompt) => {
             let result = show(agent.run(prompt), options, out, err).await?;
@@ -174,6 +176,8 @@ pub struct ShowOptions {
     /// Escape control characters in the model's text (stdout is a terminal);
     /// stderr is always escaped.
     pub escape_stdout: bool,
+    /// The transport the model goes through, named in `--json` output.
+    pub transport: Option<oci_genai_transport::Transport>,
 }
 
 /// Prints a run: tokens to `out` as they stream, tool activity to `err`. An
@@ -243,7 +247,7 @@ pub async fn show(
     }
     let result = result.ok_or(locus_agent::Error::NoResult)?;
     if options.json {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "text": result.text,
             "stop_reason": result.stop_reason,
             "finish_reason": result.finish_reason.as_ref().map(|f| f.as_str()),
@@ -257,6 +261,9 @@ pub async fn show(
                 "name": c.name, "arguments": c.arguments, "is_error": c.is_error,
             })).collect::<Vec<_>>(),
         });
+        if let Some(transport) = options.transport {
+            value["transport"] = transport.as_str().into();
+        }
         serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
     }
     writeln!(out)?;

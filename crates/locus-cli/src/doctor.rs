@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use oci_auth::{ApiKeyProvider, AuthType, ConfigFile, Env, OsEnv, Profile, ProvideCredentials, SessionTokenProvider};
-use oci_genai_transport::{RegionSettings, ServingMode, resolve_endpoint};
+use oci_genai_transport::{RegionSettings, ServingMode, Transport, resolve_endpoint};
 
 use crate::error::{CliError, ExitCode};
 use crate::setup_args::SetupArgs;
@@ -157,10 +157,32 @@ async fn check_model(
             }
         }
     }
+    let transport = match (args.setup.model.transport, env.var("LOCUS_OCI_TRANSPORT").filter(|t| !t.trim().is_empty()))
+    {
+        (Some(transport), _) => Ok(transport),
+        (None, Some(text)) => text.parse::<Transport>(),
+        (None, None) if args.setup.model.api_format.is_some() => Ok(Transport::Native),
+        (None, None) => Ok(Transport::for_model(serving)),
+    };
+    let transport = match transport.and_then(|t| t.check(serving).map(|()| t)) {
+        Ok(transport) => {
+            report.pass(&format!("transport {transport}"))?;
+            transport
+        }
+        Err(e) => {
+            report.fail(&e.to_string(), "pass --transport native (or unset LOCUS_OCI_TRANSPORT)")?;
+            Transport::Native
+        }
+    };
+    let path = match transport {
+        Transport::Native => "/20231130/actions/chat",
+        Transport::ChatCompletions => "/openai/v1/chat/completions",
+        Transport::Responses => "/openai/v1/responses",
+    };
     let regions = RegionSettings { explicit: args.setup.client.region.clone(), configured };
     match resolve_endpoint(None, &regions, serving, env) {
         Ok(resolved) => {
-            report.pass(&format!("endpoint {}", resolved.url))?;
+            report.pass(&format!("endpoint {}{path}", resolved.url))?;
             for warning in &resolved.warnings {
                 report.fail(warning, "change --region, or the profile's region, to the endpoint's region")?;
             }

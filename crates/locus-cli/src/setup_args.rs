@@ -9,7 +9,7 @@ use clap::Args;
 use locus_agent::OciSetup;
 use locus_providers::{ApiFormat, OciChatModelBuilder};
 use oci_auth::{AuthBuilder, AuthType, OsEnv};
-use oci_genai_transport::{GenAiClientBuilder, Limits};
+use oci_genai_transport::{GenAiClientBuilder, Limits, Transport};
 
 use crate::error::CliError;
 
@@ -102,10 +102,20 @@ pub struct ModelArgs {
     /// Request shape: generic, cohere or auto (a Cohere model on a dedicated endpoint needs cohere).
     #[arg(long, value_name = "FORMAT", value_parser = parse_api_format)]
     pub api_format: Option<ApiFormat>,
+    /// The API: native, chat-completions or responses (default:
+    /// LOCUS_OCI_TRANSPORT, else chat-completions for on-demand models and
+    /// native for endpoint OCIDs, model OCIDs, Cohere R models, or when
+    /// --api-format is given).
+    #[arg(long, value_name = "API", value_parser = parse_transport)]
+    pub transport: Option<Transport>,
     /// Fail when an endpoint refuses to stream, instead of falling back to a
     /// whole answer (the fallback is announced on stderr).
     #[arg(long)]
     pub no_fallback: bool,
+}
+
+fn parse_transport(value: &str) -> Result<Transport, String> {
+    value.parse().map_err(|e: oci_genai_transport::Error| e.to_string())
 }
 
 fn parse_api_format(value: &str) -> Result<ApiFormat, String> {
@@ -123,6 +133,9 @@ impl ModelArgs {
         }
         if let Some(format) = self.api_format {
             builder = builder.api_format(format);
+        }
+        if let Some(transport) = self.transport {
+            builder = builder.transport(transport);
         }
         Ok(builder.allow_fallback(!self.no_fallback))
     }

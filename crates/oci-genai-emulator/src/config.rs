@@ -25,6 +25,9 @@ pub struct EmulatorConfig {
     pub token_lifetime_secs: u64,
     /// The largest request body read; a larger one gets 413 (default 16 MiB).
     pub max_body_bytes: usize,
+    /// Generative AI API keys accepted as `Authorization: Bearer …` on the
+    /// OpenAI-compatible API (`/openai/v1`), beside signatures (default: none).
+    pub genai_api_keys: Vec<String>,
 }
 
 /// The dedicated endpoint `locus chat --emulator` talks to: a tool caller.
@@ -77,6 +80,7 @@ impl Default for EmulatorConfig {
             instance_identity: false,
             token_lifetime_secs: 3_600,
             max_body_bytes: 16 * 1024 * 1024,
+            genai_api_keys: Vec::new(),
         }
     }
 }

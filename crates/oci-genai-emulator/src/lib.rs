@@ -1,7 +1,11 @@
 //! A local OCI Generative AI inference service, for offline runs and tests.
 //!
-//! It behaves like the service where clients can tell: it checks request
-//! signatures against registered keys (and the body hash and `date`), knows
+//! It serves the native chat API (`POST /20231130/actions/chat`) and the
+//! OpenAI-compatible API (`POST /openai/v1/chat/completions`,
+//! `POST /openai/v1/responses`), and behaves like the service where clients
+//! can tell: it checks request signatures against registered keys (and the
+//! body hash and `date`) or, on the OpenAI-compatible API, a configured
+//! Generative AI API key; it knows
 //! on-demand models and Dedicated AI Cluster endpoints in a region and a
 //! compartment (a DAC of another region or a wrong compartment gets 404
 //! `NotAuthorizedOrNotFound`), validates bodies against the wire types, and
@@ -27,6 +31,7 @@ mod behaviour;
 mod config;
 mod emulator;
 mod identity;
+mod openai;
 mod render;
 mod server;
 

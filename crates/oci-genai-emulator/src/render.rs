@@ -6,16 +6,20 @@ use crate::config::{ToolPattern, Turn};
 
 /// Token counts, roughly as a tokenizer would give them.
 pub(crate) fn usage(prompt_bytes: usize, turn: &Turn) -> Value {
-    let prompt = (prompt_bytes / 4).max(1);
-    let completion = (turn.text.len() / 4 + turn.tool_calls.len() * 8).max(1);
+    let (prompt, completion) = token_counts(prompt_bytes, turn);
     json!({"promptTokens": prompt, "completionTokens": completion, "totalTokens": prompt + completion})
 }
 
-fn call_id(i: usize) -> String {
+/// (prompt, completion) tokens, roughly as a tokenizer would count them.
+pub(crate) fn token_counts(prompt_bytes: usize, turn: &Turn) -> (usize, usize) {
+    ((prompt_bytes / 4).max(1), (turn.text.len() / 4 + turn.tool_calls.len() * 8).max(1))
+}
+
+pub(crate) fn call_id(i: usize) -> String {
     format!("call_emu{i:04}")
 }
 
-fn finish_reason(turn: &Turn) -> &str {
+pub(crate) fn finish_reason(turn: &Turn) -> &str {
     match &turn.finish_reason {
         Some(reason) => reason,
         None if turn.tool_calls.is_empty() => "stop",
@@ -60,7 +64,7 @@ pub(crate) fn whole(model_id: &str, cohere: bool, turn: &Turn, usage: Value) -> 
     json!({"modelId": model_id, "modelVersion": "emulator", "chatResponse": response})
 }
 
-fn pieces(text: &str, size: usize) -> Vec<String> {
+pub(crate) fn pieces(text: &str, size: usize) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     chars.chunks(size.max(1)).map(|c| c.iter().collect()).collect()
 }

@@ -21,8 +21,8 @@ use crate::behaviour::{View, answer};
 use crate::config::{EmulatorConfig, Fault, ModelConfig};
 use crate::render;
 
-type Body = BoxBody<Bytes, std::io::Error>;
-type Outcome = Result<Response<Body>, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
+pub(crate) type Outcome = Result<Response<Body>, Box<dyn std::error::Error + Send + Sync>>;
 
 /// What every connection shares.
 pub(crate) struct State {
@@ -65,11 +65,11 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<State>) 
     }
 }
 
-fn full(body: Bytes) -> Body {
+pub(crate) fn full(body: Bytes) -> Body {
     Full::new(body).map_err(|never: Infallible| match never {}).boxed()
 }
 
-fn error(status: u16, code: &str, message: &str, request_id: &str) -> Outcome {
+pub(crate) fn error(status: u16, code: &str, message: &str, request_id: &str) -> Outcome {
     let body = json!({ "code": code, "message": message }).to_string();
     let mut response = Response::new(full(Bytes::from(body)));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -104,8 +104,22 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
             return response;
         }
     }
-    if parts.method != hyper::Method::POST || parts.uri.path() != "/20231130/actions/chat" {
-        return error(404, "NotFound", "only POST /20231130/actions/chat is emulated", &request_id);
+    match (parts.method == hyper::Method::POST, parts.uri.path()) {
+        (true, "/20231130/actions/chat") => {}
+        (true, "/openai/v1/chat/completions") => {
+            return crate::openai::handle(&state, &parts, &body, &request_id, Style::ChatCompletions).await;
+        }
+        (true, "/openai/v1/responses") => {
+            return crate::openai::handle(&state, &parts, &body, &request_id, Style::Responses).await;
+        }
+        _ => {
+            return error(
+                404,
+                "NotFound",
+                "only POST /20231130/actions/chat, /openai/v1/chat/completions and /openai/v1/responses are emulated",
+                &request_id,
+            );
+        }
     }
 
     if let Err(reason) = authenticate(&state, &parts, &body) {
@@ -148,24 +162,9 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         _ => cohere,
     };
 
-    let header_fault = parts.headers.get("x-emulator-fault").and_then(|v| v.to_str().ok()).and_then(Fault::parse);
-    let fault = header_fault.or_else(|| model_fault(&state, model));
-    match &fault {
-        Some(Fault::RejectStream) if streaming => {
-            return error(400, "InvalidParameter", "Streaming is not supported for this model", &request_id);
-        }
-        Some(Fault::TooManyRequests { retry_after }) => {
-            let mut response = error(429, "TooManyRequests", "Too many requests for the user", &request_id)?;
-            response.headers_mut().insert("retry-after", hyper::header::HeaderValue::from(*retry_after));
-            return Ok(response);
-        }
-        Some(Fault::Status(status)) => return error(*status, "InternalServerError", "injected failure", &request_id),
-        Some(Fault::ResetBefore) => return Err("injected connection reset".into()),
-        Some(Fault::HugeError(bytes)) => {
-            return error(400, "InvalidParameter", &"m".repeat(*bytes), &request_id);
-        }
-        Some(Fault::SlowFirstByte(ms)) => tokio::time::sleep(Duration::from_millis(*ms)).await,
-        _ => {}
+    let fault = fault_for(&state, &parts, model);
+    if let Some(outcome) = before_answer(fault.as_ref(), streaming, &request_id, error).await {
+        return outcome;
     }
 
     let turn = answer(&model.behaviour, &View::of(&details.chat_request));
@@ -179,11 +178,11 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
             usage_requested.then_some(usage.clone()),
         );
         match &fault {
-            Some(Fault::NoFinish) => events.retain(|e| e.get("finishReason").is_none() && e.get("usage").is_none()),
+            Some(Fault::NoFinish) => events.retain(|e| !Style::Native.is_final(e)),
             Some(Fault::UsageEveryChunk) => events.iter_mut().for_each(|e| e["usage"] = usage.clone()),
             _ => {}
         }
-        let mut response = Response::new(stream_body(events, model, fault, state.config.hold_open_ms));
+        let mut response = Response::new(stream_body(events, model, fault, state.config.hold_open_ms, Style::Native));
         response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/event-stream"));
         response
     } else {
@@ -196,6 +195,44 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         response.headers_mut().insert("opc-request-id", id);
     }
     Ok(response)
+}
+
+/// The fault for this request: the `x-emulator-fault` header's, else the model's.
+pub(crate) fn fault_for(state: &State, parts: &hyper::http::request::Parts, model: &ModelConfig) -> Option<Fault> {
+    let header_fault = parts.headers.get("x-emulator-fault").and_then(|v| v.to_str().ok()).and_then(Fault::parse);
+    header_fault.or_else(|| model_fault(state, model))
+}
+
+/// An error body in a route's own form.
+pub(crate) type ErrorFn = fn(u16, &str, &str, &str) -> Outcome;
+
+/// The faults that replace the answer (a status, a reset) or delay it;
+/// `None`: answer (after any delay).
+pub(crate) async fn before_answer(
+    fault: Option<&Fault>,
+    streaming: bool,
+    request_id: &str,
+    error: ErrorFn,
+) -> Option<Outcome> {
+    Some(match fault {
+        Some(Fault::RejectStream) if streaming => {
+            error(400, "InvalidParameter", "Streaming is not supported for this model", request_id)
+        }
+        Some(Fault::TooManyRequests { retry_after }) => {
+            error(429, "TooManyRequests", "Too many requests for the user", request_id).map(|mut response| {
+                response.headers_mut().insert("retry-after", hyper::header::HeaderValue::from(*retry_after));
+                response
+            })
+        }
+        Some(Fault::Status(status)) => error(*status, "InternalServerError", "injected failure", request_id),
+        Some(Fault::ResetBefore) => Err("injected connection reset".into()),
+        Some(Fault::HugeError(bytes)) => error(400, "InvalidParameter", &"m".repeat(*bytes), request_id),
+        Some(Fault::SlowFirstByte(ms)) => {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            return None;
+        }
+        _ => return None,
+    })
 }
 
 /// IMDS (`GET /opc/v2/…` with `Authorization: Bearer Oracle`) and federation
@@ -257,7 +294,7 @@ fn tool_content_forms(json: &mut serde_json::Value) -> Result<(), String> {
 }
 
 /// The fault configured on the model, while its count lasts.
-fn model_fault(state: &State, model: &ModelConfig) -> Option<Fault> {
+pub(crate) fn model_fault(state: &State, model: &ModelConfig) -> Option<Fault> {
     let fault = model.fault.clone()?;
     if model.fault_times == 0 {
         return Some(fault);
@@ -272,7 +309,7 @@ fn model_fault(state: &State, model: &ModelConfig) -> Option<Fault> {
 
 /// Checks the signature as the service does: a registered key, the required
 /// headers signed, the body hash, and a recent date.
-fn authenticate(state: &State, parts: &hyper::http::request::Parts, body: &Bytes) -> Result<(), String> {
+pub(crate) fn authenticate(state: &State, parts: &hyper::http::request::Parts, body: &Bytes) -> Result<(), String> {
     let headers: Vec<(&str, &str)> =
         parts.headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -329,8 +366,58 @@ fn find_model<'a>(config: &'a EmulatorConfig, details: &ChatDetails) -> Lookup<'
     Ok(model)
 }
 
+/// How an API frames its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `data:` lines only, no `[DONE]`.
+    Native,
+    /// `data:` lines, then `data: [DONE]`.
+    ChatCompletions,
+    /// `event: <type>` and `data:` pairs, then `data: [DONE]` (clients must tolerate it).
+    Responses,
+}
+
+impl Style {
+    fn frame(self, event: &serde_json::Value) -> String {
+        match self {
+            Style::Responses => format!("event: {}\ndata: {event}\n\n", event["type"].as_str().unwrap_or("message")),
+            Style::Native | Style::ChatCompletions => format!("data: {event}\n\n"),
+        }
+    }
+
+    /// A text delta of this style, for the endless fault.
+    fn delta(self, text: &str) -> serde_json::Value {
+        match self {
+            Style::Native => {
+                json!({"index": 0, "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": text}]}})
+            }
+            Style::ChatCompletions => {
+                json!({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+            }
+            Style::Responses => json!({"type": "response.output_text.delta", "output_index": 0, "delta": text}),
+        }
+    }
+
+    /// Whether an event ends the answer or carries usage (dropped by the `no-finish` fault).
+    pub(crate) fn is_final(self, event: &serde_json::Value) -> bool {
+        match self {
+            Style::Native => event.get("finishReason").is_some() || event.get("usage").is_some(),
+            Style::ChatCompletions => {
+                event["choices"][0]["finish_reason"].is_string() || event.get("usage").is_some_and(|u| !u.is_null())
+            }
+            Style::Responses => event["type"] == "response.completed" || event["type"] == "response.incomplete",
+        }
+    }
+}
+
 /// An SSE body written by a task, with the model's pacing and the stream faults.
-fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Option<Fault>, hold_open_ms: u64) -> Body {
+pub(crate) fn stream_body(
+    events: Vec<serde_json::Value>,
+    model: &ModelConfig,
+    fault: Option<Fault>,
+    hold_open_ms: u64,
+    style: Style,
+) -> Body {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(64);
     let (per_write, delay) = (model.events_per_write.max(1), Duration::from_millis(model.delay_ms));
     tokio::spawn(async move {
@@ -347,8 +434,7 @@ fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Optio
                 }
                 Some(Fault::Endless) if n == 1 => {
                     let text = "and on ".repeat(146); // about 1 KiB per delta
-                    let delta = serde_json::json!({"index": 0, "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": text}]}});
-                    let many = format!("data: {delta}\n\n").repeat(64);
+                    let many = style.frame(&style.delta(&text)).repeat(64);
                     while send(many.clone()).await.is_ok() {}
                     return;
                 }
@@ -363,7 +449,10 @@ fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Optio
                     return;
                 }
                 Some(Fault::MalformedChunk(at)) if n == *at => batch.push_str("data: {\"index\": 0, \"message\": \n\n"),
-                _ => batch.push_str(&format!("data: {event}\n\n")),
+                _ => batch.push_str(&style.frame(event)),
+            }
+            if n + 1 == events.len() && style != Style::Native && fault != Some(Fault::NoFinish) {
+                batch.push_str("data: [DONE]\n\n");
             }
             if n + 1 == events.len() && fault == Some(Fault::GarbageAfterEnd) {
                 batch.push_str("data: {\"index\": 0, \"mess\n\ndata: \u{1b}[2Jgarbage\n\n");
@@ -380,7 +469,7 @@ fn stream_body(events: Vec<serde_json::Value>, model: &ModelConfig, fault: Optio
         if fault == Some(Fault::NoFinish) {
             return; // a clean end of the body, before any finish event
         }
-        // Like the service: no [DONE], and the connection stays open for a while.
+        // Like the service: the connection stays open for a while (the native API sends no [DONE]).
         tokio::time::sleep(Duration::from_millis(hold_open_ms)).await;
     });
     let frames =

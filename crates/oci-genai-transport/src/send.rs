@@ -259,18 +259,42 @@ impl Sender {
 }
 
 /// An error reply's code and message: OCI's `{"code", "message"}`, or the
-/// OpenAI-compatible API's `{"error": {"message", "type", "code"}}`.
+/// OpenAI-compatible API's `{"error": {"message", "type", "code"}}` (whose
+/// code, when null, is its type) — also when the reply was cut short.
 fn error_body(body: &[u8]) -> oci_auth::ErrorBody {
-    let parsed = oci_auth::ErrorBody::parse(body);
-    if parsed.code.is_some() || parsed.message.is_some() {
-        return parsed;
-    }
-    match serde_json::from_slice::<crate::openai::ErrorDocument>(body) {
-        Ok(document) => oci_auth::ErrorBody {
+    if let Ok(document) = serde_json::from_slice::<crate::openai::ErrorDocument>(body) {
+        return oci_auth::ErrorBody {
             code: document.error.code_or_type().map(str::to_owned),
             message: document.error.message.as_deref().map(oci_auth::ErrorBody::shorten),
-        },
-        Err(_) => parsed,
+        };
+    }
+    // A document cut short: its inner object read as far as it went.
+    let text = String::from_utf8_lossy(body);
+    let inner = text
+        .trim_start()
+        .strip_prefix('{')
+        .map(str::trim_start)
+        .and_then(|rest| rest.strip_prefix("\"error\""))
+        .map(str::trim_start)
+        .and_then(|rest| rest.strip_prefix(':'));
+    match inner {
+        Some(inner) => oci_auth::ErrorBody::parse(inner.as_bytes()),
+        None => oci_auth::ErrorBody::parse(body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_errors_whole_or_cut_keep_their_code() {
+        let whole = error_body(br#"{"error": {"message": "no", "type": "invalid_request_error", "code": null}}"#);
+        assert_eq!((whole.code.as_deref(), whole.message.as_deref()), (Some("invalid_request_error"), Some("no")));
+        let cut = error_body(br#"{"error":{"code":"InvalidParameter","message":"mmmmmm"#);
+        assert_eq!(cut.code.as_deref(), Some("InvalidParameter"));
+        let oci = error_body(br#"{"code":"NotAuthenticated","message":"bad"}"#);
+        assert_eq!(oci.code.as_deref(), Some("NotAuthenticated"));
     }
 }
 

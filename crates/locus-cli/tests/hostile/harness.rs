@@ -215,6 +215,8 @@ fn chat_to(url: &str, model: &str, extra: &[&str]) -> Command {
     let mut command = locus();
     command.arg("chat").arg("--config-file").arg(&service().config_file);
     command.args(["--service-endpoint", url, "--model", &format!("oci:{model}"), "--compartment-id", COMPARTMENT]);
+    // The hostile servers speak the native API.
+    command.args(["--transport", "native"]);
     command.args(extra);
     command
 }
