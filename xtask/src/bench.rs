@@ -116,12 +116,17 @@ fn measure(root: &Path, url: &str, oci_config: &str) -> Result<(Value, Value), S
         let model = format!("bench-50k-{per_write}");
         eprintln!("==> `locus chat --json`, the whole process, on 50,000 events at {per_write} per write");
         let locus = root.join("target/release/locus");
-        let chat = format!(
-            "{} chat --json --config-file {oci_config} --service-endpoint {url} --model oci:{model} \
-             --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator go",
-            locus.display()
-        );
-        ours[format!("process_cpu_ms_per_1000_events_{per_write}_per_write")] = process_cpu(&chat)?.into();
+        let chat = |transport: &str| {
+            format!(
+                "{} chat --json --config-file {oci_config} --service-endpoint {url} --model oci:{model} \
+                 --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator --transport {transport} go",
+                locus.display()
+            )
+        };
+        ours[format!("process_cpu_ms_per_1000_events_{per_write}_per_write")] = process_cpu(&chat("native"))?.into();
+        eprintln!("==> the same through the OpenAI-compatible chat completions API");
+        ours[format!("chat_completions_process_cpu_ms_per_1000_events_{per_write}_per_write")] =
+            process_cpu(&chat("chat-completions"))?.into();
         eprintln!("==> the floor reader at {per_write} per write");
         let floor = root.join("target/release/examples/floor_reader");
         let whole = format!("{} {url} {oci_config} {model} 0", floor.display());
@@ -211,7 +216,8 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
          Measured by `cargo xtask bench` on {date_trim}: {machine}.\n\n\
          The emulator (`locus emulator serve`, release build) runs in its own process on 127.0.0.1, so client\n\
          and server costs are separate. Streams are GENERIC chat streams of one-character text deltas\n\
-         (10,000 events per stream), each event's JSON parsed by the client, as a real client does.\n\
+         (10,000 events per stream), each event's JSON parsed by the client, as a real client does; every\n\
+         figure is the native API's unless it says otherwise.\n\
          {peer_note}\n\n\
          ## What users run, beside the SDK and the floor\n\n\
          One 50,000-event stream. `locus chat --json` is the whole process (user + system CPU of the child, as\n\
@@ -223,6 +229,9 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
          | CPU per 1,000 events | `locus chat --json` | Python SDK | floor, whole process | locus / floor | floor, streams alone | locus / that |\n|---|---|---|---|---|---|---|\n\
          | 1 event per write | {c1} ms | {pc1} ms | {fp1} ms | {cfp1} | {f1} ms | {cf1} |\n\
          | 64 events per write | {c64} ms | {pc64} ms | {fp64} ms | {cfp64} | {f64_} ms | {cf64} |\n\n\
+         The same stream through the OpenAI-compatible API (`--transport chat-completions`: OpenAI chunks\n\
+         ending with `[DONE]`), the whole `locus chat --json` process: {cc1} ms per 1,000 events at 1 per\n\
+         write ({ccr1} native), {cc64} ms at 64 per write ({ccr64} native).\n\n\
          The library on a 2-worker multi-thread runtime (as `#[tokio::main]` gives), 10,000-event streams:\n\
          {m1} ms per 1,000 events at 1 per write ({mr1}× current-thread), {m64} ms at 64 per write ({mr64}×).\n\
          Targets (issue 14): `locus chat` ≤ 1.2× the floor at 1 event per write and ≤ 1.5× at 64; a\n\
@@ -283,6 +292,16 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
         cf64 = times(
             number(ours, "process_cpu_ms_per_1000_events_64_per_write"),
             number(ours, "floor_cpu_ms_per_1000_events_64_per_write")
+        ),
+        cc1 = fmt(number(ours, "chat_completions_process_cpu_ms_per_1000_events_1_per_write"), 3),
+        cc64 = fmt(number(ours, "chat_completions_process_cpu_ms_per_1000_events_64_per_write"), 3),
+        ccr1 = times(
+            number(ours, "chat_completions_process_cpu_ms_per_1000_events_1_per_write"),
+            number(ours, "process_cpu_ms_per_1000_events_1_per_write")
+        ),
+        ccr64 = times(
+            number(ours, "chat_completions_process_cpu_ms_per_1000_events_64_per_write"),
+            number(ours, "process_cpu_ms_per_1000_events_64_per_write")
         ),
         m1 = fmt(number(ours, "multi_thread_cpu_ms_per_1000_events_1_per_write"), 3),
         m64 = fmt(number(ours, "multi_thread_cpu_ms_per_1000_events_64_per_write"), 3),

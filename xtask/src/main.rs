@@ -10,10 +10,13 @@
 //!   dependency checks, and every test; ends with one `N passed, N failed` line.
 //! - `cargo xtask deps`: `oci-auth` without features pulls no runtime or HTTP
 //!   stack; every license is allowed; duplicate versions listed.
+//! - `cargo xtask interop`: the official `openai` Python package (API key and
+//!   OCI signing) against the emulator's OpenAI-compatible API.
 
 mod bench;
 mod codegen;
 mod deps;
+mod interop;
 mod release;
 
 use std::io::{BufRead, BufReader};
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(&root(), args.iter().any(|a| a == "--check")),
         Some("bench") => bench::bench(&root()),
         Some("deps") => deps::deps(&root()),
+        Some("interop") => interop::interop(&root()),
         Some("release") => match args.get(1) {
             Some(bump) => release::release(&root(), bump, args.iter().any(|a| a == "--execute"), ci),
             None => Err("usage: cargo xtask release <patch|minor|major|X.Y.Z> [--execute]".into()),
@@ -37,7 +41,8 @@ fn main() -> ExitCode {
                  codegen [--check]  regenerate (or check) the GenAI wire types\n  \
                  bench              end-to-end figures against the emulator, beside the OCI Python SDK (docs/perf.md)\n  \
                  release <bump>     check, package and publish (dry run unless --execute)\n  \
-                 deps               dependency hygiene: oci-auth's tree, licenses, duplicates"
+                 deps               dependency hygiene: oci-auth's tree, licenses, duplicates\n  \
+                 interop            the official openai package against the emulator's /openai/v1"
             );
             return ExitCode::from(2);
         }

@@ -141,7 +141,11 @@ async fn everything(args: Vec<String>) {
     let noop = tool_fn("noop", "Does nothing.", |_: serde_json::Map<String, serde_json::Value>| async {
         Ok::<_, ToolError>("ok")
     });
-    let model = OciChatModel::builder("bench-agent").client(client.clone()).compartment_id(COMPARTMENT).build();
+    let model = OciChatModel::builder("bench-agent")
+        .client(client.clone())
+        .compartment_id(COMPARTMENT)
+        .transport(oci_genai_transport::Transport::Native)
+        .build();
     let agent = Agent::builder().model(model.expect("model")).tool(noop).build().expect("agent");
     agent.run_to_completion("go").await.expect("agent");
     let (cpu_before, wall, runs) = (cpu(), Instant::now(), 200);

@@ -43,7 +43,10 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
         }
         None => EmulatorConfig::default(),
     };
-    let config = EmulatorConfig { instance_identity: config.instance_identity || args.instance_identity, ..config };
+    let mut config = EmulatorConfig { instance_identity: config.instance_identity || args.instance_identity, ..config };
+    // A throwaway Generative AI API key, for OpenAI clients that send `Authorization: Bearer`.
+    let api_key = format!("sk-emulator-{}", throwaway_hex());
+    config.genai_api_keys.push(api_key.clone());
     let emulator = Emulator::start_on(config, args.port)
         .await
         .map_err(|e| CliError::Transport(format!("cannot start the emulator: {e}")))?;
@@ -78,6 +81,14 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
         config_file.display(),
         emulator.url()
     )?;
+    let api_key_file = dir.join("genai-api-key");
+    std::fs::write(&api_key_file, &api_key)?;
+    writeln!(
+        out,
+        "OpenAI-compatible API: base URL {}/openai/v1, GenAI API key in {} (or sign, with opc-compartment-id: {DEMO_COMPARTMENT})",
+        emulator.url(),
+        api_key_file.display()
+    )?;
     if emulator.config().instance_identity {
         writeln!(
             out,
@@ -88,4 +99,11 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
     out.flush()?;
     std::future::pending::<()>().await;
     Ok(ExitCode::Ok)
+}
+
+/// 16 random bytes as hex.
+fn throwaway_hex() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

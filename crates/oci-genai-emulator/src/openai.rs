@@ -370,16 +370,23 @@ impl Render<'_> {
             match item["type"].as_str() {
                 Some("reasoning") => {
                     let text = item["summary"][0]["text"].as_str().unwrap_or_default();
+                    events.push(json!({"type": "response.reasoning_summary_part.added", "item_id": item["id"],
+                        "output_index": index, "summary_index": 0, "part": {"type": "summary_text", "text": ""}}));
                     events.push(json!({"type": "response.reasoning_summary_text.delta", "item_id": item["id"],
                         "output_index": index, "summary_index": 0, "delta": text}));
                 }
                 Some("message") => {
+                    let part = json!({"type": "output_text", "text": "", "annotations": []});
+                    events.push(json!({"type": "response.content_part.added", "item_id": item["id"],
+                        "output_index": index, "content_index": 0, "part": part}));
                     for piece in pieces(&self.turn.text, self.model.chunk_chars) {
                         events.push(json!({"type": "response.output_text.delta", "item_id": item["id"],
                             "output_index": index, "content_index": 0, "delta": piece}));
                     }
                     events.push(json!({"type": "response.output_text.done", "item_id": item["id"],
                         "output_index": index, "content_index": 0, "text": self.turn.text}));
+                    events.push(json!({"type": "response.content_part.done", "item_id": item["id"],
+                        "output_index": index, "content_index": 0, "part": item["content"][0]}));
                 }
                 Some("function_call") => {
                     let arguments = item["arguments"].as_str().unwrap_or_default();
@@ -395,6 +402,9 @@ impl Render<'_> {
         let last = self.response("completed");
         let kind = if last["status"] == "incomplete" { "response.incomplete" } else { "response.completed" };
         events.push(json!({"type": kind, "response": last}));
+        for (n, event) in events.iter_mut().enumerate() {
+            event["sequence_number"] = n.into();
+        }
         events
     }
 }

@@ -335,7 +335,7 @@ fn marks(end: StreamEnd, sse: &SseEvent) -> Marks {
     let data = sse.data.as_str();
     match end {
         StreamEnd::Native { .. } => {
-            if !maybe_set(data, "\"finishReason\"") && !maybe_set(data, "\"usage\"") {
+            if !maybe_set(data, &FINISH_REASON) && !maybe_set(data, &USAGE) {
                 return Marks::default();
             }
             #[derive(serde::Deserialize)]
@@ -350,7 +350,7 @@ fn marks(end: StreamEnd, sse: &SseEvent) -> Marks {
             }
         }
         StreamEnd::ChatCompletions { .. } => {
-            if !maybe_set(data, "\"finish_reason\"") && !maybe_set(data, "\"usage\"") && !maybe_set(data, "\"error\"") {
+            if !maybe_set(data, &FINISH_REASON_SNAKE) && !maybe_set(data, &USAGE) && !maybe_set(data, &ERROR) {
                 return Marks::default();
             }
             #[derive(serde::Deserialize)]
@@ -409,10 +409,27 @@ fn responses_marks(sse: &SseEvent) -> Marks {
     }
 }
 
+/// A key searched for in every event; its searcher is built once, not per event.
+struct Key {
+    text: &'static str,
+    finder: std::sync::LazyLock<memchr::memmem::Finder<'static>>,
+}
+
+macro_rules! key {
+    ($name:ident, $text:literal) => {
+        static $name: Key =
+            Key { text: $text, finder: std::sync::LazyLock::new(|| memchr::memmem::Finder::new($text)) };
+    };
+}
+key!(FINISH_REASON, "\"finishReason\"");
+key!(FINISH_REASON_SNAKE, "\"finish_reason\"");
+key!(USAGE, "\"usage\"");
+key!(ERROR, "\"error\"");
+
 /// Whether `key` occurs in `data` followed by a value other than `null`.
-fn maybe_set(data: &str, key: &str) -> bool {
-    memchr::memmem::find_iter(data.as_bytes(), key.as_bytes()).any(|at| {
-        let rest = data[at + key.len()..].trim_start();
+fn maybe_set(data: &str, key: &Key) -> bool {
+    key.finder.find_iter(data.as_bytes()).any(|at| {
+        let rest = data[at + key.text.len()..].trim_start();
         let value = rest.strip_prefix(':').map_or(rest, str::trim_start);
         !value.starts_with("null")
     })
@@ -428,11 +445,8 @@ mod marks_tests {
 
     #[test]
     fn a_null_key_is_no_marker_and_is_not_parsed() {
-        assert!(!maybe_set(
-            r#"{"choices":[{"delta":{"content":"x"},"finish_reason":null}],"usage": null}"#,
-            "\"usage\""
-        ));
-        assert!(maybe_set(r#"{"usage" : {"prompt_tokens": 1}}"#, "\"usage\""));
+        assert!(!maybe_set(r#"{"choices":[{"delta":{"content":"x"},"finish_reason":null}],"usage": null}"#, &USAGE));
+        assert!(maybe_set(r#"{"usage" : {"prompt_tokens": 1}}"#, &USAGE));
         let end = StreamEnd::ChatCompletions { usage_requested: true };
         let delta = sse(None, r#"{"choices":[{"delta":{"content":"x"},"finish_reason":null}]}"#);
         assert_eq!(marks(end, &delta), Marks::default());

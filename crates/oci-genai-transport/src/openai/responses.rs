@@ -23,7 +23,8 @@ use super::is_none;
 pub struct ResponseRequest {
     /// The OCI model name.
     pub model: String,
-    /// The conversation as input items.
+    /// The conversation as input items (read from a plain string too: one user message).
+    #[serde(deserialize_with = "input_items")]
     pub input: Vec<InputItem>,
     /// System instructions.
     #[serde(default, skip_serializing_if = "is_none")]
@@ -67,15 +68,17 @@ pub struct ResponseRequest {
     pub extra: Map<String, Value>,
 }
 
-/// One input item.
+/// One input item. Read as OpenAI clients send them too: a message without
+/// `type`, its content a plain string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", remote = "InputItem")]
 pub enum InputItem {
     /// A message (`user`, `assistant`, `system`, `developer`).
     Message {
         /// The role.
         role: String,
         /// Its parts.
+        #[serde(deserialize_with = "input_contents")]
         content: Vec<InputContent>,
     },
     /// A tool call the model made earlier.
@@ -94,6 +97,52 @@ pub enum InputItem {
         /// The result.
         output: String,
     },
+}
+
+impl Serialize for InputItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        InputItem::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for InputItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut value = Value::deserialize(deserializer)?;
+        if let Value::Object(map) = &mut value {
+            if !map.contains_key("type") && map.contains_key("role") {
+                map.insert("type".into(), "message".into());
+            }
+        }
+        InputItem::deserialize(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Input items, or a plain string (one user message).
+fn input_items<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<InputItem>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Input {
+        Text(String),
+        Items(Vec<InputItem>),
+    }
+    Ok(match Input::deserialize(deserializer)? {
+        Input::Text(text) => vec![InputItem::user_text(text)],
+        Input::Items(items) => items,
+    })
+}
+
+/// Message parts, or a plain string (one text part).
+fn input_contents<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<InputContent>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Content {
+        Text(String),
+        Parts(Vec<InputContent>),
+    }
+    Ok(match Content::deserialize(deserializer)? {
+        Content::Text(text) => vec![InputContent::InputText { text }],
+        Content::Parts(parts) => parts,
+    })
 }
 
 impl InputItem {
@@ -358,4 +407,24 @@ pub enum StreamEvent {
     /// Any other event (`response.created`, `…done`, …).
     #[serde(other)]
     Other,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_is_read_as_openai_clients_send_it() {
+        let plain: ResponseRequest = serde_json::from_str(r#"{"model": "m", "input": "Hi"}"#).unwrap();
+        assert_eq!(plain.input, vec![InputItem::user_text("Hi")]);
+        let easy: ResponseRequest = serde_json::from_str(
+            r#"{"model": "m", "input": [{"role": "user", "content": "Hi"},
+                {"type": "function_call_output", "call_id": "c", "output": "4"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(easy.input[0], InputItem::user_text("Hi"));
+        assert!(matches!(&easy.input[1], InputItem::FunctionCallOutput { output, .. } if output == "4"));
+        // Written back always in the explicit form.
+        assert_eq!(serde_json::to_value(&easy.input[0]).unwrap()["type"], "message");
+    }
 }
