@@ -362,15 +362,21 @@ fn marks(end: StreamEnd, sse: &SseEvent) -> Marks {
                 #[serde(default)]
                 choices: Option<Vec<Choice>>,
                 usage: Option<serde::de::IgnoredAny>,
-                error: Option<crate::openai::ErrorDetail>,
+                error: Option<serde_json::Value>,
             }
             match serde_json::from_str::<Chunk>(data) {
                 Ok(c) => Marks {
                     finish: c.choices.iter().flatten().any(|choice| choice.finish_reason.is_some()),
                     usage: c.usage.is_some(),
-                    failed: c
-                        .error
-                        .map(|e| (e.code_or_type().unwrap_or("error").to_owned(), e.message.unwrap_or_default())),
+                    failed: c.error.map(|error| {
+                        match serde_json::from_value::<crate::openai::ErrorDetail>(error.clone()) {
+                            Ok(e) => (e.code_or_type().unwrap_or("error").to_owned(), e.message.unwrap_or_default()),
+                            // `{"error": "overloaded"}`: a bare message.
+                            Err(_) => {
+                                ("error".to_owned(), error.as_str().map_or_else(|| error.to_string(), str::to_owned))
+                            }
+                        }
+                    }),
                 },
                 Err(_) => Marks::default(),
             }
@@ -461,6 +467,8 @@ mod marks_tests {
         let end = StreamEnd::ChatCompletions { usage_requested: true };
         let error = sse(None, r#"{"error":{"message":"overloaded","type":"server_error","code":null}}"#);
         assert_eq!(marks(end, &error).failed, Some(("server_error".into(), "overloaded".into())));
+        let bare = sse(None, r#"{"error":"overloaded"}"#);
+        assert_eq!(marks(end, &bare).failed, Some(("error".into(), "overloaded".into())));
         let event = sse(Some("error"), r#"{"type":"error","code":"rate_limit_exceeded","message":"slow down"}"#);
         assert_eq!(
             marks(StreamEnd::Responses, &event).failed,
