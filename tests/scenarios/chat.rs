@@ -145,10 +145,21 @@ async fn doctor_checks_the_setup() {
         "✓ API key loads",
         "✓ fingerprint matches the key",
         "✓ dedicated endpoint",
-        "✓ endpoint https://inference.generativeai.us-chicago-1.oci.oraclecloud.com",
+        "✓ transport native",
+        "✓ endpoint https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/20231130/actions/chat",
     ] {
         assert!(output.stdout.contains(needle), "{needle}: {}", output.stdout);
     }
+
+    // The transport is named, and one that cannot serve the model fails the check.
+    let on_demand = ["doctor", "--config-file", &config, "--model", "oci:meta.llama-3.3-70b-instruct"];
+    let output = locus(&on_demand).await;
+    assert!(output.stdout.contains("✓ transport chat-completions"), "{}", output.stdout);
+    assert!(output.stdout.contains("/openai/v1/chat/completions"), "{}", output.stdout);
+    let forced = ["doctor", "--config-file", &config, "--model", DAC, "--compartment-id", COMPARTMENT];
+    let output = locus(&[&forced[..], &["--transport", "responses"]].concat()).await;
+    assert_eq!(output.code, 3);
+    assert!(output.stdout.contains("✗") && output.stdout.contains("--transport native"), "{}", output.stdout);
 
     let output = locus(&["doctor", "--config-file", &config, "--model", DAC, "--region", "us-ashburn-1"]).await;
     assert_eq!(output.code, 3);
