@@ -11,6 +11,19 @@ impl Agent {
     pub fn conversation(&self) -> Conversation {
         Conversation::new(self.clone())
     }
+
+    /// A conversation that goes on from `history` (a saved session, say).
+    ///
+    /// ```
+    /// # fn run(agent: locus_agent::Agent) {
+    /// use locus_providers::Message;
+    /// let conversation = agent.conversation_with(vec![Message::user("Hi"), Message::assistant("Hello!")]);
+    /// assert_eq!(conversation.history().len(), 2);
+    /// # }
+    /// ```
+    pub fn conversation_with(&self, history: Vec<Message>) -> Conversation {
+        Conversation { agent: self.clone(), history, pending: None }
+    }
 }
 
 /// A conversation: history kept across runs.
@@ -61,6 +74,12 @@ impl Conversation {
         let result = finish(stream).await;
         self.settle();
         result
+    }
+
+    /// Forgets the history (and any run in progress's).
+    pub fn reset(&mut self) {
+        self.history.clear();
+        self.pending = None;
     }
 
     /// Takes the history of the last completed run.

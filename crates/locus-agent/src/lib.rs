@@ -47,6 +47,7 @@ mod error;
 mod events;
 mod registry;
 mod run;
+pub mod settings;
 mod setup;
 pub mod tools;
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use locus_providers::{OciChatModel, OciChatModelBuilder};
-use oci_auth::{Auth, AuthBuilder, Env, OsEnv, SharedEnv};
+use oci_auth::{Auth, AuthBuilder, OsEnv, SharedEnv};
 use oci_genai_transport::{GenAiClient, GenAiClientBuilder};
 
 use crate::error::Error;
@@ -33,15 +33,6 @@ pub struct OciSetup {
     /// The model.
     pub model: OciChatModelBuilder,
 }
-
-/// The variables [`OciSetup::from_env`] reads: LOCUS_* first, then the OCI one.
-const VARIABLES: [(&str, &str); 5] = [
-    ("LOCUS_OCI_PROFILE", "OCI_CLI_PROFILE"),
-    ("LOCUS_OCI_COMPARTMENT", "OCI_COMPARTMENT_ID"),
-    ("LOCUS_OCI_REGION", "OCI_REGION"),
-    ("LOCUS_OCI_AUTH_TYPE", "OCI_CLI_AUTH"),
-    ("LOCUS_OCI_SERVICE_ENDPOINT", "OCI_GENAI_ENDPOINT"),
-];
 
 impl OciSetup {
     /// `model_id` (a model name, model OCID or endpoint OCID, `oci:` optional) with default builders.
@@ -85,50 +76,7 @@ impl OciSetup {
     /// # Ok::<(), locus_agent::Error>(())
     /// ```
     pub fn from_env(env: SharedEnv) -> Result<Self, Error> {
-        let e = env.as_ref();
-        let mut setup = OciSetup {
-            auth: Auth::builder().env(Arc::clone(&env)),
-            client: GenAiClient::builder().env(Arc::clone(&env)),
-            model: OciChatModelBuilder::default(),
-        };
-        if let Some(model) = e.var("LOCUS_MODEL_ID").filter(|m| !m.trim().is_empty()) {
-            let provider =
-                e.var("LOCUS_MODEL_PROVIDER").filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "oci".into());
-            let qualified = match model.contains(':') || oci_genai_transport::is_ocid(&model) {
-                true => model,
-                false => format!("{provider}:{model}"),
-            };
-            setup.model = setup.model.model_id(oci_id(&qualified)?);
-        }
-        let [profile, compartment, region, auth, endpoint] = VARIABLES.map(|(locus, oci)| var(e, locus, oci));
-        if let Some(profile) = profile {
-            setup.auth = setup.auth.profile(profile);
-        }
-        if let Some(auth) = auth {
-            setup.auth = setup.auth.auth_type(auth.parse()?);
-        }
-        if let Some(region) = region {
-            setup.client = setup.client.region(region);
-        }
-        if let Some(endpoint) = endpoint {
-            setup.client = setup.client.service_endpoint(endpoint);
-        }
-        if let Some(compartment) = compartment {
-            setup.model = setup.model.compartment_id(compartment);
-        }
-        if let Some(format) = e.var("LOCUS_OCI_API_FORMAT") {
-            setup.model = setup.model.api_format(format.parse()?);
-        }
-        if let Some(transport) = e.var("LOCUS_OCI_TRANSPORT").filter(|t| !t.trim().is_empty()) {
-            setup.model = setup.model.transport(transport.parse()?);
-        }
-        if let Some(key) = var(e, "LOCUS_OCI_GENAI_API_KEY", "OCI_GENAI_API_KEY") {
-            setup.client = setup.client.genai_api_key(key);
-        }
-        if let Some(project) = var(e, "LOCUS_OCI_PROJECT", "OCI_GENAI_PROJECT_ID") {
-            setup.client = setup.client.project_id(project);
-        }
-        Ok(setup)
+        Ok(crate::settings::Settings::from_env(env.as_ref())?.into_setup(env))
     }
 
     /// Builds the auth, then the client with it, then the model on the
@@ -156,10 +104,6 @@ impl crate::Agent {
         let model = OciSetup::from_env(Arc::new(OsEnv))?.build()?;
         crate::Agent::builder().model(model).build()
     }
-}
-
-fn var(env: &dyn Env, locus: &str, oci: &str) -> Option<String> {
-    env.var(locus).or_else(|| env.var(oci)).filter(|v| !v.trim().is_empty())
 }
 
 /// The OCI id in a model string: `oci:<id>`, or an OCID as it is; another

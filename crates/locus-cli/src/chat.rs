@@ -1,26 +1,34 @@
 //! `locus chat`: an agent on OCI Generative AI, from the command line.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
 use futures::StreamExt;
+use locus_agent::settings::{Setting, Settings, Source};
 use locus_agent::{Agent, AgentEvent, AgentResult, AgentStream, StopReason, tools::builtin};
-use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, SharedChatModel};
-use oci_genai_transport::GenAiClient;
+use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, Message, OciChatModel, SharedChatModel};
+use oci_auth::{OsEnv, SharedEnv};
 
 use crate::error::{CliError, ExitCode};
+use crate::input::{self, Stdin};
+use crate::session::{self, Session, Sessions};
 use crate::setup_args::SetupArgs;
-use crate::terminal::{escape_controls, one_line};
+use crate::terminal::{Spinner, Terminal, escape_controls, one_line};
 
 /// The arguments of `locus chat`.
 #[derive(Debug, Args)]
 pub struct ChatArgs {
-    /// The prompt (default: standard input; a terminal opens an interactive session).
+    /// The prompt; `-` reads it from standard input, and piped input is
+    /// appended to a prompt given here. None on a terminal: an interactive session.
     pub prompt: Option<String>,
     /// The model, its auth and client.
     #[command(flatten)]
     pub setup: SetupArgs,
+    /// Attach a text file to the prompt (repeatable).
+    #[arg(long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// System prompt.
     #[arg(long)]
     pub system: Option<String>,
@@ -45,9 +53,23 @@ pub struct ChatArgs {
     /// Tools: `builtin` (all), or names among calculator, clock.
     #[arg(long, value_delimiter = ',')]
     pub tools: Vec<String>,
+    /// Show the model's reasoning as it streams (on stderr, dimmed on a terminal).
+    #[arg(long)]
+    pub show_reasoning: bool,
+    /// Keep the conversation as the session NAME, going on from it when it
+    /// exists (sessions live under $XDG_DATA_HOME/locus, else ~/.local/share/locus).
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+    /// Go on from the most recent session.
+    #[arg(long = "continue", short = 'c', conflicts_with = "session")]
+    pub continue_session: bool,
+    /// Save nothing: no session, no line history.
+    #[arg(long, conflicts_with_all = ["session", "continue_session"])]
+    pub no_save: bool,
     /// Run against a local emulator of OCI Generative AI, started here: no
     /// account, config or network needed. The default model is a dedicated
-    /// endpoint serving a tool-calling model, with the built-in tools.
+    /// endpoint serving a tool-calling model, with the built-in tools. Only
+    /// flags configure it (not LOCUS_* variables or the defaults file).
     #[arg(long)]
     pub emulator: bool,
 }
@@ -85,44 +107,131 @@ pub fn agent(args: &ChatArgs, model: SharedChatModel) -> Result<Agent, CliError>
     Ok(builder.build()?)
 }
 
-/// Runs `locus chat`.
-pub async fn run(args: ChatArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let prompt = match &args.prompt {
-        Some(prompt) => Some(prompt.clone()),
-        None if std::io::stdin().is_terminal() => None,
-        None => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| CliError::Usage(format!("cannot read the prompt from standard input: {e}")))?;
-            Some(text)
-        }
-    };
+/// Runs `locus chat`, the prompt from `stdin` as [`input::prompt`] says.
+pub async fn run(
+    args: ChatArgs,
+    stdin: Stdin,
+    terminal: Terminal,
+    data_dir: Option<PathBuf>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, CliError> {
+    let interactive_possible = stdin.is_terminal();
+    let prompt = input::prompt(args.prompt.as_deref(), &args.files, stdin)?;
     // Kept alive for the whole session.
     let mut _emulator = None;
     let model = if args.emulator {
-        let (model, emulator) = emulated(&args).await?;
+        let (model, emulator) = emulated(&args, terminal).await?;
         _emulator = Some(emulator);
         model
     } else {
-        args.setup.oci_setup()?.build()?
+        let env: SharedEnv = Arc::new(OsEnv);
+        let settings = args.setup.settings(env.as_ref())?;
+        if settings.model.is_none() {
+            return Err(CliError::Usage(
+                "no model: pass --model (a model name, model OCID or endpoint OCID; `locus models` lists them), or \
+                 set LOCUS_MODEL_ID, or `model` in the defaults file"
+                    .into(),
+            ));
+        }
+        let mut setup = args.setup.oci_setup_from(settings, env);
+        setup.client = setup.client.on_retry(announce_retry(terminal));
+        setup.build()?
     };
     let transport = model.transport();
+    let model_id = model.serving_mode().id().to_owned();
     let agent = agent(&args, Arc::new(model))?;
-    let options =
-        ShowOptions { json: args.json, escape_stdout: std::io::stdout().is_terminal(), transport: Some(transport) };
+    let options = ShowOptions {
+        json: args.json,
+        escape_stdout: terminal.stdout,
+        transport: Some(transport),
+        show_reasoning: args.show_reasoning,
+        terminal,
+    };
+    let mut store = SessionStore::open(&args, &model_id, data_dir)?;
+    let mut conversation = agent.conversation_with(std::mem::take(&mut store.session.messages));
     match prompt {
         Some(prompt) => {
-            let result = show(agent.run(prompt), options, out, err).await?;
+            let result = match interruptible(show(conversation.run(prompt), options, out, err)).await {
+                Some(result) => result?,
+                None => {
+                    writeln!(err, "\ninterrupted")?;
+                    return Ok(ExitCode::Interrupted);
+                }
+            };
+            conversation.settle();
+            store.save(conversation.history())?;
             Ok(exit_code(&result))
         }
-        None => repl(&agent, options, out, err).await,
+        None if interactive_possible => {
+            crate::repl::run(&agent, &mut conversation, &mut store, options, out, err).await
+        }
+        None => Err(CliError::Usage("no prompt".into())),
+    }
+}
+
+/// Runs `future` unless Ctrl-C comes first (`None`).
+pub(crate) async fn interruptible<T>(future: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        result = future => Some(result),
+        _ = tokio::signal::ctrl_c() => None,
+    }
+}
+
+/// Prints each retry on stderr as it is decided.
+fn announce_retry(terminal: Terminal) -> impl Fn(&oci_genai_transport::RetryNotice) + Send + Sync + 'static {
+    move |notice| {
+        let line = notice.to_string();
+        eprintln!("{}", terminal.dim(&line));
+    }
+}
+
+/// Where this chat's conversation is kept, if anywhere.
+pub(crate) struct SessionStore {
+    pub session: Session,
+    sessions: Option<Sessions>,
+    /// The data directory, for the line history.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl SessionStore {
+    fn open(args: &ChatArgs, model: &str, data_dir: Option<PathBuf>) -> Result<Self, CliError> {
+        let data_dir = if args.no_save { None } else { data_dir };
+        let sessions = data_dir.as_deref().map(Sessions::new);
+        let session = match (&sessions, &args.session, args.continue_session) {
+            (Some(sessions), Some(name), _) => sessions.open(name)?,
+            (Some(sessions), None, true) => sessions.latest()?.ok_or_else(|| {
+                CliError::Usage("--continue: there is no saved session yet; start one with --session NAME".into())
+            })?,
+            (None, Some(_), _) | (None, None, true) => {
+                return Err(CliError::Usage(
+                    "sessions need a data directory: set HOME or XDG_DATA_HOME (or drop --session/--continue, \
+                     or --no-save)"
+                        .into(),
+                ));
+            }
+            _ => Session { name: session::new_name(std::time::SystemTime::now()), ..Default::default() },
+        };
+        let session = Session { model: model.to_owned(), ..session };
+        Ok(SessionStore { session, sessions, data_dir })
+    }
+
+    /// Saves `history` as the session (nothing with `--no-save`).
+    pub fn save(&mut self, history: &[Message]) -> Result<(), CliError> {
+        self.session.messages = history.to_vec();
+        match &self.sessions {
+            Some(sessions) if !history.is_empty() => sessions.save(&self.session),
+            _ => Ok(()),
+        }
     }
 }
 
 /// A model on an emulator started here, with a throwaway key: the demo
-/// endpoint unless --model names another of its models.
-async fn emulated(args: &ChatArgs) -> Result<(OciChatModel, oci_genai_emulator::RunningEmulator), CliError> {
+/// endpoint unless --model names another of its models; only flags count.
+async fn emulated(
+    args: &ChatArgs,
+    terminal: Terminal,
+) -> Result<(OciChatModel, oci_genai_emulator::RunningEmulator), CliError> {
     use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig};
     let emulator = Emulator::start(EmulatorConfig::default())
         .await
@@ -132,40 +241,23 @@ async fn emulated(args: &ChatArgs) -> Result<(OciChatModel, oci_genai_emulator::
     emulator.register_api_key(user, &key);
     let fingerprint = key.fingerprint().to_owned();
     let provider = oci_auth::ApiKeyProvider::new(&emulator.config().tenancy, user, &fingerprint, key);
-    let client = args
-        .setup
+    let demo = Settings {
+        model: Some(Setting::new(DEMO_ENDPOINT.to_owned(), Source::Flag("--emulator"))),
+        compartment_id: Some(Setting::new(DEMO_COMPARTMENT.to_owned(), Source::Flag("--emulator"))),
+        ..Default::default()
+    };
+    let settings = Settings { service_endpoint: None, ..args.setup.flag_settings()?.or(demo) };
+    let setup = args.setup.oci_setup_from(settings, Arc::new(OsEnv));
+    let client = setup
         .client
-        .apply(GenAiClient::builder())
         .credentials_provider(Arc::new(provider))
         .service_endpoint(emulator.url())
+        .on_retry(announce_retry(terminal))
         .build()
         .map_err(locus_agent::Error::from)?;
-    let template = OciChatModel::builder(DEMO_ENDPOINT).compartment_id(DEMO_COMPARTMENT);
-    let model = args.setup.model.apply(template)?.client(client).build().map_err(locus_agent::Error::from)?;
+    let model = setup.model.client(client).build().map_err(locus_agent::Error::from)?;
     tracing::info!(url = emulator.url(), "emulator started");
     Ok((model, emulator))
-}
-
-async fn repl(
-    agent: &Agent,
-    options: ShowOptions,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<ExitCode, CliError> {
-    writeln!(err, "locus chat with {} — an empty line or Ctrl-D ends the session", agent.model_name())?;
-    let mut conversation = agent.conversation();
-    let stdin = std::io::stdin();
-    loop {
-        write!(err, "> ")?;
-        err.flush()?;
-        let mut line = String::new();
-        if stdin.lock().read_line(&mut line)? == 0 || line.trim().is_empty() {
-            return Ok(ExitCode::Ok);
-        }
-        let stream = conversation.run(line.trim());
-        show(stream, options, out, err).await?;
-        conversation.settle();
-    }
 }
 
 /// How a run is shown.
@@ -178,6 +270,10 @@ pub struct ShowOptions {
     pub escape_stdout: bool,
     /// The transport the model goes through, named in `--json` output.
     pub transport: Option<oci_genai_transport::Transport>,
+    /// Print reasoning text on stderr as it streams.
+    pub show_reasoning: bool,
+    /// What stdout and stderr are: colour and the waiting indicator only on a terminal.
+    pub terminal: Terminal,
 }
 
 /// Prints a run: tokens to `out` as they stream, tool activity to `err`. An
@@ -192,7 +288,20 @@ pub async fn show(
     let mut result = None;
     // Whether text was printed since the last line end: a tool call ends the line first.
     let mut line_open = false;
+    // Whether reasoning was printed (on stderr) since the last line end.
+    let mut reasoning_open = false;
+    // A person at a terminal sees that the model is being waited for.
+    let waiting =
+        |terminal: Terminal| (terminal.color && !options.json).then(|| Spinner::start("waiting for the model"));
+    let mut spinner = waiting(options.terminal);
     while let Some(event) = stream.next().await {
+        if let Some(spinner) = spinner.take() {
+            spinner.stop();
+        }
+        if reasoning_open && !matches!(event, Ok(AgentEvent::ReasoningDelta(_))) {
+            writeln!(err)?;
+            reasoning_open = false;
+        }
         let event = match event {
             Ok(event) => event,
             Err(error) => {
@@ -220,6 +329,12 @@ pub async fn show(
                 }
                 writeln!(err, "⚙ {} {}", one_line(&name), one_line(&arguments.to_string()))?;
             }
+            AgentEvent::ReasoningDelta(text) if options.show_reasoning => {
+                let text = escape_controls(&text);
+                write!(err, "{}", options.terminal.dim(&text))?;
+                err.flush()?;
+                reasoning_open = true;
+            }
             AgentEvent::ToolCallFinished(record) => {
                 let mark = if record.is_error { "✗" } else { "✓" };
                 let output: String = record.output.chars().take(200).collect();
@@ -230,6 +345,7 @@ pub async fn show(
                     one_line(&output),
                     record.duration.as_millis()
                 )?;
+                spinner = waiting(options.terminal);
             }
             AgentEvent::ModelFallback { reason } => {
                 if std::mem::take(&mut line_open) {

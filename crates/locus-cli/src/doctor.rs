@@ -1,12 +1,14 @@
-//! `locus doctor`: checks the setup a chat needs, and says what to fix.
+//! `locus doctor`: the setup `locus chat` would use — each setting and
+//! where it came from — checked by building exactly what `chat` builds,
+//! then (unless `--offline`) one cheap signed request, with its answer explained.
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
-use oci_auth::{ApiKeyProvider, AuthType, ConfigFile, Env, OsEnv, Profile, ProvideCredentials, SessionTokenProvider};
-use oci_genai_transport::{RegionSettings, ServingMode, Transport, resolve_endpoint};
+use locus_agent::settings::Settings;
+use oci_auth::{ApiKeyProvider, Auth, AuthType, OsEnv, SharedEnv};
+use oci_genai_transport::{ErrorKind, GenAiClient, RegionSettings, ServingMode, Transport, resolve_endpoint};
 
 use crate::error::{CliError, ExitCode};
 use crate::setup_args::SetupArgs;
@@ -14,13 +16,12 @@ use crate::setup_args::SetupArgs;
 /// The arguments of `locus doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The model, auth and client to check, as `locus chat` takes them
-    /// (principals are checked where they run).
+    /// The model, auth and client to check, exactly as `locus chat` takes them.
     #[command(flatten)]
     pub setup: SetupArgs,
-    /// Also try to reach the inference endpoint (TCP connect, 5 s).
+    /// Check the setup without sending the signed request.
     #[arg(long)]
-    pub online: bool,
+    pub offline: bool,
 }
 
 struct Report<'a> {
@@ -43,163 +44,230 @@ impl Report<'_> {
     }
 }
 
-/// Runs `locus doctor`: exit 0 when every check passes, 3 otherwise.
+/// Runs `locus doctor`: exit 0 when every check passes, 3 when the setup is
+/// wrong, 4 when the service could not be reached.
 pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let env: Arc<dyn Env> = Arc::new(OsEnv);
+    let env: SharedEnv = Arc::new(OsEnv);
     let mut report = Report { out, failed: 0 };
-    let path = ConfigFile::locate(args.setup.auth.config_file.as_deref(), env.as_ref());
-    let profile = match ConfigFile::load(&path) {
-        Ok(config) => {
-            report.pass(&format!("config file {}", path.display()))?;
-            let name = ConfigFile::profile_name(args.setup.auth.profile.as_deref(), env.as_ref());
-            match config.profile(&name) {
-                Ok(profile) => {
-                    report.pass(&format!("profile [{name}]"))?;
-                    Some(profile)
-                }
-                Err(e) => {
-                    report
-                        .fail(&e.to_string(), "pass --profile with one of the profiles listed, or add the profile")?;
-                    None
-                }
-            }
+    let settings = match args.setup.settings(env.as_ref()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            report.fail(&e.to_string(), "fix the value the message names")?;
+            return Err(CliError::ChecksFailed(report.failed));
+        }
+    };
+    writeln!(report.out, "Settings (flags over LOCUS_* over OCI_* over the defaults file):")?;
+    for (name, value, source) in settings.rows() {
+        writeln!(report.out, "  {name:<16} {value}  (from {source})")?;
+    }
+    if settings.rows().is_empty() {
+        writeln!(report.out, "  (none: the OCI config file's DEFAULT profile and the builders' defaults)")?;
+    }
+    let mut setup = args.setup.oci_setup_from(settings.clone(), Arc::clone(&env));
+    setup.client = setup.client.on_retry(|notice| eprintln!("{notice}"));
+
+    // Authentication, exactly as chat builds it.
+    let api_key = settings.genai_api_key.is_some();
+    let auth = match setup.auth.clone().build() {
+        Ok(auth) => {
+            report.pass(&describe(&auth))?;
+            check_credentials(&mut report, &auth, &env).await?;
+            Some(auth)
+        }
+        Err(e) if api_key => {
+            report
+                .note(&format!("no OCI credentials ({e}); the GenAI API key serves the OpenAI-compatible API only"))?;
+            None
         }
         Err(e) => {
-            report.fail(&e.to_string(), "run `oci setup config`, or pass --config-file")?;
+            let fix = match settings.auth_type.as_ref().map(|a| a.value) {
+                Some(AuthType::InstancePrincipal | AuthType::ResourcePrincipal) => "run where the principal exists",
+                _ => "run `oci setup config`, or pass --config-file / --profile (or set LOCUS_OCI_PROFILE)",
+            };
+            report.fail(&e.to_string(), fix)?;
             None
         }
     };
-    if let Some(profile) = &profile {
-        check_credentials(&mut report, profile, args.setup.auth.auth, &env).await?;
-    }
 
-    let configured =
-        args.setup.client.region.clone().or_else(|| profile.as_ref().and_then(|p| p.region().map(str::to_owned)));
-    match &configured {
-        Some(region) => report.pass(&format!("region {region}"))?,
-        None => report.fail("no region configured", "add `region = <region>` to the profile, or pass --region")?,
-    }
-
-    let model = args.setup.model.model.clone().or_else(|| env.var("LOCUS_MODEL_ID"));
-    match model.as_deref().map(|m| m.strip_prefix("oci:").unwrap_or(m)) {
-        None => report.note("no model given (--model or LOCUS_MODEL_ID): model checks skipped")?,
-        Some(id) => match ServingMode::from_model_id(id) {
-            Err(e) => report.fail(&e.to_string(), "use a model name, a model OCID or an endpoint OCID")?,
-            Ok(serving) => {
-                let kind = if serving.is_dedicated() { "dedicated endpoint" } else { "on-demand model" };
-                report.pass(&format!("{kind} {id}"))?;
-                check_model(&mut report, &serving, &args, configured, env.as_ref()).await?;
+    // The region: the one chat would call.
+    let configured = match &auth {
+        Some(auth) => match auth.resolve_region().await {
+            Ok(region) => region.map(|r| r.id().to_owned()),
+            Err(e) => {
+                report
+                    .fail(&e.to_string(), "set the region (--region, LOCUS_OCI_REGION, or `region` in the profile)")?;
+                None
             }
         },
+        None => None,
+    };
+    let explicit = settings.region.as_ref().map(|r| r.value.clone());
+
+    // The model, built exactly as chat builds it.
+    let client = match auth.clone() {
+        Some(auth) => setup.client.clone().auth(auth).build(),
+        None => setup.client.clone().build(),
+    };
+    let client = match client {
+        Ok(client) => Some(client),
+        Err(e) => {
+            report.fail(&e.to_string(), "fix the client setting the message names")?;
+            None
+        }
+    };
+    if settings.model.is_none() {
+        report.fail(
+            "no model",
+            "pass --model (a model name, model OCID or endpoint OCID; `locus models` lists them), or set \
+             LOCUS_MODEL_ID, or `model` in the defaults file",
+        )?;
+        return finish(report);
     }
+    let built = client.clone().map(|client| setup.model.clone().client(client).build());
+    let serving = match built {
+        Some(Ok(chat_model)) => {
+            let serving = chat_model.serving_mode().clone();
+            let kind = if serving.is_dedicated() { "dedicated endpoint" } else { "on-demand model" };
+            report.pass(&format!("{kind} {} through the {} transport", serving.id(), chat_model.transport()))?;
+            Some((serving, chat_model.transport()))
+        }
+        Some(Err(e)) => {
+            report.fail(&e.to_string(), &model_fix(&e))?;
+            None
+        }
+        None => None,
+    };
+    let Some((serving, transport)) = serving else { return finish(report) };
+
+    // Where chat would send it.
+    let regions = RegionSettings { explicit: explicit.clone(), configured: configured.clone() };
+    let service_endpoint = settings.service_endpoint.as_ref().map(|s| s.value.as_str());
+    match resolve_endpoint(service_endpoint, &regions, &serving, env.as_ref()) {
+        Ok(resolved) => {
+            report.pass(&format!("endpoint {}{}", resolved.url, path(transport)))?;
+            for warning in &resolved.warnings {
+                // An explicit region away from the endpoint's: 404 for sure. A profile's: chat calls the endpoint's.
+                match explicit {
+                    Some(_) => {
+                        report.fail(warning, "drop --region (or LOCUS_OCI_REGION), or set it to the endpoint's")?
+                    }
+                    None => report.note(warning)?,
+                }
+            }
+        }
+        Err(e) => {
+            report.fail(&e.to_string(), "set a region: --region, LOCUS_OCI_REGION, or `region` in the profile")?
+        }
+    }
+    if report.failed > 0 {
+        return finish(report);
+    }
+    if args.offline {
+        report.note("no request sent (--offline)")?;
+        return finish(report);
+    }
+    if let Some(client) = client {
+        probe(&mut report, &client, &serving, &settings).await?;
+    }
+    finish(report)
+}
+
+fn finish(report: Report<'_>) -> Result<ExitCode, CliError> {
     if report.failed > 0 { Err(CliError::ChecksFailed(report.failed)) } else { Ok(ExitCode::Ok) }
 }
 
-async fn check_credentials(
-    report: &mut Report<'_>,
-    profile: &Profile,
-    auth: Option<AuthType>,
-    env: &Arc<dyn Env>,
-) -> std::io::Result<()> {
-    let auth = auth.or_else(|| env.var("OCI_CLI_AUTH").and_then(|v| v.parse().ok())).unwrap_or(AuthType::ApiKey);
-    match auth {
-        AuthType::ApiKey => match ApiKeyProvider::from_profile(profile, env.as_ref()) {
-            Ok(provider) => {
-                report.pass("API key loads")?;
-                match provider.fingerprint_mismatch() {
-                    None => report.pass("fingerprint matches the key")?,
-                    Some((configured, computed)) => report.fail(
-                        &format!("fingerprint {configured} is not the key's ({computed})"),
-                        "set `fingerprint` to the fingerprint the OCI console shows for the uploaded public key",
-                    )?,
-                }
-            }
-            Err(e) => report.fail(&e.to_string(), "fix the profile as the message says")?,
-        },
-        AuthType::SecurityToken => match SessionTokenProvider::from_profile(profile, Arc::clone(env)) {
-            Ok(provider) => match provider.credentials().await {
-                Ok(_) => report.pass("session token valid")?,
-                Err(e) => report.fail(&e.to_string(), "run `oci session refresh` or `oci session authenticate`")?,
-            },
-            Err(e) => report.fail(&e.to_string(), "run `oci session authenticate`")?,
-        },
-        other => report.note(&format!("{other}: credentials are checked on the instance or resource itself"))?,
+fn describe(auth: &Auth) -> String {
+    match auth.profile() {
+        Some(profile) => {
+            format!("{} from profile [{}] in {}", auth.auth_type(), profile.name(), profile.path().display())
+        }
+        None => format!("{} (no config file needed)", auth.auth_type()),
     }
-    Ok(())
 }
 
-async fn check_model(
-    report: &mut Report<'_>,
-    serving: &ServingMode,
-    args: &DoctorArgs,
-    configured: Option<String>,
-    env: &dyn Env,
-) -> std::io::Result<()> {
-    if serving.is_dedicated() {
-        match &args.setup.model.compartment_id.clone().or_else(|| env.var("LOCUS_OCI_COMPARTMENT")) {
-            Some(c) => report.pass(&format!("compartment {c}"))?,
-            None => report.fail(
-                "no compartment for the dedicated endpoint",
-                "pass --compartment-id (or LOCUS_OCI_COMPARTMENT) with the endpoint's compartment",
-            )?,
-        }
-        let configured_region = configured.as_deref().and_then(|r| oci_auth::region::resolve(r, env).ok());
-        if let (Some(own), Some(called)) = (serving.endpoint_region(env), configured_region) {
-            if own.id() == called.id() {
-                report.pass(&format!("the endpoint is in the configured region {}", own.id()))?;
-            } else {
-                report.note(&format!(
-                    "the endpoint is in {} while the configured region is {}: requests go to {} (the endpoint's region) unless --region forces another",
-                    own.id(),
-                    called.id(),
-                    own.id()
-                ))?;
+async fn check_credentials(report: &mut Report<'_>, auth: &Auth, env: &SharedEnv) -> std::io::Result<()> {
+    if let (AuthType::ApiKey, Some(profile)) = (auth.auth_type(), auth.profile()) {
+        if let Ok(provider) = ApiKeyProvider::from_profile(profile, env.as_ref()) {
+            if let Some((configured, computed)) = provider.fingerprint_mismatch() {
+                return report.fail(
+                    &format!("fingerprint {configured} is not the key's ({computed})"),
+                    "set `fingerprint` to the fingerprint the OCI console shows for the uploaded public key",
+                );
             }
         }
     }
-    let transport = match (args.setup.model.transport, env.var("LOCUS_OCI_TRANSPORT").filter(|t| !t.trim().is_empty()))
-    {
-        (Some(transport), _) => Ok(transport),
-        (None, Some(text)) => text.parse::<Transport>(),
-        (None, None) if args.setup.model.api_format.is_some() => Ok(Transport::Native),
-        (None, None) => Ok(Transport::for_model(serving)),
-    };
-    let transport = match transport.and_then(|t| t.check(serving).map(|()| t)) {
-        Ok(transport) => {
-            report.pass(&format!("transport {transport}"))?;
-            transport
+    match auth.credentials().await {
+        Ok(_) => report.pass("credentials load"),
+        Err(e) => report.fail(&e.to_string(), "fix what the message names (key file, passphrase, token, clock)"),
+    }
+}
+
+fn model_fix(error: &locus_providers::Error) -> String {
+    match error.kind() {
+        ErrorKind::Configuration => {
+            "pass --compartment-id (for a dedicated endpoint, the endpoint's compartment), or drop --transport".into()
         }
-        Err(e) => {
-            report.fail(&e.to_string(), "pass --transport native (or unset LOCUS_OCI_TRANSPORT)")?;
-            Transport::Native
-        }
-    };
-    let path = match transport {
+        _ => error.hint().unwrap_or_else(|| "fix what the message names".into()),
+    }
+}
+
+fn path(transport: Transport) -> &'static str {
+    match transport {
         Transport::Native => "/20231130/actions/chat",
         Transport::ChatCompletions => "/openai/v1/chat/completions",
         Transport::Responses => "/openai/v1/responses",
-    };
-    let regions = RegionSettings { explicit: args.setup.client.region.clone(), configured };
-    match resolve_endpoint(None, &regions, serving, env) {
-        Ok(resolved) => {
-            report.pass(&format!("endpoint {}{path}", resolved.url))?;
-            for warning in &resolved.warnings {
-                report.fail(warning, "change --region, or the profile's region, to the endpoint's region")?;
-            }
-            if args.online {
-                let host = resolved.url.trim_start_matches("https://").to_owned();
-                let reachable =
-                    tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect((host.as_str(), 443)))
-                        .await;
-                match reachable {
-                    Ok(Ok(_)) => report.pass(&format!("{host}:443 reachable"))?,
-                    _ => report.fail(&format!("{host}:443 not reachable"), "check network access, proxies and DNS")?,
-                }
-            } else {
-                report.note("endpoint reachability not checked (add --online)")?;
-            }
-        }
-        Err(e) => report.fail(&e.to_string(), "set a region")?,
     }
-    Ok(())
+}
+
+/// One cheap signed request: the listing that should hold the model (no
+/// tokens spent), and what its answer means.
+async fn probe(
+    report: &mut Report<'_>,
+    client: &GenAiClient,
+    serving: &ServingMode,
+    settings: &Settings,
+) -> std::io::Result<()> {
+    let compartment = settings.compartment_id.as_ref().map(|c| c.value.clone()).unwrap_or_default();
+    if compartment.is_empty() {
+        return report.note("no signed request sent: no compartment to list models in");
+    }
+    let found = match serving {
+        ServingMode::Dedicated { endpoint_id } => client
+            .list_endpoints(&compartment)
+            .await
+            .map(|endpoints| endpoints.iter().any(|e| e.id.eq_ignore_ascii_case(endpoint_id))),
+        ServingMode::OnDemand { model_id } => client
+            .list_models(&compartment, Some("CHAT"))
+            .await
+            .map(|models| models.iter().any(|m| m.display_name.eq_ignore_ascii_case(model_id) || m.id == *model_id)),
+        _ => return report.note("no signed request sent for this kind of model"),
+    };
+    match found {
+        Ok(true) => report.pass(&format!("a signed request was answered, and {} is listed", serving.id())),
+        Ok(false) => report.fail(
+            &format!("a signed request was answered, but {} is not listed in compartment {compartment}", serving.id()),
+            if serving.is_dedicated() {
+                "check the endpoint OCID and that --compartment-id is the endpoint's compartment (`locus models` lists them)"
+            } else {
+                "check the model name and the region (`locus models` lists what the region offers)"
+            },
+        ),
+        Err(e) => {
+            let fix = match e.status() {
+                Some(401) => "the key or the clock: check the key_file and fingerprint in the profile match the API key \
+                              uploaded to the user, and that this machine's clock is right"
+                    .to_owned(),
+                Some(404) => format!(
+                    "the region or a policy: check the region ({}) and the compartment, and add a policy such as \
+                     `allow group <your-group> to use generative-ai-family in compartment id {compartment}`",
+                    settings.region.as_ref().map_or("the configured one", |r| r.value.as_str())
+                ),
+                Some(403) => format!(
+                    "a policy: add `allow group <your-group> to use generative-ai-family in compartment id {compartment}`"
+                ),
+                _ => e.hint().unwrap_or_else(|| "check the network and proxy (HTTPS_PROXY), then try again".into()),
+            };
+            report.fail(&format!("the signed request failed: {e}"), &fix)
+        }
+    }
 }

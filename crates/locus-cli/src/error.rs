@@ -12,9 +12,21 @@ pub enum ExitCode {
     AuthConfig = 3,
     /// The service answered with an error, or could not be reached.
     Service = 4,
-    /// The agent stopped on a budget, at max iterations, or in a loop.
+    /// The run did not complete: a budget, max iterations, a loop, an answer
+    /// cut at its token limit or filtered.
     Budget = 5,
+    /// Interrupted (Ctrl-C).
+    Interrupted = 130,
 }
+
+/// The exit codes, as `--help` and the docs list them.
+pub const EXIT_CODES: &str = "Exit codes:
+  0    done
+  2    usage: a flag, an argument or the input is wrong
+  3    configuration or authentication: config file, key, profile, region, compartment, model id
+  4    service or connection: an error answer, a timeout, an incomplete stream
+  5    the run did not complete: a budget, max iterations, a loop, an answer cut off or filtered
+  130  interrupted (Ctrl-C)";
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +55,8 @@ pub enum CliError {
     /// The request could not be sent or the response not read.
     #[error("request failed: {0}")]
     Transport(String),
-    /// A request of the CLI's own (`raw-request`) failed before an answer.
-    #[error(transparent)]
+    /// A request of the CLI's own (`raw-request`, `models`, `doctor`) failed.
+    #[error("{message}", message = request_message(.0))]
     Request(oci_genai_transport::Error),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
@@ -55,6 +67,14 @@ pub enum CliError {
     /// Some `locus doctor` checks failed.
     #[error("{0} check(s) failed")]
     ChecksFailed(usize),
+}
+
+/// A transport error with its hint, when there is one.
+fn request_message(error: &oci_genai_transport::Error) -> String {
+    match error.hint() {
+        Some(hint) => format!("{error}\nhint: {hint}"),
+        None => error.to_string(),
+    }
 }
 
 /// The agent's error with its hint, when there is one.
@@ -72,11 +92,16 @@ impl CliError {
             CliError::Usage(_) => ExitCode::Usage,
             CliError::Auth(_) => ExitCode::AuthConfig,
             CliError::Service { .. } | CliError::Transport(_) | CliError::Output(_) => ExitCode::Service,
-            CliError::Request(e) if e.kind() == oci_genai_transport::ErrorKind::Configuration => ExitCode::AuthConfig,
+            CliError::Request(e) if config_or_auth(e.kind()) => ExitCode::AuthConfig,
             CliError::Request(_) => ExitCode::Service,
-            CliError::Agent(e) if e.is_config() => ExitCode::AuthConfig,
+            CliError::Agent(e) if config_or_auth(e.kind()) => ExitCode::AuthConfig,
             CliError::Agent(_) => ExitCode::Service,
             CliError::ChecksFailed(_) => ExitCode::AuthConfig,
         }
     }
+}
+
+/// Fixed where the command runs (a setting, a key, a clock): exit 3.
+fn config_or_auth(kind: oci_genai_transport::ErrorKind) -> bool {
+    matches!(kind, oci_genai_transport::ErrorKind::Configuration | oci_genai_transport::ErrorKind::Authentication)
 }

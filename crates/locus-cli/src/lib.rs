@@ -16,24 +16,31 @@
 #![deny(missing_docs)]
 
 pub mod chat;
+pub mod defaults;
 pub mod doctor;
 pub mod emulator;
 mod error;
+pub mod input;
+pub mod models;
 pub mod raw_request;
+mod repl;
+pub mod session;
 pub mod setup_args;
 pub mod terminal;
 
 use std::ffi::OsString;
 use std::io::Write;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-pub use error::{CliError, ExitCode};
+pub use error::{CliError, EXIT_CODES, ExitCode};
+pub use input::Stdin;
 pub use setup_args::{AuthArgs, ClientArgs, ModelArgs, SetupArgs};
+pub use terminal::Terminal;
 
-/// Agents and signed requests on OCI Generative AI.
+/// Agents, model listings and signed requests on OCI Generative AI.
 #[derive(Debug, Parser)]
-#[command(name = "locus", version, about, long_about = None)]
+#[command(name = "locus", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -44,9 +51,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Chat with a model on OCI Generative AI, with tools.
+    #[command(after_help = EXIT_CODES)]
     Chat(chat::ChatArgs),
-    /// Check the OCI configuration, key, region and model settings, and say what to fix.
+    /// Check the setup `chat` would use — each setting and where it came
+    /// from — then send one signed request and explain the answer.
+    #[command(after_help = EXIT_CODES)]
     Doctor(doctor::DoctorArgs),
+    /// List the on-demand chat models of a region and the dedicated endpoints of a compartment.
+    #[command(after_help = EXIT_CODES)]
+    Models(models::ModelsArgs),
     /// A local emulator of OCI Generative AI.
     #[command(subcommand)]
     Emulator(emulator::EmulatorCommand),
@@ -76,35 +89,81 @@ pub fn log_filter(env: &dyn oci_auth::Env) -> String {
     if requests { format!("{base},oci_genai_transport=debug") } else { base }
 }
 
+/// Whether logs were asked for (`RUST_LOG` or `LOCUS_LOG` set): then they
+/// are printed as logs (time, level, module); otherwise warnings are plain
+/// sentences (`warning: …`).
+///
+/// ```
+/// use oci_auth::StaticEnv;
+/// assert!(!locus_cli::logging_asked(&StaticEnv::new().with_var("OCI_LOG_REQUESTS", "1")));
+/// assert!(locus_cli::logging_asked(&StaticEnv::new().with_var("RUST_LOG", "debug")));
+/// ```
+pub fn logging_asked(env: &dyn oci_auth::Env) -> bool {
+    ["RUST_LOG", "LOCUS_LOG"].iter().any(|name| env.var(name).is_some_and(|v| !v.trim().is_empty()))
+}
+
 /// Parses `args` (program name first) and runs the command, writing results to
-/// `out` and diagnostics to `err`. Returns the process exit code: 0 done,
-/// 2 usage, 3 auth or config, 4 service error or an incomplete answer, 5 the
-/// run did not complete (budget, max iterations, loop, an answer cut off at
-/// its token limit or filtered).
+/// `out` and diagnostics to `err`; standard input is never read (as from
+/// `</dev/null`), neither output is a terminal, and nothing is saved (no
+/// data directory). Returns the process exit code ([`EXIT_CODES`]).
 pub async fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    run_with(args, Io { stdin: Stdin::Text(String::new()), terminal: Terminal::default(), data_dir: None }, out, err)
+        .await
+}
+
+/// What a run reads and where it keeps things, beside its arguments.
+#[derive(Debug)]
+pub struct Io {
+    /// Standard input.
+    pub stdin: Stdin,
+    /// What standard output and error are.
+    pub terminal: Terminal,
+    /// Where sessions and line history are kept (`None`: nowhere).
+    pub data_dir: Option<std::path::PathBuf>,
+}
+
+impl Io {
+    /// The process's: its stdin, its terminal, `$XDG_DATA_HOME/locus` (else `~/.local/share/locus`).
+    pub fn process() -> Io {
+        Io { stdin: Stdin::Process, terminal: Terminal::detect(), data_dir: session::data_dir(&oci_auth::OsEnv) }
+    }
+}
+
+/// [`run`] with `io`: what `main` passes is [`Io::process`].
+pub async fn run_with<I, T>(args: I, io: Io, out: &mut dyn Write, err: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let Io { stdin, terminal, data_dir } = io;
+    let color = if terminal.color { clap::ColorChoice::Always } else { clap::ColorChoice::Never };
+    let parsed = Cli::command().color(color).try_get_matches_from(args).and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
-            let text = e.render().ansi().to_string();
+            let rendered = e.render();
+            let text = if terminal.color { rendered.ansi().to_string() } else { rendered.to_string() };
             let target: &mut dyn Write = if e.use_stderr() { err } else { out };
             let _ = target.write_all(text.as_bytes());
             return e.exit_code();
         }
     };
     let result = match cli.command {
-        Command::Chat(args) => chat::run(args, out, err).await,
+        Command::Chat(args) => chat::run(args, stdin, terminal, data_dir, out, err).await,
         Command::Doctor(args) => doctor::run(args, out).await,
+        Command::Models(args) => models::run(args, out).await,
         Command::Emulator(command) => emulator::run(command, out).await,
         Command::RawRequest(args) => raw_request::run(args, out, err).await.map(|()| ExitCode::Ok),
     };
     match result {
         Ok(code) => code as i32,
         Err(e) => {
-            let _ = writeln!(err, "error: {}", terminal::escape_controls(&e.to_string()));
+            let text = terminal::escape_controls(&e.to_string()).into_owned();
+            let _ = writeln!(err, "{} {text}", terminal.red("error:"));
             e.exit_code() as i32
         }
     }

@@ -87,13 +87,33 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
     let request_id =
         response.headers().get("opc-request-id").and_then(|v| v.to_str().ok()).unwrap_or("none").to_owned();
     writeln!(err, "HTTP {status}")?;
-    // A success body streams through (it may be an object of any size); an error body is read, capped, to parse.
+    let event_stream = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    // A success body streams through as it arrives (it may be an object of
+    // any size); an event stream stops at its final event, not at the
+    // connection's close; an error body is read, capped, to parse.
     let mut bytes = Vec::new();
     let mut last = None;
-    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+    let mut end = (event_stream && status.is_success()).then(StreamEnd::default);
+    loop {
+        let next = match end.as_ref().map(StreamEnd::grace) {
+            Some(Some(grace)) => match tokio::time::timeout(grace, response.chunk()).await {
+                Ok(next) => next,
+                Err(_) => break, // no usage event after the finish event
+            },
+            _ => response.chunk().await,
+        };
+        let Some(chunk) = next.map_err(failed)? else { break };
         last = chunk.last().copied().or(last);
         if status.as_u16() < 400 {
             out.write_all(&chunk)?;
+            out.flush()?;
+            if end.as_mut().is_some_and(|end| end.feed(&chunk)) {
+                break;
+            }
         } else if bytes.len() < MAX_ERROR_BODY {
             bytes.extend_from_slice(&chunk[..chunk.len().min(MAX_ERROR_BODY - bytes.len())]);
         }
@@ -148,6 +168,48 @@ fn hint(status: u16, auth_type: AuthType) -> Option<String> {
         401 => Some(AuthType::rejected_signature_hint(Some(auth_type)).into()),
         404 => Some("not found, or not authorized: check the region in the URL and your IAM policies".into()),
         _ => None,
+    }
+}
+
+/// Where a GenAI event stream ends, whichever API sent it: `[DONE]`; a
+/// Responses `response.completed`, `.incomplete`, `.failed` or `error`; a
+/// native or chat-completions event with a finish reason and usage, or one
+/// with a finish reason and then, within half a second, one with usage.
+#[derive(Default)]
+struct StreamEnd {
+    parser: oci_genai_transport::sse::SseParser,
+    events: Vec<oci_genai_transport::sse::SseEvent>,
+    finished: bool,
+}
+
+impl StreamEnd {
+    /// How long to wait for more once the answer has finished.
+    fn grace(&self) -> Option<Duration> {
+        self.finished.then_some(Duration::from_millis(500))
+    }
+
+    /// Takes a chunk; `true` once the final event has come.
+    fn feed(&mut self, chunk: &[u8]) -> bool {
+        if self.parser.feed(chunk, &mut self.events).is_err() {
+            return false;
+        }
+        for event in self.events.drain(..) {
+            if event.is_done() {
+                return true;
+            }
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(&event.data) else { continue };
+            let kind = event.event.as_deref().or(json["type"].as_str()).unwrap_or_default();
+            if matches!(kind, "response.completed" | "response.incomplete" | "response.failed" | "error") {
+                return true;
+            }
+            let finish = !json["finishReason"].is_null() || !json["choices"][0]["finish_reason"].is_null();
+            let usage = !json["usage"].is_null();
+            if (finish || self.finished) && usage {
+                return true;
+            }
+            self.finished |= finish;
+        }
+        false
     }
 }
 

@@ -1,6 +1,78 @@
-//! Text from servers and models on its way to a terminal.
+//! Text from servers and models on its way to a terminal, and what the
+//! terminal is: colour only for a person at a terminal, never under
+//! `NO_COLOR` (no-color.org).
 
 use std::borrow::Cow;
+use std::io::IsTerminal;
+
+/// What standard output and standard error are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terminal {
+    /// Standard output is a terminal.
+    pub stdout: bool,
+    /// Standard error is a terminal.
+    pub stderr: bool,
+    /// Colour and motion on standard error: a terminal, and `NO_COLOR` unset or empty.
+    pub color: bool,
+}
+
+impl Terminal {
+    /// The process's.
+    pub fn detect() -> Self {
+        let stderr = std::io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Terminal { stdout: std::io::stdout().is_terminal(), stderr, color: stderr && !no_color }
+    }
+
+    /// `text` dimmed, when colour is on.
+    pub fn dim<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.color { Cow::Owned(format!("\x1b[2m{text}\x1b[0m")) } else { Cow::Borrowed(text) }
+    }
+
+    /// `text` in red, when colour is on.
+    pub fn red<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.color { Cow::Owned(format!("\x1b[31m{text}\x1b[0m")) } else { Cow::Borrowed(text) }
+    }
+}
+
+/// A waiting indicator on standard error (for terminals only): it appears
+/// after 300 ms and is wiped when stopped, so a quick answer shows nothing.
+#[derive(Debug)]
+pub struct Spinner {
+    task: tokio::task::JoinHandle<()>,
+    drawn: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Spinner {
+    /// Starts showing `label`.
+    pub fn start(label: &'static str) -> Spinner {
+        use std::io::Write;
+        let drawn = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&drawn);
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            for frame in ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'].iter().cycle() {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                let mut err = std::io::stderr();
+                let _ = write!(err, "\r\x1b[2m{frame} {label}\x1b[0m");
+                let _ = err.flush();
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        });
+        Spinner { task, drawn }
+    }
+
+    /// Stops and wipes it.
+    pub fn stop(self) {
+        use std::io::Write;
+        self.task.abort();
+        if self.drawn.load(std::sync::atomic::Ordering::SeqCst) {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+}
 
 /// `text` with control characters other than newline and tab escaped
 /// (`\u{1b}`), so that a server or a model cannot move the cursor, recolour,

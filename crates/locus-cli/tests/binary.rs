@@ -5,9 +5,13 @@
 use std::process::Command;
 
 fn locus() -> Command {
+    static DATA: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let data = DATA.get_or_init(|| tempfile::tempdir().unwrap());
     let mut command = Command::new(env!("CARGO_BIN_EXE_locus"));
     command.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     command.env_remove("OCI_CLI_AUTH").env_remove("OCI_CLI_PROFILE").env_remove("OCI_CONFIG_FILE");
+    // Sessions go to a directory of the test's own, and stdin is empty (not the test runner's).
+    command.env("XDG_DATA_HOME", data.path()).env_remove("LOCUS_CONFIG").stdin(std::process::Stdio::null());
     command
 }
 
@@ -197,10 +201,14 @@ fn raw_request_and_doctor_against_a_served_emulator() {
 
     let output = locus()
         .args(["doctor", "--config-file", &served.config, "--model", oci_genai_emulator::DEMO_ENDPOINT])
-        .args(["--compartment-id", oci_genai_emulator::DEMO_COMPARTMENT])
+        .args(["--compartment-id", oci_genai_emulator::DEMO_COMPARTMENT, "--service-endpoint", &served.url])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("✓ fingerprint matches the key") && stdout.contains("✓ region us-chicago-1"), "{stdout}");
+    for needle in
+        ["✓ api_key from profile [DEFAULT]", "✓ credentials load", "through the native transport", "is listed"]
+    {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! It serves the native chat API (`POST /20231130/actions/chat`) and the
 //! OpenAI-compatible API (`POST /openai/v1/chat/completions`,
-//! `POST /openai/v1/responses`), and behaves like the service where clients
+//! `POST /openai/v1/responses`) and the management API's listings
+//! (`GET /20231130/models`, `GET /20231130/endpoints`), and behaves like the service where clients
 //! can tell: it checks request signatures against registered keys (and the
 //! body hash and `date`) or, on the OpenAI-compatible API, a configured
 //! Generative AI API key; it knows
@@ -31,6 +32,7 @@ mod behaviour;
 mod config;
 mod emulator;
 mod identity;
+mod management;
 mod openai;
 mod render;
 mod server;

@@ -104,6 +104,9 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
             return response;
         }
     }
+    if let Some(listing) = crate::management::handle(&state, &parts, &request_id) {
+        return listing;
+    }
     match (parts.method == hyper::Method::POST, parts.uri.path()) {
         (true, "/20231130/actions/chat") => {}
         (true, "/openai/v1/chat/completions") => {
@@ -116,7 +119,8 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
             return error(
                 404,
                 "NotFound",
-                "only POST /20231130/actions/chat, /openai/v1/chat/completions and /openai/v1/responses are emulated",
+                "only POST /20231130/actions/chat, /openai/v1/chat/completions, /openai/v1/responses and GET \
+                 /20231130/models, /20231130/endpoints are emulated",
                 &request_id,
             );
         }

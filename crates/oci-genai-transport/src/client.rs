@@ -15,7 +15,7 @@ use crate::models::ChatResult;
 use crate::openai::chat_completions::{ChatCompletion, ChatCompletionRequest, StreamOptions};
 use crate::openai::responses::{Response, ResponseRequest};
 use crate::prepare::{OpenAiRequest, PreparedRequest, Routing};
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryNotice, RetryObserver, RetryPolicy};
 use crate::send::{MAX_ERROR_BODY, Sender};
 use crate::stream::{ChatStream, StreamTimes};
 use crate::transport::Transport;
@@ -59,7 +59,7 @@ struct Inner {
 }
 
 /// Configures a [`GenAiClient`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GenAiClientBuilder {
     auth: Option<Auth>,
     credentials: Option<SharedCredentialsProvider>,
@@ -77,6 +77,19 @@ pub struct GenAiClientBuilder {
     own_stream_connections: bool,
     api_key: Option<Secret>,
     project_id: Option<String>,
+    on_retry: Option<RetryObserver>,
+}
+
+impl std::fmt::Debug for GenAiClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenAiClientBuilder")
+            .field("region", &self.region)
+            .field("service_endpoint", &self.service_endpoint)
+            .field("api_key", &self.api_key)
+            .field("retry", &self.retry)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for GenAiClientBuilder {
@@ -98,6 +111,7 @@ impl Default for GenAiClientBuilder {
             own_stream_connections: true,
             api_key: None,
             project_id: None,
+            on_retry: None,
         }
     }
 }
@@ -174,6 +188,19 @@ impl GenAiClientBuilder {
     /// The retry policy (default: the OCI SDK's).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// Calls `observer` before each retry's wait, with what failed and how
+    /// long the wait is — so that a person at a terminal is told
+    /// (`retrying in 2.1 s after 429 TooManyRequests (attempt 2 of 8)`).
+    ///
+    /// ```
+    /// let builder = oci_genai_transport::GenAiClient::builder().on_retry(|notice| eprintln!("{notice}"));
+    /// # let _ = builder;
+    /// ```
+    pub fn on_retry(mut self, observer: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(Arc::new(observer));
         self
     }
 
@@ -289,6 +316,7 @@ impl GenAiClientBuilder {
                     timeout: self.timeout,
                     limits: self.limits,
                     log_requests,
+                    on_retry: self.on_retry,
                 },
                 usage_grace: self.usage_grace,
                 project_id: self.project_id,
@@ -416,6 +444,27 @@ impl GenAiClient {
             streaming,
         };
         self.inner.routing.prepare_openai(request).await
+    }
+
+    /// A signed `GET` of the management API: the `opc-next-page` header and the JSON body.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+    ) -> Result<(Option<String>, T), Error> {
+        let prepared = self.inner.routing.prepare_management(path_and_query).await?;
+        let response = self.inner.sender.send(&prepared, None).await?;
+        let next = response.header("opc-next-page").map(str::to_owned);
+        let request_id = Some(prepared.opc_request_id.clone());
+        let (body, over) = response.read_capped(self.inner.sender.limits.max_body_size(), &prepared).await?;
+        if over {
+            return Err(Error::ReplyTooLarge {
+                limit: self.inner.sender.limits.max_body_size(),
+                opc_request_id: request_id,
+            });
+        }
+        let parsed = serde_json::from_slice(&body)
+            .map_err(|e| Error::InvalidReply { message: e.to_string(), opc_request_id: request_id })?;
+        Ok((next, parsed))
     }
 
     /// Sends `prepared` and reads its whole reply as `T`.

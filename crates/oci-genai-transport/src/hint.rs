@@ -34,6 +34,12 @@ impl Error {
         let compartment = ctx.compartment_id.as_deref().unwrap_or("<compartment>");
         let policy = format!("allow group <your-group> to use generative-ai-family in compartment id {compartment}");
         Some(match (e.status, e.code.as_str()) {
+            // A listing of the management API: no model was named.
+            (403 | 404, _) if ctx.model.is_none() => format!(
+                "check the compartment OCID and the region ({}), and that a policy grants access: allow group \
+                 <your-group> to inspect generative-ai-family in compartment id <compartment>",
+                ctx.region.as_deref().unwrap_or("none set")
+            ),
             (404, _) if ctx.dedicated => match ctx.wrong_region() {
                 Some((own, called)) => {
                     format!("the endpoint is in {own} but {called} was called: set the region to {own}")

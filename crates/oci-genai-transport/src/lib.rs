@@ -11,6 +11,8 @@
 //!   API key), with the OCI SDK's retry strategy and errors that say what to
 //!   fix ([`Error::hint`]).
 //! - [`Transport`]: which of the two APIs serves a model.
+//! - [`GenAiClient::list_models`] and [`GenAiClient::list_endpoints`]: the
+//!   management API's listings, signed the same way.
 //! - [`sse`]: the server-sent events parser, usable on its own.
 //!
 //! ```no_run
@@ -46,6 +48,7 @@ mod error;
 mod h1;
 mod hint;
 mod limits;
+mod management;
 pub mod models;
 pub mod openai;
 mod prepare;
@@ -62,7 +65,8 @@ pub use client::{GenAiClient, GenAiClientBuilder, is_loopback};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
 pub use limits::Limits;
-pub use retry::RetryPolicy;
+pub use management::{EndpointSummary, ModelSummary};
+pub use retry::{RetryNotice, RetryObserver, RetryPolicy};
 pub use serving::{ServingMode, is_ocid};
 pub use stream::{ChatStream, ChatStreamEvent};
 pub use transport::Transport;

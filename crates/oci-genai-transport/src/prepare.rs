@@ -28,6 +28,8 @@ pub(crate) struct Routing {
 /// A request ready to send, and to send again on a retry.
 #[derive(Debug)]
 pub(crate) struct PreparedRequest {
+    /// `POST` (inference) or `GET` (the management API's listings).
+    pub method: &'static str,
     pub url: String,
     pub body: Bytes,
     /// Which API: a GenAI API key authenticates only the OpenAI-compatible one.
@@ -72,6 +74,7 @@ impl Routing {
         let details = ChatDetails { compartment_id, serving_mode: serving.to_wire(), chat_request: request };
         let body = serde_json::to_vec(&details).map_err(|e| Error::InvalidRequest(e.to_string()))?;
         Ok(PreparedRequest {
+            method: "POST",
             url: format!("{}{CHAT_PATH}", resolved.url),
             body: Bytes::from(body),
             transport: Transport::Native,
@@ -109,12 +112,42 @@ impl Routing {
             _ => StreamEnd::ChatCompletions { usage_requested: request.streaming },
         };
         Ok(PreparedRequest {
+            method: "POST",
             url: format!("{}{OPENAI_PATH}{}", resolved.url, request.path),
             body: Bytes::from(request.body),
             transport: request.transport,
             headers,
             context,
             end,
+            opc_request_id: random_id(),
+            retry_token: random_id(),
+        })
+    }
+
+    /// A signed `GET` of the management API (`https://generativeai.<region>.oci.<domain>`,
+    /// or the service endpoint when one is set), `path_and_query` under it.
+    pub async fn prepare_management(&self, path_and_query: &str) -> Result<PreparedRequest, Error> {
+        let region = match (&self.explicit_region, &self.auth) {
+            (Some(region), _) => Some(region.clone()),
+            (None, Some(auth)) => auth.resolve_region().await?.map(|r| r.id().to_owned()),
+            (None, None) => None,
+        };
+        let base = match (&self.service_endpoint, &region) {
+            (Some(endpoint), _) => endpoint.trim_end_matches('/').to_owned(),
+            (None, Some(region)) => {
+                let info = oci_auth::region::resolve(region, self.env.as_ref())?;
+                format!("https://generativeai.{}.oci.{}", info.id(), info.second_level_domain())
+            }
+            (None, None) => return Err(Error::NoRegion { model: "the management API".into() }),
+        };
+        Ok(PreparedRequest {
+            method: "GET",
+            url: format!("{base}{path_and_query}"),
+            body: Bytes::new(),
+            transport: Transport::Native,
+            headers: Vec::new(),
+            context: RequestContext { region, ..Default::default() },
+            end: StreamEnd::Native { usage_requested: false },
             opc_request_id: random_id(),
             retry_token: random_id(),
         })

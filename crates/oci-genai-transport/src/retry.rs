@@ -1,5 +1,7 @@
 //! When and how long to wait before trying again.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use oci_auth::Backoff;
@@ -116,3 +118,42 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }
+
+/// A retry about to happen: handed to the observer set with
+/// [`GenAiClientBuilder::on_retry`](crate::GenAiClientBuilder::on_retry)
+/// before the wait, so that a person waiting is told.
+///
+/// ```
+/// use std::time::Duration;
+/// use oci_genai_transport::RetryNotice;
+/// let notice = RetryNotice { attempt: 2, max_attempts: 8, delay: Duration::from_millis(2100), reason: "429 TooManyRequests".into() };
+/// assert_eq!(notice.to_string(), "retrying in 2.1 s after 429 TooManyRequests (attempt 2 of 8)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryNotice {
+    /// The attempt about to be made (2 for the first retry).
+    pub attempt: u32,
+    /// The most attempts.
+    pub max_attempts: u32,
+    /// The wait before it.
+    pub delay: Duration,
+    /// What failed: `429 TooManyRequests`, `a timeout`, a connection error.
+    pub reason: String,
+}
+
+impl fmt::Display for RetryNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "retrying in {:.1} s after {} (attempt {} of {})",
+            self.delay.as_secs_f64(),
+            self.reason,
+            self.attempt,
+            self.max_attempts
+        )
+    }
+}
+
+/// Told of each retry before its wait.
+pub type RetryObserver = Arc<dyn Fn(&RetryNotice) + Send + Sync>;

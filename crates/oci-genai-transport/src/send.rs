@@ -13,7 +13,7 @@ use crate::h1::H1Client;
 use crate::limits::Limits;
 use crate::prepare::PreparedRequest;
 use crate::reply::Reply;
-use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::retry::{RetryNotice, RetryObserver, RetryPolicy, parse_retry_after};
 
 const ACCEPT: &str = "application/json, text/event-stream";
 /// The most of an error reply that is read: enough for any real error document.
@@ -23,7 +23,6 @@ pub(crate) const MAX_ERROR_BODY: usize = 1024 * 1024;
 type Attempt = Result<Result<Reply, Error>, tokio::time::error::Elapsed>;
 
 /// How requests are sent: the HTTP client, the credentials, retries and bounds.
-#[derive(Debug)]
 pub(crate) struct Sender {
     pub http: reqwest::Client,
     /// Streams' own connections; `None`: streams go through `http` too (a
@@ -39,6 +38,17 @@ pub(crate) struct Sender {
     pub timeout: Duration,
     pub limits: Limits,
     pub log_requests: bool,
+    pub on_retry: Option<RetryObserver>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("api_key", &self.api_key)
+            .field("retry", &self.retry)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Sender {
@@ -90,7 +100,7 @@ impl Sender {
             let status = outcome.as_ref().map(Reply::status).ok();
             if self.log_requests {
                 tracing::info!(
-                    method = "POST",
+                    method = prepared.method,
                     url = %prepared.url,
                     status = status.unwrap_or_default(), // 0: no response
                     latency_ms = sent.elapsed().as_millis() as u64,
@@ -126,6 +136,15 @@ impl Sender {
                 return Err(error);
             }
             tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying OCI GenAI request: {error}");
+            if let Some(observer) = &self.on_retry {
+                let reason = match &error {
+                    Error::Service(e) => format!("{} {}", e.status, e.code),
+                    Error::Transport { timeout: true, .. } => "a timeout".to_owned(),
+                    Error::Transport { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                observer(&RetryNotice { attempt: attempt + 1, max_attempts: self.retry.max_attempts(), delay, reason });
+            }
             tokio::time::sleep(delay).await;
         }
     }
@@ -155,21 +174,26 @@ impl Sender {
         header_wait: Duration,
         streaming: bool,
     ) -> Result<Attempt, Error> {
-        let mut builder = self
-            .http
-            .post(&prepared.url)
-            .header("content-type", "application/json")
-            .header("accept", ACCEPT)
-            .header("opc-request-id", &prepared.opc_request_id)
-            .header("opc-retry-token", &prepared.retry_token);
+        let mut builder = if prepared.method == "GET" {
+            self.http.get(&prepared.url).header("accept", "application/json")
+        } else {
+            self.http
+                .post(&prepared.url)
+                .header("content-type", "application/json")
+                .header("accept", ACCEPT)
+                .header("opc-retry-token", &prepared.retry_token)
+        }
+        .header("opc-request-id", &prepared.opc_request_id);
         for (name, value) in &prepared.headers {
             builder = builder.header(*name, value);
         }
         if let Authorization::Bearer(key) = auth {
             builder = builder.bearer_auth(key.expose());
         }
-        let mut request =
-            builder.body(prepared.body.clone()).build().map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        if prepared.method != "GET" {
+            builder = builder.body(prepared.body.clone());
+        }
+        let mut request = builder.build().map_err(|e| Error::InvalidRequest(e.to_string()))?;
         if !streaming {
             *request.timeout_mut() = Some(self.timeout);
         }

@@ -303,7 +303,13 @@ fn item_17_the_emulator_refuses_an_oversized_request() {
 fn item_18_oci_log_requests_alone_shows_the_request_log_and_rust_log_works() {
     let logged = run(chat("echo", &["hi"]).env("OCI_LOG_REQUESTS", "1"));
     logged.assert_sane().assert_code(0);
-    assert!(logged.stderr.contains("OCI GenAI request") && logged.stderr.contains("status=200"), "{}", logged.stderr);
+    // A plain sentence with its fields, no timestamp or module path.
+    assert!(
+        logged.stderr.contains("note: OCI GenAI request (") && logged.stderr.contains("status: 200"),
+        "{}",
+        logged.stderr
+    );
+    assert!(!logged.stderr.contains("oci_genai_transport::"), "{}", logged.stderr);
     assert!(logged.stderr.contains("opc_request_id"), "{}", logged.stderr);
 
     let traced = run(chat("echo", &["hi"]).env("RUST_LOG", "trace").env("OCI_LOG_REQUESTS", "1"));

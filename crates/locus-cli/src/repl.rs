@@ -1,0 +1,132 @@
+//! The interactive session of `locus chat`: line editing with history,
+//! multi-line input between `"""` lines, `/reset` and `/exit`, and Ctrl-C
+//! cancelling the answer being written, not the session.
+
+use std::io::Write;
+
+use locus_agent::{Agent, Conversation};
+use rustyline::error::ReadlineError;
+
+use crate::chat::{SessionStore, ShowOptions, interruptible, show};
+use crate::error::{CliError, ExitCode};
+
+/// The line editor (its history in the data directory, `0600`).
+type Editor = rustyline::DefaultEditor;
+
+/// What the person typed.
+#[derive(Debug, PartialEq, Eq)]
+enum Input {
+    Prompt(String),
+    Command(&'static str),
+    Nothing,
+    End,
+}
+
+/// Reads one line in a blocking thread, so the runtime (and an in-process
+/// emulator) keeps running meanwhile.
+async fn read_line(editor: Editor, prompt: &'static str) -> Result<(Editor, rustyline::Result<String>), CliError> {
+    tokio::task::spawn_blocking(move || {
+        let mut editor = editor;
+        let line = editor.readline(prompt);
+        (editor, line)
+    })
+    .await
+    .map_err(|e| CliError::Usage(format!("the line editor failed: {e}")))
+}
+
+/// The next input: a prompt (one line, or the lines between two `"""`
+/// lines), a command, nothing (an empty line, Ctrl-C at the prompt), or the end (Ctrl-D).
+async fn next_input(editor: Editor) -> Result<(Editor, Input), CliError> {
+    let (mut editor, line) = read_line(editor, "> ").await?;
+    let line = match line {
+        Ok(line) => line,
+        Err(ReadlineError::Interrupted) => return Ok((editor, Input::Nothing)),
+        Err(ReadlineError::Eof) => return Ok((editor, Input::End)),
+        Err(e) => return Err(CliError::Usage(format!("cannot read the terminal: {e}"))),
+    };
+    let input = match line.trim() {
+        "" => Input::Nothing,
+        "/exit" | "/quit" => Input::End,
+        "/reset" => Input::Command("reset"),
+        "/help" => Input::Command("help"),
+        "\"\"\"" => {
+            let mut lines = Vec::new();
+            loop {
+                let (next_editor, line) = read_line(editor, "… ").await?;
+                editor = next_editor;
+                match line {
+                    Ok(line) if line.trim() == "\"\"\"" => break,
+                    Ok(line) => lines.push(line),
+                    Err(ReadlineError::Interrupted) => return Ok((editor, Input::Nothing)),
+                    Err(ReadlineError::Eof) => break,
+                    Err(e) => return Err(CliError::Usage(format!("cannot read the terminal: {e}"))),
+                }
+            }
+            let text = lines.join("\n");
+            if text.trim().is_empty() { Input::Nothing } else { Input::Prompt(text) }
+        }
+        text => Input::Prompt(text.to_owned()),
+    };
+    if let Input::Prompt(text) = &input {
+        let _ = editor.add_history_entry(text.as_str());
+    }
+    Ok((editor, input))
+}
+
+const HELP: &str = "/exit or Ctrl-D ends the session, /reset forgets the conversation, a line of \"\"\" starts and \
+                    ends multi-line input, Ctrl-C cancels the answer being written";
+
+/// Runs the session until `/exit` or Ctrl-D; every answer is saved to the session.
+pub(crate) async fn run(
+    agent: &Agent,
+    conversation: &mut Conversation,
+    store: &mut SessionStore,
+    options: ShowOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, CliError> {
+    let resumed = conversation.history().len();
+    writeln!(err, "locus chat with {} — {HELP}", agent.model_name())?;
+    if resumed > 0 {
+        writeln!(err, "(going on from session `{}`: {resumed} messages)", store.session.name)?;
+    }
+    let history_file = store.data_dir.as_ref().map(|dir| dir.join("history.txt"));
+    let mut editor = Editor::new().map_err(|e| CliError::Usage(format!("cannot open the terminal: {e}")))?;
+    if let Some(path) = &history_file {
+        let _ = editor.load_history(path);
+    }
+    loop {
+        let (next_editor, input) = next_input(editor).await?;
+        editor = next_editor;
+        match input {
+            Input::End => break,
+            Input::Nothing => continue,
+            Input::Command("reset") => {
+                conversation.reset();
+                store.save(&[])?;
+                writeln!(err, "(the conversation is forgotten)")?;
+            }
+            Input::Command(_) => writeln!(err, "{HELP}")?,
+            Input::Prompt(text) => match interruptible(show(conversation.run(text), options, out, err)).await {
+                None => writeln!(err, "\n(answer cancelled)")?,
+                Some(Err(e)) => writeln!(err, "error: {}", crate::terminal::escape_controls(&e.to_string()))?,
+                Some(Ok(_)) => {
+                    conversation.settle();
+                    store.save(conversation.history())?;
+                }
+            },
+        }
+    }
+    if let Some(path) = &history_file {
+        if crate::session::create_private_dir(path.parent().unwrap_or(path)).is_ok()
+            && editor.save_history(path).is_ok()
+        {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+    Ok(ExitCode::Ok)
+}

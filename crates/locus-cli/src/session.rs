@@ -1,0 +1,186 @@
+//! Conversations kept on disk: `--session NAME`, `--continue`, and the
+//! interactive session's line history, under the data directory
+//! (`$XDG_DATA_HOME/locus`, else `~/.local/share/locus`), readable only by
+//! the user.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use locus_providers::Message;
+use oci_auth::Env;
+use serde::{Deserialize, Serialize};
+
+use crate::error::CliError;
+
+/// The data directory.
+pub fn data_dir(env: &dyn Env) -> Option<PathBuf> {
+    env.var("XDG_DATA_HOME")
+        .filter(|p| !p.trim().is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env.home_dir().map(|home| home.join(".local/share")))
+        .map(|base| base.join("locus"))
+}
+
+/// A saved conversation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Session {
+    /// Its name (the file's stem).
+    #[serde(skip)]
+    pub name: String,
+    /// The model it was held with.
+    pub model: String,
+    /// The messages, without the system prompt.
+    pub messages: Vec<Message>,
+}
+
+/// Where sessions live.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    dir: PathBuf,
+}
+
+impl Sessions {
+    /// The sessions under `data_dir`.
+    pub fn new(data_dir: &Path) -> Self {
+        Sessions { dir: data_dir.join("sessions") }
+    }
+
+    fn path(&self, name: &str) -> Result<PathBuf, CliError> {
+        let valid = !name.is_empty()
+            && name.len() <= 100
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && !name.starts_with('.');
+        if !valid {
+            return Err(CliError::Usage(format!(
+                "--session `{name}`: use letters, digits, `-`, `_` and `.` (at most 100, not starting with `.`)"
+            )));
+        }
+        Ok(self.dir.join(format!("{name}.json")))
+    }
+
+    /// The session `name`, or a new empty one.
+    pub fn open(&self, name: &str) -> Result<Session, CliError> {
+        let path = self.path(name)?;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let mut session: Session = serde_json::from_str(&text)
+                    .map_err(|e| CliError::Usage(format!("the session file {} is damaged: {e}", path.display())))?;
+                session.name = name.to_owned();
+                Ok(session)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Session { name: name.to_owned(), ..Default::default() })
+            }
+            Err(e) => Err(CliError::Usage(format!("cannot read the session {}: {e}", path.display()))),
+        }
+    }
+
+    /// The most recently saved session, if any.
+    pub fn latest(&self) -> Result<Option<Session>, CliError> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Ok(None) };
+        let newest = entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .max();
+        match newest.and_then(|(_, path)| path.file_stem().map(|s| s.to_string_lossy().into_owned())) {
+            Some(name) => self.open(&name).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Saves `session`: the directory is made `0700`, the file `0600`, and
+    /// written whole before it replaces the old one.
+    pub fn save(&self, session: &Session) -> Result<(), CliError> {
+        let path = self.path(&session.name)?;
+        create_private_dir(&self.dir)?;
+        let text = serde_json::to_string_pretty(session).map_err(std::io::Error::from)?;
+        let partial = path.with_extension(format!("json.{}.partial", std::process::id()));
+        write_private(&partial, text.as_bytes())?;
+        std::fs::rename(&partial, &path)?;
+        Ok(())
+    }
+}
+
+/// A name for a new session: the time it started, `YYYYMMDD-HHMMSS` (UTC),
+/// and four hex digits so that two sessions started in one second differ.
+pub fn new_name(now: std::time::SystemTime) -> String {
+    let mut salt = [0u8; 2];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt);
+    format!("{}-{:02x}{:02x}", timestamp(now), salt[0], salt[1])
+}
+
+/// `YYYYMMDD-HHMMSS` (UTC).
+fn timestamp(now: std::time::SystemTime) -> String {
+    let secs = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+/// Makes `dir` (and its parents), readable only by the user.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file only the user can read.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_round_trip_privately_and_the_latest_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = Sessions::new(dir.path());
+        assert!(sessions.latest().unwrap().is_none());
+        let mut session = sessions.open("work").unwrap();
+        assert!(session.messages.is_empty());
+        session.model = "meta.llama".into();
+        session.messages = vec![Message::user("Hi"), Message::assistant("Hello")];
+        sessions.save(&session).unwrap();
+        let again = sessions.latest().unwrap().unwrap();
+        assert_eq!((again.name.as_str(), again.messages.len()), ("work", 2));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("sessions/work.json")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(sessions.open("../escape").is_err());
+    }
+
+    #[test]
+    fn new_names_are_utc_timestamps() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_072_000);
+        assert_eq!(timestamp(t), "20251125-120000");
+        assert!(new_name(t).starts_with("20251125-120000-") && new_name(t).len() == 20);
+    }
+}
