@@ -1,0 +1,532 @@
+//! `locus` as a daily tool, run as a user runs it: the binary, against
+//! `locus emulator serve` on 127.0.0.1, in a pseudo-terminal where terminal
+//! behaviour matters (colour, Ctrl-C, the interactive session).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod pty;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use oci_genai_emulator::{Behaviour, DEMO_COMPARTMENT, DEMO_ENDPOINT, EmulatorConfig, Fault, ModelConfig, Turn};
+use pty::Pty;
+
+const STORY: &str = "Once upon a time there was a long story that went on and on, ";
+
+/// `locus emulator serve` with the demo models and a few more: `slow` (a
+/// long answer, 50 ms per delta), `busy` (429 once), `openai.gpt-5`.
+struct Served {
+    child: std::process::Child,
+    url: String,
+    config: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Served {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EmulatorConfig { hold_open_ms: 30_000, ..Default::default() };
+    let slow_text = STORY.repeat(20);
+    config.models.push(ModelConfig {
+        id: "slow".into(),
+        behaviour: Behaviour::Script(vec![Turn { text: slow_text, ..Default::default() }]),
+        delay_ms: 50,
+        ..Default::default()
+    });
+    config.models.push(ModelConfig {
+        id: "busy".into(),
+        fault: Some(Fault::TooManyRequests { retry_after: 0 }),
+        fault_times: 1,
+        ..Default::default()
+    });
+    config.models.push(ModelConfig { id: "openai.gpt-5".into(), ..Default::default() });
+    let config_path = dir.path().join("emulator.json");
+    std::fs::write(&config_path, serde_json::to_string(&config).unwrap()).unwrap();
+    let mut child = locus(dir.path())
+        .args(["emulator", "serve", "--config"])
+        .arg(&config_path)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap().rsplit(' ').next().unwrap().to_owned();
+    let config = lines.next().unwrap().unwrap().split(' ').nth(2).unwrap().to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    Served { child, url, config, dir }
+}
+
+impl Served {
+    /// `locus chat` against this emulator, `model` in the demo compartment.
+    fn chat(&self, model: &str) -> Command {
+        let mut command = locus(self.dir.path());
+        command.args(["chat", "--config-file", &self.config, "--service-endpoint", &self.url]);
+        command.args(["--model", model, "--compartment-id", DEMO_COMPARTMENT]);
+        command
+    }
+
+    /// The same arguments, as a list (for a pseudo-terminal).
+    fn chat_args(&self, model: &str) -> Vec<String> {
+        let args = ["chat", "--config-file", &self.config, "--service-endpoint", &self.url, "--model", model];
+        args.iter().map(|a| a.to_string()).chain(["--compartment-id".into(), DEMO_COMPARTMENT.into()]).collect()
+    }
+}
+
+/// The binary, in an environment of its own: `home` as HOME (sessions,
+/// the defaults file), no OCI or LOCUS variables, stdin empty.
+fn locus(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_locus"));
+    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("HOME", home).stdin(Stdio::null());
+    command
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().unwrap();
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `command` with `input` piped to it.
+fn run_piped(command: &mut Command, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_terminal_session_survives_empty_lines_and_ctrl_c_cancels_only_the_answer() {
+    let served = serve();
+    let mut session = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &served.chat_args("slow"), served.dir.path(), &[]);
+    session.expect("locus chat with slow", Duration::from_secs(10));
+    session.expect("> ", Duration::from_secs(5));
+    session.send("\r"); // an empty line: nothing happens
+    session.send("\r");
+    session.expect("> ", Duration::from_secs(5));
+    session.send("tell me a story\r");
+    session.expect("Once upon", Duration::from_secs(10));
+    session.send("\x03"); // Ctrl-C while the answer streams
+    session.expect("(answer cancelled)", Duration::from_secs(5));
+    session.expect("> ", Duration::from_secs(5));
+    // Multi-line input, /reset, /exit.
+    session.send("\"\"\"\r");
+    session.send("first line\r");
+    session.send("\"\"\"\r");
+    session.expect("Once upon", Duration::from_secs(10));
+    session.send("\x03");
+    session.expect("(answer cancelled)", Duration::from_secs(5));
+    session.send("/reset\r");
+    session.expect("(the conversation is forgotten)", Duration::from_secs(5));
+    session.send("/exit\r");
+    assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
+    // The line history is kept, readable only by the user.
+    let history = served.dir.path().join(".local/share/locus/history.txt");
+    assert!(std::fs::read_to_string(&history).unwrap().contains("tell me a story"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&history).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn ctrl_c_interrupts_a_one_shot_answer_with_exit_130() {
+    let served = serve();
+    let mut args = served.chat_args("slow");
+    args.push("a story please".into());
+    let mut run = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &args, served.dir.path(), &[]);
+    run.expect("Once upon", Duration::from_secs(10));
+    run.send("\x03");
+    assert_eq!(run.wait(Duration::from_secs(10)), Some(130), "{}", run.seen());
+    assert!(run.seen().contains("interrupted"), "{}", run.seen());
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = ["chat".to_owned(), "--no-such-flag".to_owned()];
+    let mut coloured = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &bad, dir.path(), &[]);
+    assert_eq!(coloured.wait(Duration::from_secs(10)), Some(2));
+    assert!(coloured.seen().contains("\x1b["), "a terminal gets colour: {:?}", coloured.seen());
+    let mut plain = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &bad, dir.path(), &[("NO_COLOR", "1")]);
+    assert_eq!(plain.wait(Duration::from_secs(10)), Some(2));
+    assert!(!plain.seen().contains('\x1b'), "NO_COLOR: {:?}", plain.seen());
+    // Piped: no escape codes in help or errors.
+    let piped = run(locus(dir.path()).args(["chat", "--no-such-flag"]));
+    assert_eq!(piped.code, 2);
+    assert!(!piped.stderr.contains('\x1b'), "{:?}", piped.stderr);
+    let help = run(locus(dir.path()).args(["chat", "--help"]));
+    assert!(!help.stdout.contains('\x1b') && help.stdout.contains("130  interrupted"), "{}", help.stdout);
+    let top = run(locus(dir.path()).arg("--help"));
+    assert!(top.stdout.contains("Exit codes:") && top.stdout.contains("3    configuration"), "{}", top.stdout);
+}
+
+#[test]
+fn input_is_read_as_other_clis_read_it() {
+    let served = serve();
+    // Piped text goes after the prompt argument.
+    let out = run_piped(served.chat(DEMO_ENDPOINT).args(["--tools", "builtin", "compute this:"]), "17*23\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("391"), "{}", out.stdout);
+    // `-` is standard input alone; the model id may go without `oci:`.
+    let out = run_piped(served.chat("echo").arg("-"), "just this\n");
+    assert_eq!((out.code, out.stdout.trim()), (0, "just this"), "{}", out.stderr);
+    // Empty input is a usage error.
+    let out = run_piped(served.chat("echo").arg("-"), "\n  \n");
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("the prompt is empty"), "{}", out.stderr);
+    // --file attaches a text file.
+    let notes = served.dir.path().join("notes.txt");
+    std::fs::write(&notes, "remember the milk").unwrap();
+    let out = run(served.chat("echo").args(["--file", notes.to_str().unwrap(), "read this"]));
+    assert!(out.stdout.contains("read this") && out.stdout.contains("remember the milk"), "{}", out.stdout);
+    // No model anywhere: the flags and variables to use are named.
+    let out = run(locus(served.dir.path()).args(["chat", "--config-file", &served.config, "hi"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--model") && out.stderr.contains("LOCUS_MODEL_ID"), "{}", out.stderr);
+}
+
+#[test]
+fn retries_are_announced_as_they_happen_and_bounded_by_flags() {
+    let served = serve();
+    let out = run(served.chat("busy").arg("hello"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("retrying in ") && out.stderr.contains(" s after 429 TooManyRequests (attempt 2 of 8)"),
+        "{}",
+        out.stderr
+    );
+    let served = serve();
+    let out = run(served.chat("busy").args(["--max-retries", "0", "hello"]));
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
+    assert!(out.stderr.contains("429 TooManyRequests"), "{}", out.stderr);
+    // --timeout bounds the whole call.
+    let started = Instant::now();
+    let out = run(served.chat("slow").args(["--timeout", "1", "story"]));
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10) && out.stderr.contains("deadline"), "{}", out.stderr);
+}
+
+#[test]
+fn warnings_are_sentences_unless_logs_are_asked_for() {
+    let served = serve();
+    let out = run(served.chat("openai.gpt-5").args(["--temperature", "0.5", "hi"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("warning: reasoning models accept only the default temperature"), "{}", out.stderr);
+    assert!(!out.stderr.contains("WARN") && !out.stderr.contains("locus_providers::"), "{}", out.stderr);
+    let out = run(served.chat("openai.gpt-5").args(["--temperature", "0.5", "hi"]).env("RUST_LOG", "warn"));
+    assert!(out.stderr.contains("WARN"), "RUST_LOG gives log lines: {}", out.stderr);
+}
+
+#[test]
+fn sessions_are_kept_privately_and_continued() {
+    let served = serve();
+    let out = run(served.chat("echo").args(["--session", "work", "first question"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(served.chat("echo").args(["--session", "work", "second question"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(served.chat("echo").args(["--continue", "third question"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = served.dir.path().join(".local/share/locus/sessions/work.json");
+    let session: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let texts: Vec<String> = session["messages"].as_array().unwrap().iter().map(|m| m["content"].to_string()).collect();
+    assert_eq!(texts.len(), 6, "three exchanges: {texts:?}");
+    assert!(texts[0].contains("first question") && texts[4].contains("third question"), "{texts:?}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(file.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    // --no-save writes nothing.
+    let home = tempfile::tempdir().unwrap();
+    let mut command = served.chat("echo");
+    command.env("HOME", home.path()).args(["--no-save", "secret"]);
+    assert_eq!(run(&mut command).code, 0);
+    assert!(!home.path().join(".local/share/locus").exists());
+}
+
+#[test]
+fn the_defaults_file_and_its_aliases_configure_every_command() {
+    let served = serve();
+    let config_dir = served.dir.path().join(".config/locus");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "model = \"tools\"\ncompartment_id = \"{DEMO_COMPARTMENT}\"\n\n[aliases.tools]\nmodel = \"{DEMO_ENDPOINT}\"\n\n[aliases.echoer]\nmodel = \"echo\"\ntransport = \"responses\"\n"
+        ),
+    )
+    .unwrap();
+    let base = |command: &mut Command| {
+        command.args(["--config-file", &served.config, "--service-endpoint", &served.url]);
+    };
+    let mut chat = locus(served.dir.path());
+    chat.args(["chat", "--json", "--tools", "builtin"]);
+    base(&mut chat);
+    let out = run(chat.arg("what is 2+3?"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["transport"], "native");
+    assert!(json["text"].as_str().unwrap().contains('5'));
+    let mut chat = locus(served.dir.path());
+    chat.args(["chat", "--json", "--model", "echoer"]);
+    base(&mut chat);
+    let json: serde_json::Value = serde_json::from_str(&run(chat.arg("ping")).stdout).unwrap();
+    assert_eq!((json["transport"].as_str(), json["text"].as_str()), (Some("responses"), Some("ping")));
+    let mut doctor = locus(served.dir.path());
+    doctor.args(["doctor", "--model", "echoer"]);
+    base(&mut doctor);
+    let out = run(&mut doctor);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("transport        responses  (from alias `echoer` in"), "{}", out.stdout);
+    assert!(out.stdout.contains("compartment      ocid1.compartment.oc1..aaaaaaaaemulator  (from "), "{}", out.stdout);
+    // A bad file says which file and which key.
+    std::fs::write(config_dir.join("config.toml"), "modle = \"x\"\n").unwrap();
+    let mut chat = locus(served.dir.path());
+    chat.args(["chat", "hi"]);
+    base(&mut chat);
+    let out = run(&mut chat);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("config.toml") && out.stderr.contains("modle"), "{}", out.stderr);
+}
+
+#[test]
+fn models_lists_the_regions_models_and_the_compartments_endpoints() {
+    let served = serve();
+    let mut models = locus(served.dir.path());
+    models.args(["models", "--json", "--config-file", &served.config, "--service-endpoint", &served.url]);
+    let out = run(models.args(["--compartment-id", DEMO_COMPARTMENT]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&str> =
+        json["models"].as_array().unwrap().iter().map(|m| m["displayName"].as_str().unwrap()).collect();
+    assert!(names.contains(&"meta.llama-3.3-70b-instruct") && names.contains(&"slow"), "{names:?}");
+    let endpoints: Vec<&str> =
+        json["endpoints"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert!(endpoints.contains(&DEMO_ENDPOINT), "{endpoints:?}");
+    assert!(!endpoints.iter().any(|e| e.contains("us-ashburn-1")), "another region's endpoint is not listed");
+    let mut plain = locus(served.dir.path());
+    plain.args(["models", "--config-file", &served.config, "--service-endpoint", &served.url]);
+    let out = run(plain.args(["--compartment-id", "ocid1.compartment.oc1..other"]));
+    assert_eq!(out.code, 4);
+    assert!(out.stderr.contains("404 NotAuthorizedOrNotFound") && out.stderr.contains("hint:"), "{}", out.stderr);
+}
+
+#[test]
+fn raw_request_prints_a_stream_as_it_arrives_and_stops_at_its_last_event() {
+    let served = serve();
+    let body = format!(
+        r#"{{"compartmentId":"{DEMO_COMPARTMENT}","servingMode":{{"servingType":"ON_DEMAND","modelId":"echo"}},"chatRequest":{{"apiFormat":"GENERIC","isStream":true,"messages":[{{"role":"USER","content":[{{"type":"TEXT","text":"ping"}}]}}]}}}}"#
+    );
+    let started = Instant::now();
+    let mut raw = locus(served.dir.path());
+    raw.args(["raw-request", "--config-file", &served.config, "--method", "POST"]);
+    let out =
+        run(raw.args(["--target-uri", &format!("{}/20231130/actions/chat", served.url), "--request-body", &body]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("finishReason"), "{}", out.stdout);
+    // The emulator holds the connection open for 30 s after the last event.
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+/// `locus doctor` passes exactly when `locus chat` works, for every way of
+/// configuring them: flags, each variable, the config file, the defaults
+/// file, and the dedicated-endpoint region cases.
+#[test]
+fn doctor_and_chat_agree_on_every_setup() {
+    let served = serve();
+    let other_profile = format!(
+        "{}\n[OTHER]\n{}",
+        std::fs::read_to_string(&served.config).unwrap(),
+        std::fs::read_to_string(&served.config).unwrap().lines().skip(1).collect::<Vec<_>>().join("\n")
+    );
+    let config_two = served.dir.path().join("config-two");
+    std::fs::write(&config_two, other_profile.replace("region = us-chicago-1", "region = us-ashburn-1")).unwrap();
+    let endpoint = served.url.as_str();
+    let config = served.config.as_str();
+    let two = config_two.to_str().unwrap();
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>, bool);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "flags",
+            vec![
+                "--config-file",
+                config,
+                "--service-endpoint",
+                endpoint,
+                "--model",
+                "echo",
+                "--compartment-id",
+                DEMO_COMPARTMENT,
+            ],
+            vec![],
+            true,
+        ),
+        (
+            "LOCUS_ variables",
+            vec!["--config-file", config],
+            vec![
+                ("LOCUS_MODEL_ID", "echo"),
+                ("LOCUS_OCI_COMPARTMENT", DEMO_COMPARTMENT),
+                ("LOCUS_OCI_SERVICE_ENDPOINT", endpoint),
+            ],
+            true,
+        ),
+        (
+            "OCI_ variables",
+            vec![],
+            vec![
+                ("OCI_CONFIG_FILE", config),
+                ("LOCUS_MODEL_ID", "oci:echo"),
+                ("OCI_COMPARTMENT_ID", DEMO_COMPARTMENT),
+                ("OCI_GENAI_ENDPOINT", endpoint),
+            ],
+            true,
+        ),
+        (
+            "a profile by variable",
+            vec![
+                "--config-file",
+                two,
+                "--service-endpoint",
+                endpoint,
+                "--model",
+                "echo",
+                "--compartment-id",
+                DEMO_COMPARTMENT,
+            ],
+            vec![("LOCUS_OCI_PROFILE", "OTHER")],
+            true,
+        ),
+        (
+            "a missing profile",
+            vec![
+                "--config-file",
+                config,
+                "--service-endpoint",
+                endpoint,
+                "--model",
+                "echo",
+                "--compartment-id",
+                DEMO_COMPARTMENT,
+            ],
+            vec![("LOCUS_OCI_PROFILE", "NOPE")],
+            false,
+        ),
+        (
+            "no compartment",
+            vec!["--config-file", config, "--service-endpoint", endpoint, "--model", "echo"],
+            vec![],
+            false,
+        ),
+        (
+            "a DAC, the profile in another region",
+            vec![
+                "--config-file",
+                two,
+                "--profile",
+                "OTHER",
+                "--service-endpoint",
+                endpoint,
+                "--model",
+                DEMO_ENDPOINT,
+                "--compartment-id",
+                DEMO_COMPARTMENT,
+            ],
+            vec![],
+            true,
+        ),
+        (
+            "a DAC on the OpenAI API",
+            vec![
+                "--config-file",
+                config,
+                "--service-endpoint",
+                endpoint,
+                "--model",
+                DEMO_ENDPOINT,
+                "--compartment-id",
+                DEMO_COMPARTMENT,
+                "--transport",
+                "responses",
+            ],
+            vec![],
+            false,
+        ),
+        (
+            "an unknown model",
+            vec![
+                "--config-file",
+                config,
+                "--service-endpoint",
+                endpoint,
+                "--model",
+                "meta.nope",
+                "--compartment-id",
+                DEMO_COMPARTMENT,
+            ],
+            vec![],
+            false,
+        ),
+        (
+            "a wrong compartment",
+            vec![
+                "--config-file",
+                config,
+                "--service-endpoint",
+                endpoint,
+                "--model",
+                "echo",
+                "--compartment-id",
+                "ocid1.compartment.oc1..other",
+            ],
+            vec![],
+            false,
+        ),
+        (
+            "instance principal off an instance",
+            vec![
+                "--auth",
+                "instance_principal",
+                "--service-endpoint",
+                endpoint,
+                "--model",
+                "echo",
+                "--compartment-id",
+                DEMO_COMPARTMENT,
+            ],
+            vec![("OCI_METADATA_BASE_URL", "http://127.0.0.1:9/opc/v2")],
+            false,
+        ),
+    ];
+    for (name, flags, vars, works) in cases {
+        let mut chat = locus(served.dir.path());
+        chat.arg("chat").args(&flags).args(["--max-retries", "0", "--timeout", "20", "hi"]).envs(vars.clone());
+        let chat = run(&mut chat);
+        let mut doctor = locus(served.dir.path());
+        doctor.arg("doctor").args(&flags).args(["--max-retries", "0", "--timeout", "20"]).envs(vars);
+        let doctor = run(&mut doctor);
+        assert_eq!(chat.code == 0, works, "{name}: chat {}\n{}", chat.code, chat.stderr);
+        assert_eq!(doctor.code == 0, works, "{name}: doctor {}\n{}{}", doctor.code, doctor.stdout, doctor.stderr);
+    }
+}
