@@ -118,7 +118,7 @@ fn measure(root: &Path, url: &str, oci_config: &str) -> Result<(Value, Value), S
         let locus = root.join("target/release/locus");
         let chat = |transport: &str| {
             format!(
-                "{} chat --json --config-file {oci_config} --service-endpoint {url} --model oci:{model} \
+                "{} chat --json --no-save --config-file {oci_config} --service-endpoint {url} --model oci:{model} \
                  --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator --transport {transport} go",
                 locus.display()
             )

@@ -81,13 +81,19 @@ impl DefaultsFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => return Ok(DefaultsFile::default()),
             Err(e) => return Err(CliError::Usage(format!("cannot read the defaults file {}: {e}", path.display()))),
         };
-        let mut file: DefaultsFile = toml::from_str(&text)
-            .map_err(|e| CliError::Usage(format!("the defaults file {}: {}", path.display(), e.message())))?;
+        let mut file: DefaultsFile = toml::from_str(&text).map_err(|e| {
+            CliError::Usage(format!(
+                "the defaults file {}: {} (its keys: model, compartment_id, transport, api_format, region, \
+                     profile, and [aliases.NAME] tables of them)",
+                path.display(),
+                e.message()
+            ))
+        })?;
         file.path = path;
         Ok(file)
     }
 
-    /// The file's defaults as settings (its `model` may be an alias: see [`resolve`](Self::resolve)).
+    /// The file's defaults as settings (its `model` may be an alias, which the caller looks up with [`alias`](Self::alias)).
     pub fn settings(&self) -> Result<Settings, CliError> {
         entry_settings(&self.defaults, &Source::File(self.path.clone()))
     }

@@ -7,9 +7,15 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         let Error::Service(e) = self else {
             return match self {
-                Error::StreamIdle { .. } => Some("the model stopped sending; raise the read timeout or retry".into()),
+                Error::StreamIdle { .. } => Some(
+                    "the model stopped sending; raise the idle timeout (--idle-timeout, \
+                     GenAiClientBuilder::read_timeout) or retry"
+                        .into(),
+                ),
                 Error::StreamDeadline { .. } => Some(
-                    "the answer took longer than the stream deadline: raise it, or ask for a shorter answer".into(),
+                    "the answer took longer than the deadline: raise it (--timeout, Limits::with_stream_deadline), \
+                     or ask for a shorter answer"
+                        .into(),
                 ),
                 Error::IncompleteStream { .. } => Some(
                     "the service or a proxy between closed the stream early; retry, and quote the opc-request-id \
@@ -25,7 +31,7 @@ impl Error {
                         .into(),
                 ),
                 Error::NotAStream { .. } => {
-                    Some("this deployment does not stream: send the request without isStream".into())
+                    Some("this deployment does not stream: ask for whole answers (--no-stream, AgentBuilder::streaming(false))".into())
                 }
                 _ => None,
             };
@@ -63,7 +69,9 @@ impl Error {
                     .into()
             }
             (400, _) if e.message.to_ascii_lowercase().contains("apiformat") || e.message.contains("api format") => {
-                "wrong request shape for this model: set the API format (GENERIC or COHERE) explicitly".into()
+                "wrong request shape for this model: set the API format (--api-format cohere or generic, \
+                 OciChatModelBuilder::api_format)"
+                    .into()
             }
             (401, _) => format!(
                 "authentication failed even after refreshing the credentials: {}",

@@ -130,7 +130,6 @@ mod tests {
 /// assert_eq!(notice.to_string(), "retrying in 2.1 s after 429 TooManyRequests (attempt 2 of 8)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct RetryNotice {
     /// The attempt about to be made (2 for the first retry).
     pub attempt: u32,

@@ -47,6 +47,7 @@ impl std::fmt::Debug for Sender {
             .field("api_key", &self.api_key)
             .field("retry", &self.retry)
             .field("limits", &self.limits)
+            .field("log_requests", &self.log_requests)
             .finish_non_exhaustive()
     }
 }

@@ -16,7 +16,8 @@ use pty::Pty;
 const STORY: &str = "Once upon a time there was a long story that went on and on, ";
 
 /// `locus emulator serve` with the demo models and a few more: `slow` (a
-/// long answer, 50 ms per delta), `busy` (429 once), `openai.gpt-5`.
+/// long answer, 50 ms per delta), `busy` (429 once), `openai.gpt-5`,
+/// `thinker` (streams reasoning), `sluggish` (1.5 s before its answer).
 struct Served {
     child: std::process::Child,
     url: String,
@@ -49,6 +50,20 @@ fn serve() -> Served {
         ..Default::default()
     });
     config.models.push(ModelConfig { id: "openai.gpt-5".into(), ..Default::default() });
+    config.models.push(ModelConfig {
+        id: "thinker".into(),
+        behaviour: Behaviour::Script(vec![Turn {
+            text: "The answer is 4.".into(),
+            reasoning: "Two and two make four.".into(),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    });
+    config.models.push(ModelConfig {
+        id: "sluggish".into(),
+        fault: Some(Fault::SlowFirstByte(1_500)),
+        ..Default::default()
+    });
     let config_path = dir.path().join("emulator.json");
     std::fs::write(&config_path, serde_json::to_string(&config).unwrap()).unwrap();
     let mut child = locus(dir.path())
@@ -529,4 +544,26 @@ fn doctor_and_chat_agree_on_every_setup() {
         assert_eq!(chat.code == 0, works, "{name}: chat {}\n{}", chat.code, chat.stderr);
         assert_eq!(doctor.code == 0, works, "{name}: doctor {}\n{}{}", doctor.code, doctor.stdout, doctor.stderr);
     }
+}
+
+#[test]
+fn reasoning_is_shown_when_asked_and_a_wait_is_visible_on_a_terminal_only() {
+    let served = serve();
+    let out = run(served.chat("thinker").args(["--transport", "native", "--show-reasoning", "2+2?"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("Two and two make four."), "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "The answer is 4.");
+    let quiet = run(served.chat("thinker").args(["--transport", "native", "2+2?"]));
+    assert!(!quiet.stderr.contains("Two and two"), "{}", quiet.stderr);
+
+    let mut args = served.chat_args("sluggish");
+    args.push("hello".into());
+    let mut terminal = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &args, served.dir.path(), &[]);
+    assert_eq!(terminal.wait(Duration::from_secs(15)), Some(0), "{}", terminal.seen());
+    assert!(terminal.seen().contains("waiting for the model"), "{:?}", terminal.seen());
+    let mut no_color = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &args, served.dir.path(), &[("NO_COLOR", "1")]);
+    assert_eq!(no_color.wait(Duration::from_secs(15)), Some(0));
+    assert!(!no_color.seen().contains("waiting for the model"), "{:?}", no_color.seen());
+    let piped = run(served.chat("sluggish").arg("hello"));
+    assert!(!piped.stderr.contains("waiting"), "{}", piped.stderr);
 }
