@@ -190,6 +190,8 @@ fn announce_retry(terminal: Terminal) -> impl Fn(&oci_genai_transport::RetryNoti
 pub(crate) struct SessionStore {
     pub session: Session,
     sessions: Option<Sessions>,
+    /// Whether the session is on disk (read from it, or saved once): then even an empty history is written.
+    on_disk: bool,
     /// The data directory, for the line history.
     pub data_dir: Option<PathBuf>,
 }
@@ -212,15 +214,21 @@ impl SessionStore {
             }
             _ => Session { name: session::new_name(std::time::SystemTime::now()), ..Default::default() },
         };
+        let on_disk = !session.messages.is_empty();
         let session = Session { model: model.to_owned(), ..session };
-        Ok(SessionStore { session, sessions, data_dir })
+        Ok(SessionStore { session, sessions, on_disk, data_dir })
     }
 
     /// Saves `history` as the session (nothing with `--no-save`).
     pub fn save(&mut self, history: &[Message]) -> Result<(), CliError> {
         self.session.messages = history.to_vec();
         match &self.sessions {
-            Some(sessions) if !history.is_empty() => sessions.save(&self.session),
+            // A run that added nothing to a new session leaves no file; a /reset empties an existing one.
+            Some(sessions) if !history.is_empty() || self.on_disk => {
+                sessions.save(&self.session)?;
+                self.on_disk = true;
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

@@ -50,7 +50,12 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
     let headers = parse_headers(&args.headers)?;
     let body = args.request_body.as_deref().map(read_body).transpose()?;
 
-    let auth = args.auth.builder().build()?;
+    // The one resolution path: flags over LOCUS_* over OCI_* over the defaults file.
+    let env: oci_auth::SharedEnv = std::sync::Arc::new(oci_auth::OsEnv);
+    let defaults = crate::defaults::DefaultsFile::load(None, env.as_ref())?;
+    let settings =
+        args.auth.settings().or(locus_agent::settings::Settings::from_env(env.as_ref())?).or(defaults.settings()?);
+    let auth = settings.into_setup(env).auth.build()?;
 
     let client = reqwest::Client::builder()
         .user_agent(concat!("locus-rs/", env!("CARGO_PKG_VERSION")))

@@ -54,7 +54,8 @@ impl AuthArgs {
         self.apply(oci_auth::Auth::builder())
     }
 
-    fn settings(&self) -> Settings {
+    /// The flags as settings.
+    pub(crate) fn settings(&self) -> Settings {
         Settings {
             config_file: self.config_file.clone().map(|v| Setting::new(v, Source::Flag("--config-file"))),
             profile: self.profile.clone().map(|v| Setting::new(v, Source::Flag("--profile"))),
