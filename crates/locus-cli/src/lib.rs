@@ -24,6 +24,7 @@ pub mod input;
 pub mod models;
 pub mod raw_request;
 mod repl;
+pub mod retrieval;
 pub mod session;
 pub mod setup_args;
 pub mod terminal;
@@ -60,6 +61,12 @@ pub enum Command {
     /// List the on-demand chat models of a region and the dedicated endpoints of a compartment.
     #[command(after_help = EXIT_CODES)]
     Models(models::ModelsArgs),
+    /// Embed texts: one vector per input, in order (JSON lines, or --format npy).
+    #[command(after_help = EXIT_CODES)]
+    Embed(retrieval::EmbedArgs),
+    /// Rank documents by relevance to a query.
+    #[command(after_help = EXIT_CODES)]
+    Rerank(retrieval::RerankArgs),
     /// A local emulator of OCI Generative AI.
     #[command(subcommand)]
     Emulator(emulator::EmulatorCommand),
@@ -156,6 +163,8 @@ where
         Command::Chat(args) => chat::run(args, stdin, terminal, data_dir, out, err).await,
         Command::Doctor(args) => doctor::run(args, out).await,
         Command::Models(args) => models::run(args, out).await,
+        Command::Embed(args) => retrieval::embed(args, out, err).await,
+        Command::Rerank(args) => retrieval::rerank(args, out).await,
         Command::Emulator(command) => emulator::run(command, out).await,
         Command::RawRequest(args) => raw_request::run(args, out, err).await.map(|()| ExitCode::Ok),
     };

@@ -9,6 +9,8 @@
 //!   [`openai`]: the same for the OpenAI-compatible API's chat completions
 //!   and Responses (the model's transport, [`oci_genai_transport::Transport`],
 //!   picks which).
+//! - [`Embedder`] and [`Reranker`]: embeddings and reranking, with
+//!   [`OciEmbedder`] (batched, in order) and [`OciReranker`].
 //! - [`StreamAccumulator`]: the final answer from stream events, with tool
 //!   calls assembled correctly for every pattern real models stream.
 //! - [`extract_inline_tool_calls`] and [`InlineToolCallFilter`]: tool calls
@@ -31,6 +33,7 @@ mod error;
 mod inline;
 mod model;
 pub mod openai;
+mod retrieval;
 mod shape;
 mod types;
 
@@ -38,7 +41,9 @@ pub use accumulator::{DEFAULT_MAX_ANSWER_BYTES, StreamAccumulator};
 pub use error::Error;
 pub use inline::{InlineToolCallFilter, extract_inline_tool_calls};
 pub use model::{ChatModel, EventStream, OciChatModel, OciChatModelBuilder, SharedChatModel, response_events};
-pub use shape::{ApiFormat, CohereShape, GenericShape, RequestShape, StreamState};
+pub use oci_genai_transport::EmbedInput;
+pub use retrieval::{Embedder, InputType, OciEmbedder, OciReranker, Ranked, Reranker};
+pub use shape::{ApiFormat, CohereShape, CohereV2Shape, GenericShape, RequestShape, StreamState};
 pub use types::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, GenerationParams, ImageSource, Message, ModelEvent,
     ReasoningEffort, ResponseFormat, Role, ToolCall, ToolChoice, ToolSpec, Usage, new_call_id,

@@ -138,3 +138,13 @@ fn responses_send_the_whole_conversation_unstored_and_refuse_what_they_lack() {
     golden("responses-on-demand", openai_wire(&request, "openai.gpt-4.1", Transport::Responses).unwrap());
     golden("responses-openai-reasoning", openai_wire(&request, "openai.gpt-5", Transport::Responses).unwrap());
 }
+
+#[test]
+fn coherev2_carries_every_parameter_it_has() {
+    let mut request = request("generic");
+    let err = wire(&request, "cohere.command-a-03-2025", ApiFormat::Auto).unwrap_err().to_string();
+    assert!(err.contains("named tool choice") && err.contains("COHEREV2"), "{err}");
+    request.params.tool_choice = Some(ToolChoice::Required);
+    golden("coherev2-on-demand", wire(&request, "cohere.command-a-03-2025", ApiFormat::Auto).unwrap());
+    golden("coherev2-dac", wire(&request, DAC, ApiFormat::CohereV2).unwrap());
+}

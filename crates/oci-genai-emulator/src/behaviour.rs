@@ -95,6 +95,37 @@ impl View {
                     .collect();
                 view.tools = c.tools.iter().flatten().map(|t| t.name.clone()).collect();
             }
+            wire::BaseChatRequest::CohereV2(c) => {
+                let text = |content: &[wire::CohereContentV2]| -> String {
+                    content
+                        .iter()
+                        .filter_map(|part| match part {
+                            wire::CohereContentV2::Text(t) => t.text.clone(),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                let mut names = std::collections::HashMap::new();
+                for m in &c.messages {
+                    match m {
+                        wire::CohereMessageV2::User(u) => view.user_text = text(&u.content),
+                        wire::CohereMessageV2::Assistant(a) => {
+                            view.assistant_turns += 1;
+                            for call in a.tool_calls.iter().flatten() {
+                                let name = call.function.as_ref().and_then(|f| f["name"].as_str()).unwrap_or_default();
+                                names.insert(call.id.clone().unwrap_or_default(), name.to_owned());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                for m in c.messages.iter().rev() {
+                    let wire::CohereMessageV2::Tool(t) = m else { break };
+                    let name = names.get(&t.tool_call_id).cloned().unwrap_or_default();
+                    view.tool_results.insert(0, (name, text(&t.content)));
+                }
+                view.tools = c.tools.iter().flatten().map(|t| t.function.name.clone()).collect();
+            }
             _ => {}
         }
         view

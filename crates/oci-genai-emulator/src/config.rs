@@ -74,6 +74,16 @@ impl Default for EmulatorConfig {
                 },
                 ModelConfig { id: QWEN_ENDPOINT.into(), behaviour: Behaviour::InlineToolCaller, ..Default::default() },
                 ModelConfig { id: REMOTE_ENDPOINT.into(), behaviour: Behaviour::Echo, ..Default::default() },
+                ModelConfig {
+                    id: "cohere.command-a-03-2025".into(),
+                    behaviour: Behaviour::ToolCaller,
+                    api_format: Some("COHEREV2".into()),
+                    ..Default::default()
+                },
+                // Embedding and rerank models (their kind is in their name, as on the service).
+                ModelConfig { id: "cohere.embed-english-v3.0".into(), ..Default::default() },
+                ModelConfig { id: "cohere.embed-multilingual-v3.0".into(), ..Default::default() },
+                ModelConfig { id: "cohere.rerank-v3.5".into(), ..Default::default() },
             ],
             hold_open_ms: 30_000,
             max_clock_skew_secs: 300,

@@ -35,6 +35,7 @@ mod identity;
 mod management;
 mod openai;
 mod render;
+mod retrieval;
 mod server;
 
 pub use config::{

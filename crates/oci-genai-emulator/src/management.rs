@@ -35,14 +35,14 @@ pub(crate) fn handle(state: &State, parts: &hyper::http::request::Parts, request
             .models
             .iter()
             .filter(|m| !oci_genai_transport::is_ocid(&m.id))
-            .filter(|_| capability.as_deref().is_none_or(|c| c == "CHAT"))
+            .filter(|m| capability.as_deref().is_none_or(|c| c == crate::retrieval::capability(&m.id)))
             .map(|m| {
                 json!({
                     "id": format!("ocid1.generativeaimodel.oc1.{}.{}", config.region, short(&m.id)),
                     "displayName": m.id,
                     "vendor": m.id.split('.').next().unwrap_or("emulator"),
                     "version": "emulator",
-                    "capabilities": ["CHAT"],
+                    "capabilities": [crate::retrieval::capability(&m.id)],
                     "lifecycleState": "ACTIVE",
                     "type": "BASE",
                     "compartmentId": compartment,

@@ -156,3 +156,64 @@ pub(crate) fn stream_events(
     }
     events
 }
+
+fn v2_tool_calls(turn: &Turn) -> Vec<Value> {
+    turn.tool_calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"id": call_id(i), "type": "FUNCTION", "function": {"name": c.name, "arguments": c.arguments.to_string()}}))
+        .collect()
+}
+
+fn v2_finish_reason(turn: &Turn) -> &str {
+    match turn.finish_reason.as_deref() {
+        Some("length") => "MAX_TOKENS",
+        Some(other) => other,
+        None if turn.tool_calls.is_empty() => "COMPLETE",
+        None => "TOOL_CALL",
+    }
+}
+
+/// A whole COHEREV2 reply.
+pub(crate) fn whole_v2(model_id: &str, turn: &Turn, usage: Value) -> Value {
+    let mut content = Vec::new();
+    if !turn.reasoning.is_empty() {
+        content.push(json!({"type": "THINKING", "thinking": turn.reasoning}));
+    }
+    if !turn.text.is_empty() {
+        content.push(json!({"type": "TEXT", "text": turn.text}));
+    }
+    let mut message = json!({"role": "ASSISTANT", "content": content});
+    if !turn.tool_calls.is_empty() {
+        message["toolCalls"] = v2_tool_calls(turn).into();
+    }
+    let response =
+        json!({"apiFormat": "COHEREV2", "message": message, "finishReason": v2_finish_reason(turn), "usage": usage});
+    json!({"modelId": model_id, "modelVersion": "emulator", "chatResponse": response})
+}
+
+/// A streamed COHEREV2 answer: thinking and text deltas, each tool call
+/// whole, then the finish event, and usage when asked.
+pub(crate) fn stream_events_v2(turn: &Turn, chunk_chars: usize, usage: Option<Value>) -> Vec<Value> {
+    let message =
+        |content: Value| json!({"apiFormat": "COHEREV2", "message": {"role": "ASSISTANT", "content": content}});
+    let mut events = Vec::new();
+    for piece in pieces(&turn.reasoning, chunk_chars) {
+        events.push(message(json!([{"type": "THINKING", "thinking": piece}])));
+    }
+    for piece in pieces(&turn.text, chunk_chars) {
+        events.push(message(json!([{"type": "TEXT", "text": piece}])));
+    }
+    for (i, call) in v2_tool_calls(turn).into_iter().enumerate() {
+        let mut call = call;
+        call["index"] = i.into();
+        events.push(json!({"apiFormat": "COHEREV2", "message": {"role": "ASSISTANT", "toolCalls": [call]}}));
+    }
+    events.push(
+        json!({"apiFormat": "COHEREV2", "message": {"role": "ASSISTANT"}, "finishReason": v2_finish_reason(turn)}),
+    );
+    if let Some(usage) = usage {
+        events.push(json!({"usage": usage}));
+    }
+    events
+}

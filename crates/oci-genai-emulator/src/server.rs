@@ -112,6 +112,12 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         (true, "/openai/v1/chat/completions") => {
             return crate::openai::handle(&state, &parts, &body, &request_id, Style::ChatCompletions).await;
         }
+        (true, "/20231130/actions/embedText") => {
+            return crate::retrieval::embed(&state, &parts, &body, &request_id).await;
+        }
+        (true, "/20231130/actions/rerankText") => {
+            return crate::retrieval::rerank(&state, &parts, &body, &request_id).await;
+        }
         (true, "/openai/v1/responses") => {
             return crate::openai::handle(&state, &parts, &body, &request_id, Style::Responses).await;
         }
@@ -119,8 +125,8 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
             return error(
                 404,
                 "NotFound",
-                "only POST /20231130/actions/chat, /openai/v1/chat/completions, /openai/v1/responses and GET \
-                 /20231130/models, /20231130/endpoints are emulated",
+                "only POST /20231130/actions/chat, embedText, rerankText, /openai/v1/chat/completions, \
+                 /openai/v1/responses and GET /20231130/models, /20231130/endpoints are emulated",
                 &request_id,
             );
         }
@@ -143,13 +149,20 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
     if details.compartment_id.trim().is_empty() {
         return error(400, "InvalidParameter", "compartmentId is required", &request_id);
     }
-    let model = match find_model(&state.config, &details) {
+    let model = match find_model(&state.config, &details.serving_mode, &details.compartment_id) {
         Ok(model) => model,
         Err((status, code, message)) => return error(status, code, &message, &request_id),
     };
     let cohere = matches!(details.chat_request, BaseChatRequest::Cohere(_));
+    let v2 = matches!(details.chat_request, BaseChatRequest::CohereV2(_));
     let wanted = model.api_format.as_deref().unwrap_or("GENERIC");
-    let sent = if cohere { "COHERE" } else { "GENERIC" };
+    let sent = if cohere {
+        "COHERE"
+    } else if v2 {
+        "COHEREV2"
+    } else {
+        "GENERIC"
+    };
     if wanted != sent {
         let message = format!(
             "Please pass in correct format of request: apiFormat {sent} is not supported by this model; use {wanted}"
@@ -159,10 +172,12 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
     let streaming = match &details.chat_request {
         BaseChatRequest::Generic(g) => g.is_stream == Some(true),
         BaseChatRequest::Cohere(c) => c.is_stream == Some(true),
+        BaseChatRequest::CohereV2(c) => c.is_stream == Some(true),
         _ => false,
     };
     let usage_requested = match &details.chat_request {
         BaseChatRequest::Generic(g) => g.stream_options.as_ref().and_then(|o| o.is_include_usage) == Some(true),
+        BaseChatRequest::CohereV2(c) => c.stream_options.as_ref().and_then(|o| o.is_include_usage) == Some(true),
         _ => cohere,
     };
 
@@ -174,13 +189,17 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
     let turn = answer(&model.behaviour, &View::of(&details.chat_request));
     let usage = render::usage(body.len(), &turn);
     let mut response = if streaming {
-        let mut events = render::stream_events(
-            cohere,
-            &turn,
-            model.tool_pattern,
-            model.chunk_chars,
-            usage_requested.then_some(usage.clone()),
-        );
+        let mut events = if v2 {
+            render::stream_events_v2(&turn, model.chunk_chars, usage_requested.then_some(usage.clone()))
+        } else {
+            render::stream_events(
+                cohere,
+                &turn,
+                model.tool_pattern,
+                model.chunk_chars,
+                usage_requested.then_some(usage.clone()),
+            )
+        };
         match &fault {
             Some(Fault::NoFinish) => events.retain(|e| !Style::Native.is_final(e)),
             Some(Fault::UsageEveryChunk) => events.iter_mut().for_each(|e| e["usage"] = usage.clone()),
@@ -190,7 +209,9 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/event-stream"));
         response
     } else {
-        let whole = render::whole(&model.id, cohere, &turn, usage).to_string();
+        let whole =
+            if v2 { render::whole_v2(&model.id, &turn, usage) } else { render::whole(&model.id, cohere, &turn, usage) }
+                .to_string();
         let mut response = Response::new(full(Bytes::from(whole)));
         response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
         response
@@ -345,13 +366,17 @@ pub(crate) fn authenticate(state: &State, parts: &hyper::http::request::Parts, b
     verify::verify(&signable, &header, &key).map_err(|e| e.to_string())
 }
 
-type Lookup<'a> = Result<&'a ModelConfig, (u16, &'static str, String)>;
+pub(crate) type Lookup<'a> = Result<&'a ModelConfig, (u16, &'static str, String)>;
 
-fn find_model<'a>(config: &'a EmulatorConfig, details: &ChatDetails) -> Lookup<'a> {
+pub(crate) fn find_model<'a>(
+    config: &'a EmulatorConfig,
+    serving_mode: &ServingMode,
+    compartment_id: &str,
+) -> Lookup<'a> {
     let not_found = |what: &str| {
         (404, "NotAuthorizedOrNotFound", format!("Authorization failed or requested resource not found: {what}"))
     };
-    let (id, dedicated) = match &details.serving_mode {
+    let (id, dedicated) = match serving_mode {
         ServingMode::OnDemand(m) => (m.model_id.as_str(), false),
         ServingMode::Dedicated(d) => (d.endpoint_id.as_str(), true),
         ServingMode::Unknown(_) => return Err((400, "InvalidParameter", "unknown servingType".into())),
@@ -364,8 +389,8 @@ fn find_model<'a>(config: &'a EmulatorConfig, details: &ChatDetails) -> Lookup<'
         }
     }
     let compartment = model.compartment_id.as_deref().unwrap_or(&config.compartment_id);
-    if details.compartment_id != compartment {
-        return Err(not_found(&format!("{id} in compartment {}", details.compartment_id)));
+    if compartment_id != compartment {
+        return Err(not_found(&format!("{id} in compartment {compartment_id}")));
     }
     Ok(model)
 }

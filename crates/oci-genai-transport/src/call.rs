@@ -102,7 +102,10 @@ pub(crate) fn set_streaming(request: &mut BaseChatRequest, on: bool) {
             r.stream_options = on.then_some(crate::models::StreamOptions { is_include_usage: Some(true) });
         }
         BaseChatRequest::Cohere(r) => r.is_stream = flag,
-        BaseChatRequest::CohereV2(r) => r.is_stream = flag,
+        BaseChatRequest::CohereV2(r) => {
+            r.is_stream = flag;
+            r.stream_options = on.then_some(crate::models::StreamOptions { is_include_usage: Some(true) });
+        }
         BaseChatRequest::Unknown(serde_json::Value::Object(map)) => {
             match flag {
                 Some(v) => map.insert("isStream".into(), v.into()),

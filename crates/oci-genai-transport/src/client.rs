@@ -446,6 +446,22 @@ impl GenAiClient {
         self.inner.routing.prepare_openai(request).await
     }
 
+    /// Routes a native action other than chat.
+    pub(crate) async fn prepare_action(
+        &self,
+        path: &str,
+        serving: &crate::ServingMode,
+        compartment_id: &str,
+        body: Vec<u8>,
+    ) -> Result<PreparedRequest, Error> {
+        self.inner.routing.prepare_action(path, serving, compartment_id, body).await
+    }
+
+    /// Sends `prepared` and reads its whole reply as `T`.
+    pub(crate) async fn send_whole<T: DeserializeOwned>(&self, prepared: PreparedRequest) -> Result<T, Error> {
+        self.whole(prepared).await
+    }
+
     /// A signed `GET` of the management API: the `opc-next-page` header and the JSON body.
     pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,

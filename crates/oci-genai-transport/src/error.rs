@@ -200,6 +200,19 @@ pub enum Error {
     #[error("invalid client configuration: {0}")]
     Config(String),
 
+    /// One batch of a batched call (embeddings) failed, and with it the call.
+    #[error("batch {batch} (inputs {first_input} to {}) failed: {source}", first_input + inputs.saturating_sub(1))]
+    BatchFailed {
+        /// The batch, from 0.
+        batch: usize,
+        /// Its first input's position, from 0.
+        first_input: usize,
+        /// How many inputs it held.
+        inputs: usize,
+        /// Why it failed.
+        source: Box<Error>,
+    },
+
     /// The transport asked for cannot serve this model; nothing was sent.
     #[error(
         "{model} cannot go through the {transport} transport: {reason}; use --transport native (Transport::Native)"
@@ -261,6 +274,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Service(e) => Some(e.status),
+            Error::BatchFailed { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -333,6 +347,7 @@ impl Error {
             | Error::TransportCannotServe { .. }
             | Error::Config(_) => ErrorKind::Configuration,
             Error::StreamFailed { .. } => ErrorKind::Service,
+            Error::BatchFailed { source, .. } => source.kind(),
             Error::InvalidRequest(_) => ErrorKind::Configuration,
             Error::Transport { timeout: true, .. } | Error::StreamIdle { .. } | Error::StreamDeadline { .. } => {
                 ErrorKind::Timeout

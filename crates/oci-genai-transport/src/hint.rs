@@ -7,6 +7,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         let Error::Service(e) = self else {
             return match self {
+                Error::BatchFailed { source, .. } => source.hint(),
                 Error::StreamIdle { .. } => Some(
                     "the model stopped sending; raise the idle timeout (--idle-timeout, \
                      GenAiClientBuilder::read_timeout) or retry"

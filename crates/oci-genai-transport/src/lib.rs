@@ -11,6 +11,7 @@
 //!   API key), with the OCI SDK's retry strategy and errors that say what to
 //!   fix ([`Error::hint`]).
 //! - [`Transport`]: which of the two APIs serves a model.
+//! - [`GenAiClient::embed`] (batched, in order) and [`GenAiClient::rerank_text`].
 //! - [`GenAiClient::list_models`] and [`GenAiClient::list_endpoints`]: the
 //!   management API's listings, signed the same way.
 //! - [`sse`]: the server-sent events parser, usable on its own.
@@ -43,6 +44,7 @@
 
 mod call;
 mod client;
+mod embed;
 mod endpoint;
 mod error;
 mod h1;
@@ -62,6 +64,7 @@ mod transport;
 
 pub use call::{ChatCall, OpenAiCall, check_compartment};
 pub use client::{GenAiClient, GenAiClientBuilder, is_loopback};
+pub use embed::{EmbedCall, EmbedInput, Embeddings, MAX_EMBED_BATCH};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
 pub use limits::Limits;

@@ -61,7 +61,8 @@ impl Routing {
         let ChatCall { serving, compartment_id, mut request } = call;
         check_compartment(&serving, &compartment_id)?;
         set_streaming(&mut request, streaming);
-        let usage_requested = streaming && matches!(request, BaseChatRequest::Generic(_));
+        let usage_requested =
+            streaming && matches!(request, BaseChatRequest::Generic(_) | BaseChatRequest::CohereV2(_));
         let resolved = self.resolve(&serving).await?;
         let env = self.env.as_ref();
         let context = RequestContext {
@@ -119,6 +120,37 @@ impl Routing {
             headers,
             context,
             end,
+            opc_request_id: random_id(),
+            retry_token: random_id(),
+        })
+    }
+
+    /// Routes a native action other than chat (`embedText`, `rerankText`):
+    /// `body` is already the whole JSON (serving mode and compartment in it).
+    pub async fn prepare_action(
+        &self,
+        path: &str,
+        serving: &ServingMode,
+        compartment_id: &str,
+        body: Vec<u8>,
+    ) -> Result<PreparedRequest, Error> {
+        check_compartment(serving, compartment_id)?;
+        let resolved = self.resolve(serving).await?;
+        let context = RequestContext {
+            model: Some(serving.id().to_owned()),
+            dedicated: serving.is_dedicated(),
+            region: resolved.region,
+            endpoint_region: serving.endpoint_region(self.env.as_ref()).map(|r| r.id().to_owned()),
+            compartment_id: Some(compartment_id.to_owned()),
+        };
+        Ok(PreparedRequest {
+            method: "POST",
+            url: format!("{}{path}", resolved.url),
+            body: Bytes::from(body),
+            transport: Transport::Native,
+            headers: Vec::new(),
+            context,
+            end: StreamEnd::Native { usage_requested: false },
             opc_request_id: random_id(),
             retry_token: random_id(),
         })

@@ -618,3 +618,53 @@ fn reasoning_is_shown_when_asked_and_a_wait_is_visible_on_a_terminal_only() {
     let piped = run(served.chat("sluggish").arg("hello"));
     assert!(!piped.stderr.contains("waiting"), "{}", piped.stderr);
 }
+
+#[test]
+fn embed_and_rerank_from_the_command_line() {
+    let served = serve();
+    let base = |command: &str| {
+        let mut c = locus(served.dir.path());
+        c.args([
+            command,
+            "--config-file",
+            &served.config,
+            "--service-endpoint",
+            &served.url,
+            "--compartment-id",
+            DEMO_COMPARTMENT,
+        ]);
+        c
+    };
+    // JSON lines, one vector per input, in order.
+    let out = run(base("embed").args(["oracle cloud", "bananas", "oracle cloud"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<Vec<f32>> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0], lines[2]);
+    assert_ne!(lines[0], lines[1]);
+    // A large file: progress on stderr, every vector out, and .npy on request.
+    let file = served.dir.path().join("inputs.txt");
+    std::fs::write(&file, (0..1500).map(|i| format!("line {i}\n")).collect::<String>()).unwrap();
+    let npy = served.dir.path().join("out.npy");
+    let mut command = base("embed");
+    command.args(["--file", file.to_str().unwrap(), "--format", "npy", "--input-type", "search_document"]);
+    let output = command.stdout(std::fs::File::create(&npy).unwrap()).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("embedded 960 of 1500") && stderr.contains("embedded 1500 of 1500"), "{stderr}");
+    let bytes = std::fs::read(&npy).unwrap();
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert!(String::from_utf8_lossy(&bytes[10..10 + header_len]).contains("'shape': (1500, 256)"));
+    assert_eq!(bytes.len(), 10 + header_len + 1500 * 256 * 4);
+    // Rerank: the best N, best first.
+    let out = run(base("rerank").args(["--query", "oracle cloud regions", "--top-n", "2", "--json"]).args([
+        "bananas are yellow",
+        "oracle cloud has regions",
+        "the cloud",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ranked: Vec<serde_json::Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(ranked.iter().map(|r| r["index"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
+    // No inputs: usage.
+    assert_eq!(run(&mut base("embed")).code, 2);
+}

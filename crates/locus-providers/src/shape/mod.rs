@@ -3,9 +3,11 @@
 
 pub(crate) mod chunk_view;
 mod cohere;
+mod coherev2;
 mod generic;
 
 pub use cohere::CohereShape;
+pub use coherev2::CohereV2Shape;
 pub use generic::GenericShape;
 pub(crate) use generic::{is_openai_reasoning, tool_result_text};
 
@@ -19,14 +21,17 @@ use crate::types::{ChatRequest, ChatResponse, ModelEvent};
 /// Which wire dialect a model speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ApiFormat {
-    /// Choose from the model id: `cohere.*` → Cohere, everything else (and
-    /// every dedicated endpoint, whose model family is unknown) → Generic.
+    /// Choose from the model id: `cohere.command-a*` → CohereV2, other
+    /// `cohere.*` → Cohere, everything else (and every dedicated endpoint,
+    /// whose model family is unknown) → Generic.
     #[default]
     Auto,
     /// OpenAI-like: Meta, OpenAI, xAI, Google, Mistral, Qwen, most DAC models.
     Generic,
-    /// Cohere's chat API (`message`, `chatHistory`, `toolResults`).
+    /// Cohere's chat API (`message`, `chatHistory`, `toolResults`): the R series.
     Cohere,
+    /// Cohere's V2 chat API (messages with roles, tool calls): `cohere.command-a-*`.
+    CohereV2,
 }
 
 impl ApiFormat {
@@ -45,8 +50,15 @@ impl ApiFormat {
     pub fn resolve(self, serving: &ServingMode) -> ApiFormat {
         match self {
             ApiFormat::Auto => match serving {
-                ServingMode::OnDemand { model_id } if model_id.to_ascii_lowercase().starts_with("cohere.") => {
-                    ApiFormat::Cohere
+                ServingMode::OnDemand { model_id } => {
+                    let model = model_id.to_ascii_lowercase();
+                    if model.starts_with("cohere.command-a") {
+                        ApiFormat::CohereV2
+                    } else if model.starts_with("cohere.") {
+                        ApiFormat::Cohere
+                    } else {
+                        ApiFormat::Generic
+                    }
                 }
                 _ => ApiFormat::Generic,
             },
@@ -58,6 +70,7 @@ impl ApiFormat {
     pub fn shape(self, serving: &ServingMode) -> Box<dyn RequestShape> {
         match self.resolve(serving) {
             ApiFormat::Cohere => Box::new(CohereShape),
+            ApiFormat::CohereV2 => Box::new(CohereV2Shape),
             _ => Box::new(GenericShape),
         }
     }
@@ -66,7 +79,7 @@ impl ApiFormat {
 impl std::str::FromStr for ApiFormat {
     type Err = Error;
 
-    /// `generic`, `cohere` or `auto` (any case; empty is `auto`).
+    /// `generic`, `cohere`, `coherev2` or `auto` (any case; empty is `auto`).
     ///
     /// ```
     /// use locus_providers::ApiFormat;
@@ -78,8 +91,9 @@ impl std::str::FromStr for ApiFormat {
         match value.trim().to_ascii_lowercase().as_str() {
             "generic" => Ok(ApiFormat::Generic),
             "cohere" => Ok(ApiFormat::Cohere),
+            "coherev2" | "cohere-v2" | "cohere_v2" => Ok(ApiFormat::CohereV2),
             "auto" | "" => Ok(ApiFormat::Auto),
-            other => Err(Error::Config(format!("API format `{other}`: use generic, cohere or auto"))),
+            other => Err(Error::Config(format!("API format `{other}`: use generic, cohere, coherev2 or auto"))),
         }
     }
 }
@@ -125,7 +139,7 @@ impl StreamState {
 
 /// A wire dialect.
 pub trait RequestShape: Send + Sync + std::fmt::Debug {
-    /// `"GENERIC"` or `"COHERE"`.
+    /// `"GENERIC"`, `"COHERE"` or `"COHEREV2"`.
     fn name(&self) -> &'static str;
 
     /// The wire request for `serving` (whose model id may need quirks). Every
