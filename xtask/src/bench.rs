@@ -245,7 +245,9 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
          | 1,000 concurrent streams: peak RSS | {rss} MiB | | |\n\
          | 1,000 concurrent streams: client CPU | {ccpu} ms for {cev} events | | |\n\
          | agent tool round trip (2 model calls, 1 tool), client CPU | {agent} ms | | |\n\
-         | agent tool round trips/s | {aps} | | |\n\n\
+         | agent tool round trips/s | {aps} | | |\n\
+         | embeddings: 1,000 inputs (96 a call), client CPU | {ecpu} ms | {pecpu} ms | {eratio} |\n\
+         | embeddings: inputs/s (4 calls in flight; the SDK, one at a time) | {erate} | {perate} | |\n\n\
          Targets (issue 8): CPU per 1,000 events at most 1/20 of the SDK's; ≥ 1,000,000 events/s on one\n\
          stream when the emulator batches; ≤ 64 MiB RSS for 1,000 concurrent streams; an agent tool round\n\
          trip under 1 ms of client CPU. Micro-benchmarks: `cargo bench` (SSE parsing, signing, accumulation,\n\
@@ -336,5 +338,10 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
         cev = fmt(number(ours, "concurrent_events"), 0),
         agent = fmt(number(ours, "agent_round_trip_cpu_ms"), 3),
         aps = fmt(number(ours, "agent_round_trips_per_second"), 0),
+        ecpu = fmt(number(ours, "embed_cpu_ms_per_1000_vectors"), 2),
+        pecpu = fmt(number(peer, "embed_cpu_ms_per_1000_vectors"), 1),
+        eratio = ratio("embed_cpu_ms_per_1000_vectors"),
+        erate = fmt(number(ours, "embed_inputs_per_second"), 0),
+        perate = fmt(number(peer, "embed_inputs_per_second"), 0),
     )
 }

@@ -155,7 +155,21 @@ async fn everything(args: Vec<String>) {
     let agent_cpu_ms = (cpu() - cpu_before).as_secs_f64() * 1e3 / f64::from(runs);
     let agent_per_second = f64::from(runs) / wall.elapsed().as_secs_f64();
 
+    // Embeddings: 1,000 inputs a call (batches of 96, 4 in flight), ten calls.
+    let inputs: Vec<String> = (0..1000).map(|i| format!("passage {i} of the benchmark about oracle cloud")).collect();
+    let serving = oci_genai_transport::ServingMode::from_model_id("cohere.embed-english-v3.0").expect("model");
+    let embed = || oci_genai_transport::EmbedCall::new(serving.clone(), COMPARTMENT, inputs.iter().cloned());
+    client.embed(embed()).await.expect("embed");
+    let (cpu_before, wall, calls) = (cpu(), Instant::now(), 10);
+    for _ in 0..calls {
+        client.embed(embed()).await.expect("embed");
+    }
+    let embed_cpu_ms_per_1000 = (cpu() - cpu_before).as_secs_f64() * 1e3 / f64::from(calls);
+    let embed_inputs_per_second = f64::from(calls) * 1000.0 / wall.elapsed().as_secs_f64();
+
     let report = serde_json::json!({
+        "embed_cpu_ms_per_1000_vectors": embed_cpu_ms_per_1000,
+        "embed_inputs_per_second": embed_inputs_per_second,
         "cpu_ms_per_1000_events_1_per_write": cpu_1,
         "cpu_ms_per_1000_events_64_per_write": cpu_64,
         "single_stream_events_per_second": events_per_second,

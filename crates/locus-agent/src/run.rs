@@ -149,7 +149,7 @@ impl Agent {
             messages.push(Message::system(prompt.clone()));
         }
         messages.extend_from_slice(history);
-        ChatRequest { messages, tools, params }
+        ChatRequest { messages, tools, params, ..Default::default() }
     }
 
     /// One model call. A failure after the answer began keeps what arrived

@@ -45,6 +45,6 @@ pub use oci_genai_transport::EmbedInput;
 pub use retrieval::{Embedder, InputType, OciEmbedder, OciReranker, Ranked, Reranker};
 pub use shape::{ApiFormat, CohereShape, CohereV2Shape, GenericShape, RequestShape, StreamState};
 pub use types::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, GenerationParams, ImageSource, Message, ModelEvent,
+    ChatRequest, ChatResponse, ContentPart, Document, FinishReason, GenerationParams, ImageSource, Message, ModelEvent,
     ReasoningEffort, ResponseFormat, Role, ToolCall, ToolChoice, ToolSpec, Usage, new_call_id,
 };

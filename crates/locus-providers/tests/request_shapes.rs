@@ -145,6 +145,11 @@ fn coherev2_carries_every_parameter_it_has() {
     let err = wire(&request, "cohere.command-a-03-2025", ApiFormat::Auto).unwrap_err().to_string();
     assert!(err.contains("named tool choice") && err.contains("COHEREV2"), "{err}");
     request.params.tool_choice = Some(ToolChoice::Required);
+    request.documents =
+        vec![locus_providers::Document { id: Some("doc-1".into()), text: "OCI has many regions.".into() }];
     golden("coherev2-on-demand", wire(&request, "cohere.command-a-03-2025", ApiFormat::Auto).unwrap());
+    // The others refuse documents, saying where they go instead.
+    let err = wire(&request, "meta.llama-3.3-70b-instruct", ApiFormat::Generic).unwrap_err().to_string();
+    assert!(err.contains("documents") && err.contains("Cohere"), "{err}");
     golden("coherev2-dac", wire(&request, DAC, ApiFormat::CohereV2).unwrap());
 }

@@ -69,6 +69,14 @@ fn message(message: &Message) -> wire::ChatMessage {
 /// for the one this API lacks (`top_k`), with the model quirks applied.
 pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ChatCompletionRequest, Error> {
     let params = &request.params;
+    if !request.documents.is_empty() {
+        return Err(unsupported(
+            "documents",
+            model,
+            API,
+            "a message holding them, or a Cohere model on --transport native",
+        ));
+    }
     if params.top_k.is_some() {
         return Err(unsupported("top_k", model, API, "--transport native (the GENERIC shape takes topK)"));
     }

@@ -63,6 +63,14 @@ fn push_items(message: &Message, input: &mut Vec<wire::InputItem>) {
 /// `seed`, `stop`, penalties) are typed errors naming the transports that take them.
 pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ResponseRequest, Error> {
     let params = &request.params;
+    if !request.documents.is_empty() {
+        return Err(unsupported(
+            "documents",
+            model,
+            API,
+            "a message holding them, or a Cohere model on --transport native",
+        ));
+    }
     let other = "--transport chat-completions or native";
     if params.top_k.is_some() {
         return Err(unsupported("top_k", model, API, "--transport native"));

@@ -204,6 +204,8 @@ impl RequestShape for CohereShape {
             }),
             tool_results: (!tool_results.is_empty()).then_some(tool_results),
             stop_sequences: (!params.stop.is_empty()).then(|| params.stop.clone()),
+            documents: (!request.documents.is_empty())
+                .then(|| request.documents.iter().map(|d| serde_json::json!({"id": d.id, "text": d.text})).collect()),
             ..Default::default()
         };
         Ok(wire::BaseChatRequest::Cohere(cohere))

@@ -136,6 +136,9 @@ impl RequestShape for CohereV2Shape {
             presence_penalty: params.presence_penalty,
             seed: params.seed,
             stop_sequences: (!params.stop.is_empty()).then(|| params.stop.clone()),
+            documents: (!request.documents.is_empty()).then(|| {
+                request.documents.iter().map(|d| serde_json::json!({"id": d.id, "data": {"text": d.text}})).collect()
+            }),
             ..Default::default()
         }))
     }

@@ -106,6 +106,14 @@ impl RequestShape for GenericShape {
     fn build_request(&self, request: &ChatRequest, serving: &ServingMode) -> Result<wire::BaseChatRequest, Error> {
         let model = serving.id();
         let params = &request.params;
+        if !request.documents.is_empty() {
+            return Err(Error::Unsupported {
+                parameter: "documents",
+                model: model.to_owned(),
+                shape: "GENERIC",
+                advice: "put them in a message, or use a Cohere model (COHERE, COHEREV2)".into(),
+            });
+        }
         let reasoning_model = is_openai_reasoning(model);
         let temperature = match params.temperature {
             Some(t) if reasoning_model && (t - 1.0).abs() > f64::EPSILON => {

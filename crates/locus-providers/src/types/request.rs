@@ -94,6 +94,16 @@ pub struct GenerationParams {
     pub reasoning_effort: Option<ReasoningEffort>,
 }
 
+/// A document the model may ground its answer in (Cohere models cite them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Document {
+    /// An id to cite it by.
+    pub id: Option<String>,
+    /// Its text.
+    pub text: String,
+}
+
 /// A request to a chat model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -104,4 +114,7 @@ pub struct ChatRequest {
     pub tools: Vec<ToolSpec>,
     /// Generation settings.
     pub params: GenerationParams,
+    /// Documents to ground the answer in (the COHERE and COHEREV2 shapes
+    /// take them; the others refuse them: put them in a message instead).
+    pub documents: Vec<Document>,
 }
