@@ -124,7 +124,8 @@ pub struct ModelArgs {
     /// default: LOCUS_OCI_COMPARTMENT, OCI_COMPARTMENT_ID, the defaults file).
     #[arg(long)]
     pub compartment_id: Option<String>,
-    /// Request shape on the native API: generic, cohere or auto (a Cohere model on a dedicated endpoint needs cohere).
+    /// Request shape on the native API: generic, cohere, coherev2 or auto (a Cohere model on a dedicated
+    /// endpoint needs cohere, or coherev2 for command-a).
     #[arg(long, value_name = "FORMAT", value_parser = parse_api_format)]
     pub api_format: Option<ApiFormat>,
     /// The API: native, chat-completions or responses (default:

@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use locus_providers::{CohereShape, GenericShape, InlineToolCallFilter, RequestShape, StreamAccumulator, StreamState};
+use locus_providers::{
+    CohereShape, CohereV2Shape, GenericShape, InlineToolCallFilter, RequestShape, StreamAccumulator, StreamState,
+};
 use oci_genai_transport::sse::SseParser;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -20,7 +22,7 @@ const GENERIC: &[&str] = &[
     "text-with-usage",
     "inline-qwen",
 ];
-const COHERE: &[&str] = &["cohere-text", "cohere-tools"];
+const COHERE: &[&str] = &["cohere-text", "cohere-tools", "coherev2-tools"];
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/fixtures/streams/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -29,8 +31,13 @@ fn fixture(name: &str) -> Vec<u8> {
 /// The final response for `name`, its bytes fed in pieces cut at `cuts`.
 fn run(name: &str, cuts: &[usize]) -> Value {
     let bytes = fixture(&format!("{name}.sse"));
-    let shape: Box<dyn RequestShape> =
-        if name.starts_with("cohere") { Box::new(CohereShape) } else { Box::new(GenericShape) };
+    let shape: Box<dyn RequestShape> = if name.starts_with("coherev2") {
+        Box::new(CohereV2Shape)
+    } else if name.starts_with("cohere") {
+        Box::new(CohereShape)
+    } else {
+        Box::new(GenericShape)
+    };
     let mut inline = name.starts_with("inline").then(InlineToolCallFilter::new);
     let (mut parser, mut state, mut acc) = (SseParser::new(), StreamState::default(), StreamAccumulator::new());
     let mut sse = Vec::new();
