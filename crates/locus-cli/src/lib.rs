@@ -25,6 +25,7 @@ pub mod models;
 pub mod raw_request;
 mod repl;
 pub mod retrieval;
+pub mod serve;
 pub mod session;
 pub mod setup_args;
 pub mod terminal;
@@ -67,6 +68,9 @@ pub enum Command {
     /// Rank documents by relevance to a query.
     #[command(after_help = EXIT_CODES)]
     Rerank(retrieval::RerankArgs),
+    /// Serve OpenAI's API (chat completions, embeddings, models) for every OCI model and endpoint.
+    #[command(after_help = EXIT_CODES)]
+    Serve(serve::ServeArgs),
     /// A local emulator of OCI Generative AI.
     #[command(subcommand)]
     Emulator(emulator::EmulatorCommand),
@@ -165,6 +169,7 @@ where
         Command::Models(args) => models::run(args, out).await,
         Command::Embed(args) => retrieval::embed(args, out, err).await,
         Command::Rerank(args) => retrieval::rerank(args, out).await,
+        Command::Serve(args) => serve::run(args, out).await,
         Command::Emulator(command) => emulator::run(command, out).await,
         Command::RawRequest(args) => raw_request::run(args, out, err).await.map(|()| ExitCode::Ok),
     };

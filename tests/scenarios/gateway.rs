@@ -1,0 +1,246 @@
+//! `locus-gateway` end to end: an OpenAI client (plain HTTP here) through
+//! the gateway to the emulator on 127.0.0.1 — a DAC endpoint and a Cohere
+//! model by OpenAI requests, streamed and whole, a tool round trip driven
+//! by the client, errors mapped, bounds, keys, and a client that goes away.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use locus_gateway::{Alias, Gateway, GatewayConfig, RunningGateway};
+use oci_auth::{ApiKeyProvider, PrivateKey, Secret};
+use oci_genai_emulator::{
+    Behaviour, DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig, ModelConfig, RunningEmulator, Turn,
+};
+use oci_genai_transport::{GenAiClient, RetryPolicy};
+use serde_json::{Value, json};
+
+async fn start(config: GatewayConfig) -> (RunningEmulator, RunningGateway) {
+    let mut emulator_config = EmulatorConfig::default();
+    emulator_config.models.push(ModelConfig {
+        id: "slow".into(),
+        behaviour: Behaviour::Script(vec![Turn { text: "and on ".repeat(200), ..Default::default() }]),
+        delay_ms: 20,
+        ..Default::default()
+    });
+    let emulator = Emulator::start(emulator_config).await.unwrap();
+    let key = PrivateKey::generate_session_key().unwrap();
+    emulator.register_api_key("ocid1.user.oc1..gateway", &key);
+    let fingerprint = key.fingerprint().to_owned();
+    let provider = ApiKeyProvider::new(&emulator.config().tenancy, "ocid1.user.oc1..gateway", &fingerprint, key);
+    let client = GenAiClient::builder()
+        .credentials_provider(Arc::new(provider))
+        .service_endpoint(emulator.url())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let mut config = GatewayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        compartment_id: Some(DEMO_COMPARTMENT.into()),
+        ..config
+    };
+    config.aliases.insert("dac".into(), Alias { model: DEMO_ENDPOINT.into(), ..Default::default() });
+    let gateway = Gateway::start(config, client).await.unwrap();
+    (emulator, gateway)
+}
+
+fn calculator() -> Value {
+    json!([{"type": "function", "function": {"name": "calculator", "description": "Evaluates arithmetic.",
+        "parameters": {"type": "object", "properties": {"expression": {"type": "string"}}, "required": ["expression"]}}}])
+}
+
+async fn post(gateway: &RunningGateway, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gateway.url()))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null))
+}
+
+/// The chunks of a streamed answer, `[DONE]` checked and left out.
+async fn stream(gateway: &RunningGateway, body: Value) -> Vec<Value> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gateway.url()))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let text = response.text().await.unwrap();
+    let datas: Vec<&str> = text.split("\n\n").filter_map(|e| e.strip_prefix("data: ")).collect();
+    assert_eq!(datas.last(), Some(&"[DONE]"), "{text}");
+    datas[..datas.len() - 1].iter().map(|d| serde_json::from_str(d).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_client_driven_tool_round_trip_on_a_dac_endpoint() {
+    let (_emulator, gateway) = start(GatewayConfig::default()).await;
+    let mut messages = vec![json!({"role": "user", "content": "What is 17*23?"})];
+    let (status, first) = post(&gateway, json!({"model": "dac", "messages": messages, "tools": calculator()})).await;
+    assert_eq!(status, 200, "{first}");
+    let message = &first["choices"][0]["message"];
+    assert_eq!(first["choices"][0]["finish_reason"], "tool_calls");
+    let call = &message["tool_calls"][0];
+    assert_eq!(call["function"]["name"], "calculator");
+    messages.push(message.clone());
+    messages.push(json!({"role": "tool", "tool_call_id": call["id"], "content": "391"}));
+    let (status, second) = post(&gateway, json!({"model": "dac", "messages": messages, "tools": calculator()})).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["choices"][0]["message"]["content"], "17*23 = 391.");
+    assert!(second["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    // The endpoint OCID itself works as the model name too.
+    let (status, _) =
+        post(&gateway, json!({"model": DEMO_ENDPOINT, "messages": [{"role": "user", "content": "hi"}]})).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_cohere_model_streams_openai_chunks_with_tool_calls_and_usage() {
+    let (_emulator, gateway) = start(GatewayConfig::default()).await;
+    let body = json!({"model": "cohere.command-r-plus-08-2024", "stream": true, "stream_options": {"include_usage": true},
+        "messages": [{"role": "user", "content": "What is 6*7?"}], "tools": calculator()});
+    let chunks = stream(&gateway, body).await;
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let call = chunks.iter().find_map(|c| c["choices"][0]["delta"]["tool_calls"][0].as_object().cloned()).unwrap();
+    assert_eq!((call["index"].clone(), call["function"]["name"].clone()), (json!(0), json!("calculator")));
+    let finish = chunks.iter().find_map(|c| c["choices"][0]["finish_reason"].as_str().map(str::to_owned)).unwrap();
+    assert_eq!(finish, "tool_calls");
+    let last = chunks.last().unwrap();
+    assert_eq!(last["choices"], json!([]));
+    assert!(last["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    // Text streams as deltas.
+    let body = json!({"model": "dac", "stream": true, "messages": [{"role": "user", "content": "hello"}]});
+    let text: String = stream(&gateway, body)
+        .await
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+        .collect();
+    assert!(text.contains("hello"), "{text}");
+}
+
+#[tokio::test]
+async fn upstream_errors_come_back_openai_shaped_with_the_oci_code() {
+    let (_emulator, gateway) = start(GatewayConfig::default()).await;
+    let (status, body) =
+        post(&gateway, json!({"model": "meta.nope", "messages": [{"role": "user", "content": "hi"}]})).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "NotAuthorizedOrNotFound");
+    assert!(body["error"]["message"].as_str().unwrap().contains("opc-request-id"), "{body}");
+    let (status, body) = post(&gateway, json!({"model": "dac", "messages": "not a list"})).await;
+    assert_eq!((status, body["error"]["type"].as_str()), (400, Some("invalid_request_error")));
+    let health = reqwest::get(format!("{}/healthz", gateway.url())).await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn bounds_and_keys() {
+    let keys = GatewayConfig {
+        api_keys: vec![Secret::new("sk-gateway-1")],
+        max_body_bytes: 2_000,
+        requests_per_minute: Some(3),
+        ..Default::default()
+    };
+    let (_emulator, gateway) = start(keys).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", gateway.url());
+    let ask = json!({"model": "dac", "messages": [{"role": "user", "content": "hi"}]});
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(
+        status(http.post(&url).header("content-type", "application/json").body(ask.to_string()).send().await.unwrap()),
+        401,
+        "no key"
+    );
+    assert_eq!(
+        status(
+            http.post(&url)
+                .bearer_auth("sk-wrong")
+                .header("content-type", "application/json")
+                .body(ask.to_string())
+                .send()
+                .await
+                .unwrap()
+        ),
+        401
+    );
+    assert_eq!(
+        status(
+            http.post(&url)
+                .bearer_auth("sk-gateway-1")
+                .header("content-type", "application/json")
+                .body(ask.to_string())
+                .send()
+                .await
+                .unwrap()
+        ),
+        200
+    );
+    let big = json!({"model": "dac", "messages": [{"role": "user", "content": "x".repeat(5_000)}]});
+    let response = http
+        .post(&url)
+        .bearer_auth("sk-gateway-1")
+        .header("content-type", "application/json")
+        .body(big.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "request_too_large");
+    let third =
+        http.post(&url).bearer_auth("sk-gateway-1").header("content-type", "application/json").body(ask.to_string());
+    assert_eq!(status(third.send().await.unwrap()), 200, "the third request in a minute");
+    let response = http
+        .post(&url)
+        .bearer_auth("sk-gateway-1")
+        .header("content-type", "application/json")
+        .body(ask.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429, "the fourth request in a minute");
+    // Off loopback, no keys: refused to start.
+    let open = GatewayConfig { listen: "0.0.0.0:0".parse().unwrap(), ..Default::default() };
+    let client = GenAiClient::builder().genai_api_key("unused").build().unwrap();
+    let err = Gateway::start(open, client).await.unwrap_err();
+    assert!(err.to_string().contains("without client API keys"), "{err}");
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_frees_its_stream_and_the_upstream_call() {
+    let config = GatewayConfig { max_concurrent_streams: 1, ..Default::default() };
+    let (_emulator, gateway) = start(config).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", gateway.url());
+    let slow = json!({"model": "slow", "stream": true, "messages": [{"role": "user", "content": "go"}]});
+    let mut response =
+        http.post(&url).header("content-type", "application/json").body(slow.to_string()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.chunk().await.unwrap().is_some());
+    // While it streams, the one stream allowed is taken.
+    let busy = http.post(&url).header("content-type", "application/json").body(slow.to_string()).send().await.unwrap();
+    assert_eq!(busy.status(), 429);
+    drop(response);
+    // Gone: its slot (and with it the upstream stream) is released.
+    let mut freed = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let again = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(json!({"model": "dac", "stream": true, "messages": [{"role": "user", "content": "hi"}]}).to_string())
+            .send()
+            .await
+            .unwrap();
+        if again.status() == 200 {
+            freed = true;
+            break;
+        }
+    }
+    assert!(freed, "the departed client's stream was not released");
+}
