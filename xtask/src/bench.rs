@@ -48,6 +48,7 @@ pub fn bench(root: &Path) -> Result<(), String> {
         ["-p", "locus-cli", "--bin", "locus"],
         ["-p", "locus-agent", "--example", "e2e_bench"],
         ["-p", "oci-genai-transport", "--example", "floor_reader"],
+        ["-p", "locus-gateway", "--example", "gateway_reader"],
     ] {
         run(
             Command::new(&cargo).current_dir(root).args(["build", "--release"]).args(target),
@@ -134,6 +135,16 @@ fn measure(root: &Path, url: &str, oci_config: &str) -> Result<(Value, Value), S
         let out = run(Command::new(floor).args([url, oci_config, model.as_str(), "3"]), "floor_reader")?;
         let floor: Value = serde_json::from_str(out.trim()).map_err(|e| format!("floor_reader output: {e}"))?;
         ours[format!("floor_cpu_ms_per_1000_events_{per_write}_per_write")] = floor["cpu_ms_per_1000_events"].clone();
+    }
+
+    eprintln!("==> the gateway (locus serve) in front of the emulator");
+    match gateway_figures(root, url, oci_config) {
+        Ok(figures) => {
+            for (key, value) in figures.as_object().into_iter().flatten() {
+                ours[key] = value.clone();
+            }
+        }
+        Err(e) => eprintln!("gateway figures skipped: {e}"),
     }
 
     eprintln!("==> OCI Python SDK peer");
@@ -248,6 +259,11 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
          | agent tool round trips/s | {aps} | | |\n\
          | embeddings: 1,000 inputs (96 a call), client CPU | {ecpu} ms | {pecpu} ms | {eratio} |\n\
          | embeddings: inputs/s (4 calls in flight; the SDK, one at a time) | {erate} | {perate} | |\n\n\
+         ## The gateway (`locus serve`)\n\n\
+         In front of the same emulator, an OpenAI client (`crates/locus-gateway/examples/gateway_reader.rs`,\n\
+         counting chunks) streaming through it. The gateway's own CPU per streamed event — what it adds to a\n\
+         direct `locus-providers` client, whose figure is the library's above: {g1} µs at 1 event per write,\n\
+         {g64} µs at 64 (target ≤ 1 µs); its peak RSS after 1,000 concurrent streams: {grss} MiB (target ≤ 128).\n\n\
          Targets (issue 8): CPU per 1,000 events at most 1/20 of the SDK's; ≥ 1,000,000 events/s on one\n\
          stream when the emulator batches; ≤ 64 MiB RSS for 1,000 concurrent streams; an agent tool round\n\
          trip under 1 ms of client CPU. Micro-benchmarks: `cargo bench` (SSE parsing, signing, accumulation,\n\
@@ -338,10 +354,79 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
         cev = fmt(number(ours, "concurrent_events"), 0),
         agent = fmt(number(ours, "agent_round_trip_cpu_ms"), 3),
         aps = fmt(number(ours, "agent_round_trips_per_second"), 0),
+        g1 = fmt(number(ours, "gateway_cpu_us_per_event_1_per_write"), 2),
+        g64 = fmt(number(ours, "gateway_cpu_us_per_event_64_per_write"), 2),
+        grss = fmt(number(ours, "gateway_1000_streams_peak_rss_mib"), 1),
         ecpu = fmt(number(ours, "embed_cpu_ms_per_1000_vectors"), 2),
         pecpu = fmt(number(peer, "embed_cpu_ms_per_1000_vectors"), 1),
         eratio = ratio("embed_cpu_ms_per_1000_vectors"),
         erate = fmt(number(ours, "embed_inputs_per_second"), 0),
         perate = fmt(number(peer, "embed_inputs_per_second"), 0),
     )
+}
+
+/// User + system CPU of process `pid` so far, in seconds (`/proc/<pid>/stat`, clock ticks).
+fn process_cpu_seconds(pid: u32) -> Result<f64, String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).ok_or("malformed /proc stat")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).ok_or("malformed /proc stat");
+    let per_second = run(Command::new("getconf").arg("CLK_TCK"), "getconf")?.trim().parse::<f64>().unwrap_or(100.0);
+    Ok((ticks(11)? + ticks(12)?) / per_second)
+}
+
+/// Peak resident size of process `pid`, in MiB.
+fn peak_rss_mib(pid: u32) -> Result<f64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .ok_or("no VmHWM")?;
+    Ok(kib / 1024.0)
+}
+
+/// The gateway's own CPU per streamed event (what it adds to a direct
+/// client's), and its peak RSS through 1,000 concurrent streams.
+fn gateway_figures(root: &Path, url: &str, oci_config: &str) -> Result<Value, String> {
+    let mut serve = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{FD_LIMIT}; exec {} serve --listen 127.0.0.1:0 --max-streams 4000 --service-endpoint {url} --config-file \
+             {oci_config} --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator",
+            root.join("target/release/locus").display()
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("locus serve: {e}"))?;
+    let pid = serve.id();
+    let mut lines = BufReader::new(serve.stdout.take().ok_or("no serve stdout")?).lines();
+    let line = lines.next().and_then(Result::ok).unwrap_or_default();
+    let gateway = line.split(' ').nth(3).unwrap_or_default().trim_end_matches(':').to_owned();
+    let reader = root.join("target/release/examples/gateway_reader");
+    let read = |model: &str, streams: &str, concurrent: &str| -> Result<f64, String> {
+        let out = run(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("{FD_LIMIT}; exec {} {gateway} {model} {streams} {concurrent}", reader.display())),
+            "gateway_reader",
+        )?;
+        out.trim().parse::<f64>().map_err(|e| format!("gateway_reader output `{}`: {e}", out.trim()))
+    };
+    let result = (|| {
+        read("bench-64", "1", "1")?;
+        let mut figures = serde_json::Map::new();
+        for (per_write, streams) in [("1", "2"), ("64", "4")] {
+            let before = process_cpu_seconds(pid)?;
+            let chunks = read(&format!("bench-50k-{per_write}"), streams, "1")?;
+            let cpu = process_cpu_seconds(pid)? - before;
+            figures.insert(format!("gateway_cpu_us_per_event_{per_write}_per_write"), (cpu * 1e6 / chunks).into());
+        }
+        read("bench-small", "1000", "1000")?;
+        figures.insert("gateway_1000_streams_peak_rss_mib".into(), peak_rss_mib(pid)?.into());
+        Ok(Value::Object(figures))
+    })();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    result
 }

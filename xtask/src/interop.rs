@@ -1,9 +1,11 @@
-//! `cargo xtask interop`: official clients against our emulator. The
+//! `cargo xtask interop`: official clients against our emulator and gateway. The
 //! `openai` Python package, unchanged, calls `locus emulator serve`'s
 //! OpenAI-compatible API with a Generative AI API key and with OCI request
 //! signing (the official `oci` SDK's signer): chat completions and Responses,
 //! whole and streamed, with a tool round trip, and the errors it types.
-//! Installs what it needs into a venv under `target/` on first use; needs
+//! Then the same package through `locus serve`: a dedicated endpoint and a
+//! Cohere R model by OpenAI requests, a client-driven tool round trip, a
+//! streamed tool call with usage, a 404 typed. Installs what it needs into a venv under `target/` on first use; needs
 //! PyPI, so it is not part of `cargo xtask ci` (which runs offline).
 
 use std::io::{BufRead, BufReader};
@@ -41,8 +43,13 @@ pub fn interop(root: &Path) -> Result<(), String> {
         .arg(state.join("genai-api-key"))
         .arg("ocid1.compartment.oc1..aaaaaaaaemulator")
         .status();
+    // The same package against the gateway, in front of the same emulator.
+    let gateway_status = status.as_ref().ok().filter(|s| s.success()).map(|_| gateway(root, &python, &url, &state));
     let _ = emulator.kill();
     let _ = emulator.wait();
+    if let Some(result) = gateway_status {
+        result?;
+    }
     match status {
         Ok(status) if status.success() => Ok(()),
         Ok(status) => Err(format!("the openai package disagreed with the emulator ({status})")),
@@ -70,4 +77,34 @@ fn venv(root: &Path) -> Result<PathBuf, String> {
         return Err(format!("cannot install {} from PyPI", PACKAGES.join(" ")));
     }
     Ok(python)
+}
+
+/// `locus serve` in front of the emulator, and the openai package through it.
+fn gateway(root: &Path, python: &Path, emulator: &str, state: &Path) -> Result<(), String> {
+    eprintln!("==> the openai package against locus serve");
+    let listen = "127.0.0.1:18089";
+    let mut serve = Command::new(root.join("target/debug/locus"))
+        .args(["serve", "--listen", listen, "--service-endpoint", emulator, "--config-file"])
+        .arg(state.join("config"))
+        .args(["--compartment-id", "ocid1.compartment.oc1..aaaaaaaaemulator"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("locus serve: {e}"))?;
+    let mut lines = BufReader::new(serve.stdout.take().ok_or("no serve stdout")?).lines();
+    let started = lines.next().and_then(Result::ok).unwrap_or_default();
+    let status = if started.contains("OpenAI base URL") {
+        Command::new(python)
+            .arg(root.join("xtask/interop/gateway_client.py"))
+            .arg(format!("http://{listen}"))
+            .status()
+            .map_err(|e| format!("cannot run the gateway script: {e}"))
+    } else {
+        Err(format!("locus serve did not start: {started}"))
+    };
+    let _ = serve.kill();
+    let _ = serve.wait();
+    match status? {
+        status if status.success() => Ok(()),
+        status => Err(format!("the openai package disagreed with the gateway ({status})")),
+    }
 }

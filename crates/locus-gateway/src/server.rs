@@ -202,8 +202,7 @@ async fn chat(state: &Arc<State>, body: &Bytes) -> Result<Response<Body>, Gatewa
         first => first,
     };
     let writer = ChunkWriter::new(request_id(), openai.model.clone(), now(), include_usage);
-    let chunks =
-        Chunks { events, first, writer, pending: std::collections::VecDeque::new(), done: false, _permit: permit };
+    let chunks = Chunks { events, first, writer, buffer: Vec::with_capacity(4096), done: false, _permit: permit };
     let mut response = Response::new(BodyExt::boxed_unsync(StreamBody::new(chunks)));
     response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/event-stream"));
     response.headers_mut().insert("cache-control", hyper::header::HeaderValue::from_static("no-cache"));
@@ -211,15 +210,25 @@ async fn chat(state: &Arc<State>, body: &Bytes) -> Result<Response<Body>, Gatewa
 }
 
 /// Model events as SSE frames, pulled as the client reads: a slow client
-/// slows the upstream read (nothing buffers past one event's chunks), and a
-/// client that goes away drops this, and with it the upstream stream.
+/// slows the upstream read (nothing buffers past what one read of the
+/// upstream brought), and a client that goes away drops this, and with it
+/// the upstream stream. Events that are ready together go out as one frame.
 struct Chunks {
     events: EventStream,
     first: Option<Result<locus_providers::ModelEvent, locus_providers::Error>>,
     writer: ChunkWriter,
-    pending: std::collections::VecDeque<String>,
+    buffer: Vec<u8>,
     done: bool,
     _permit: OwnedSemaphorePermit,
+}
+
+/// The most bytes gathered into one frame before it is handed on.
+const FRAME_BYTES: usize = 64 * 1024;
+
+impl Chunks {
+    fn frame(&mut self) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(std::mem::take(&mut self.buffer))))))
+    }
 }
 
 impl Stream for Chunks {
@@ -228,31 +237,34 @@ impl Stream for Chunks {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            if let Some(chunk) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(Frame::data(Bytes::from(format!("data: {chunk}\n\n"))))));
-            }
             if this.done {
-                return Poll::Ready(None);
+                return if this.buffer.is_empty() { Poll::Ready(None) } else { this.frame() };
+            }
+            if this.buffer.len() >= FRAME_BYTES {
+                return this.frame();
             }
             let next = match this.first.take() {
                 Some(first) => Some(first),
-                None => futures::ready!(this.events.poll_next_unpin(cx)),
+                None => match this.events.poll_next_unpin(cx) {
+                    Poll::Ready(next) => next,
+                    Poll::Pending if this.buffer.is_empty() => return Poll::Pending,
+                    Poll::Pending => return this.frame(),
+                },
             };
-            let mut out = Vec::new();
             match next {
-                Some(Ok(event)) => this.writer.event(event, &mut out),
+                Some(Ok(event)) => this.writer.event(event, &mut this.buffer),
                 Some(Err(error)) => {
                     // Mid-stream: an error chunk, as OpenAI-compatible servers send, then the end.
-                    out.push(GatewayError::from(error).body());
-                    out.push("[DONE]".into());
+                    this.buffer.extend_from_slice(b"data: ");
+                    this.buffer.extend_from_slice(GatewayError::from(error).body().as_bytes());
+                    this.buffer.extend_from_slice(b"\n\ndata: [DONE]\n\n");
                     this.done = true;
                 }
                 None => {
-                    out.push("[DONE]".into());
+                    this.buffer.extend_from_slice(b"data: [DONE]\n\n");
                     this.done = true;
                 }
             }
-            this.pending.extend(out);
         }
     }
 }

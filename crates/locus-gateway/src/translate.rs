@@ -168,15 +168,15 @@ pub fn completion(id: &str, model: &str, created: u64, response: &ChatResponse) 
     value
 }
 
-/// Turns model events into chunk payloads (the JSON after `data: `), keeping
-/// what OpenAI clients expect: a role chunk first, tool calls by index with
-/// the id and name in their first fragment, the finish chunk, and usage in
-/// a last chunk with empty `choices` when asked for.
+/// Turns model events into SSE chunk frames (`data: {…}\n\n`), written
+/// straight into a buffer — the parts every chunk shares are made once —
+/// keeping what OpenAI clients expect: a role chunk first, tool calls by
+/// index with the id and name in their first fragment, the finish chunk,
+/// and usage in a last chunk with empty `choices` when asked for.
 #[derive(Debug)]
 pub struct ChunkWriter {
-    id: String,
-    model: String,
-    created: u64,
+    /// `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":`
+    head: Vec<u8>,
     started: bool,
     include_usage: bool,
     /// Tool-call indexes as the model gave them → OpenAI's, dense from 0.
@@ -186,26 +186,50 @@ pub struct ChunkWriter {
 impl ChunkWriter {
     /// Chunks of the completion `id` by `model`, created at `created`; a usage chunk when `include_usage`.
     pub fn new(id: String, model: String, created: u64, include_usage: bool) -> Self {
-        ChunkWriter { id, model, created, started: false, include_usage, indexes: Vec::new() }
+        let mut head = b"data: {\"id\":".to_vec();
+        let _ = serde_json::to_writer(&mut head, &id);
+        head.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
+        head.extend_from_slice(created.to_string().as_bytes());
+        head.extend_from_slice(b",\"model\":");
+        let _ = serde_json::to_writer(&mut head, &model);
+        head.extend_from_slice(b",\"choices\":");
+        ChunkWriter { head, started: false, include_usage, indexes: Vec::new() }
     }
 
-    fn chunk(&self, delta: Value, finish: Option<&str>) -> String {
-        json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        })
-        .to_string()
+    /// One chunk whose delta `write_delta` writes.
+    fn chunk(&self, out: &mut Vec<u8>, finish: Option<&str>, write_delta: impl FnOnce(&mut Vec<u8>)) {
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(b"[{\"index\":0,\"delta\":");
+        write_delta(out);
+        out.extend_from_slice(b",\"finish_reason\":");
+        match finish {
+            Some(reason) => {
+                let _ = serde_json::to_writer(&mut *out, reason);
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b"}]}\n\n");
     }
 
-    /// The chunks for `event` (none, one or two), appended to `out`.
-    pub fn event(&mut self, event: ModelEvent, out: &mut Vec<String>) {
+    fn value_chunk(&self, out: &mut Vec<u8>, delta: &Value, finish: Option<&str>) {
+        self.chunk(out, finish, |out| {
+            let _ = serde_json::to_writer(out, delta);
+        });
+    }
+
+    /// The frames for `event`, appended to `out`.
+    pub fn event(&mut self, event: ModelEvent, out: &mut Vec<u8>) {
         if !self.started {
             self.started = true;
-            out.push(self.chunk(json!({"role": "assistant", "content": ""}), None));
+            self.value_chunk(out, &json!({"role": "assistant", "content": ""}), None);
         }
         match event {
-            ModelEvent::TextDelta(text) => out.push(self.chunk(json!({"content": text}), None)),
-            ModelEvent::ReasoningDelta(text) => out.push(self.chunk(json!({"reasoning_content": text}), None)),
+            ModelEvent::TextDelta(text) => self.chunk(out, None, |out| {
+                out.extend_from_slice(b"{\"content\":");
+                let _ = serde_json::to_writer(&mut *out, &text);
+                out.push(b'}');
+            }),
+            ModelEvent::ReasoningDelta(text) => self.value_chunk(out, &json!({"reasoning_content": text}), None),
             ModelEvent::ToolCallDelta { index, id, name, arguments } => {
                 // A new id (or a name without one) opens a call, as the accumulator decides.
                 let opens = id.is_some() || name.is_some() || !self.indexes.contains(&index);
@@ -226,7 +250,7 @@ impl ChunkWriter {
                 if let Some(name) = name {
                     call["function"]["name"] = name.into();
                 }
-                out.push(self.chunk(json!({"tool_calls": [call]}), None));
+                self.value_chunk(out, &json!({"tool_calls": [call]}), None);
             }
             ModelEvent::Finished(reason) => {
                 // A turn with tool calls ended for them, whatever word the model used (as the accumulator settles it).
@@ -234,15 +258,14 @@ impl ChunkWriter {
                     FinishReason::Stop if !self.indexes.is_empty() => FinishReason::ToolCalls,
                     other => other,
                 };
-                out.push(self.chunk(json!({}), Some(finish_reason(&reason))));
+                self.value_chunk(out, &json!({}), Some(finish_reason(&reason)));
             }
-            ModelEvent::Usage(u) if self.include_usage => out.push(
-                json!({
-                    "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
-                    "choices": [], "usage": usage(&u),
-                })
-                .to_string(),
-            ),
+            ModelEvent::Usage(u) if self.include_usage => {
+                out.extend_from_slice(&self.head);
+                out.extend_from_slice(b"[],\"usage\":");
+                let _ = serde_json::to_writer(&mut *out, &usage(&u));
+                out.extend_from_slice(b"}\n\n");
+            }
             _ => {}
         }
     }
@@ -278,7 +301,7 @@ mod tests {
     #[test]
     fn tool_call_fragments_keep_one_index_per_call() {
         let mut writer = ChunkWriter::new("id".into(), "m".into(), 0, true);
-        let mut out = Vec::new();
+        let mut buffer = Vec::new();
         let delta = |id: Option<&str>, name: Option<&str>, arguments: &str| ModelEvent::ToolCallDelta {
             index: 0,
             id: id.map(str::to_owned),
@@ -287,14 +310,20 @@ mod tests {
         };
         // Two calls streamed one after another at the model's index 0 (pattern b).
         for event in [delta(Some("a"), Some("x"), ""), delta(None, None, "{}"), delta(Some("b"), Some("y"), "{}")] {
-            writer.event(event, &mut out);
+            writer.event(event, &mut buffer);
         }
-        writer.event(ModelEvent::Usage(Usage::default()), &mut out);
+        writer.event(ModelEvent::TextDelta("a \"quoted\"\n text".into()), &mut buffer);
+        writer.event(ModelEvent::Usage(Usage::default()), &mut buffer);
+        let text = String::from_utf8(buffer).unwrap();
+        let out: Vec<&str> = text.split("\n\n").filter_map(|c| c.strip_prefix("data: ")).collect();
         let indexes: Vec<Value> = out[1..4]
             .iter()
             .map(|c| serde_json::from_str::<Value>(c).unwrap()["choices"][0]["delta"]["tool_calls"][0]["index"].clone())
             .collect();
         assert_eq!(indexes, [json!(0), json!(0), json!(1)]);
-        assert_eq!(serde_json::from_str::<Value>(&out[4]).unwrap()["choices"], json!([]));
+        let delta: Value = serde_json::from_str(out[4]).unwrap();
+        assert_eq!(delta["choices"][0]["delta"]["content"], "a \"quoted\"\n text");
+        assert_eq!(delta["object"], "chat.completion.chunk");
+        assert_eq!(serde_json::from_str::<Value>(out[5]).unwrap()["choices"], json!([]));
     }
 }
