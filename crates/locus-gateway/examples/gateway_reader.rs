@@ -5,6 +5,8 @@
 //! `gateway_reader <gateway url> <model> <streams> <concurrent>` prints the
 //! chunks received.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use futures::future::join_all;
 
 async fn one(http: &reqwest::Client, url: &str, model: &str) -> u64 {
