@@ -19,6 +19,7 @@ use oci_genai_transport::GenAiClient;
 use oci_genai_transport::openai::chat_completions::ChatCompletionRequest;
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument;
 
 use crate::config::GatewayConfig;
 use crate::error::GatewayError;
@@ -176,10 +177,10 @@ async fn chat(state: &Arc<State>, body: &Bytes) -> Result<Response<Body>, Gatewa
         serde_json::from_slice(body).map_err(|e| GatewayError::bad_request(format!("invalid request body: {e}")))?;
     let model = model(state, &openai.model)?;
     let request = translate::request(&openai)?;
+    // Entered only around the awaits it times (a guard held across an await would leak into other tasks).
     let span = tracing::info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = %openai.model);
-    let _entered = span.enter();
     if openai.stream != Some(true) {
-        let response = model.complete(&request).await?;
+        let response = model.complete(&request).instrument(span).await?;
         return Ok(full(
             200,
             "application/json",
@@ -195,7 +196,7 @@ async fn chat(state: &Arc<State>, body: &Bytes) -> Result<Response<Body>, Gatewa
         )
     })?;
     let include_usage = openai.stream_options.is_some_and(|o| o.include_usage);
-    let mut events = model.stream(&request).await;
+    let mut events = model.stream(&request).instrument(span).await;
     // The first event says whether the call started: an error then is an error status, not a stream.
     let first = match events.next().await {
         Some(Err(error)) => return Err(error.into()),
