@@ -80,21 +80,28 @@ impl OciSetup {
     }
 
     /// Builds the auth, then the client with it, then the model on the
-    /// client. With a Generative AI API key, OCI credentials are optional:
-    /// when they cannot be built (no config file, say), the client goes
-    /// without them, and only the OpenAI-compatible API can be called.
+    /// client (see [`build_client`](Self::build_client)).
     pub fn build(self) -> Result<OciChatModel, Error> {
-        let client = match (self.auth.build(), self.client.has_genai_api_key()) {
-            (Ok(auth), _) => self.client.auth(auth),
+        let client = Self::build_client(self.auth, self.client)?;
+        Ok(self.model.client(client).build()?)
+    }
+
+    /// Builds the auth, then the client with it. With a Generative AI API
+    /// key, OCI credentials are optional: when they cannot be built (no
+    /// config file, say), the client goes without them, and only the
+    /// OpenAI-compatible API can be called.
+    pub fn build_client(auth: AuthBuilder, client: GenAiClientBuilder) -> Result<GenAiClient, Error> {
+        let client = match (auth.build(), client.has_genai_api_key()) {
+            (Ok(auth), _) => client.auth(auth),
             (Err(e), true) => {
                 tracing::debug!(
                     "no OCI credentials ({e}); the Generative AI API key authenticates the OpenAI-compatible API"
                 );
-                self.client
+                client
             }
             (Err(e), false) => return Err(e.into()),
         };
-        Ok(self.model.client(client.build()?).build()?)
+        Ok(client.build()?)
     }
 }
 

@@ -15,7 +15,7 @@ use crate::error::{CliError, ExitCode};
 use crate::input::{self, Stdin};
 use crate::session::{self, Session, Sessions};
 use crate::setup_args::SetupArgs;
-use crate::terminal::{Spinner, Terminal, escape_controls, one_line};
+use crate::terminal::{Spinner, Terminal, announce_retry, escape_controls, one_line};
 
 /// The arguments of `locus chat`.
 #[derive(Debug, Args)]
@@ -175,14 +175,6 @@ pub(crate) async fn interruptible<T>(future: impl std::future::Future<Output = T
     tokio::select! {
         result = future => Some(result),
         _ = tokio::signal::ctrl_c() => None,
-    }
-}
-
-/// Prints each retry on stderr as it is decided.
-fn announce_retry(terminal: Terminal) -> impl Fn(&oci_genai_transport::RetryNotice) + Send + Sync + 'static {
-    move |notice| {
-        let line = notice.to_string();
-        eprintln!("{}", terminal.dim(&line));
     }
 }
 

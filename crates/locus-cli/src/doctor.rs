@@ -57,14 +57,15 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
         }
     };
     writeln!(report.out, "Settings (flags over LOCUS_* over OCI_* over the defaults file):")?;
-    for (name, value, source) in settings.rows() {
+    let rows = settings.rows();
+    for (name, value, source) in &rows {
         writeln!(report.out, "  {name:<16} {value}  (from {source})")?;
     }
-    if settings.rows().is_empty() {
+    if rows.is_empty() {
         writeln!(report.out, "  (none: the OCI config file's DEFAULT profile and the builders' defaults)")?;
     }
     let mut setup = args.setup.oci_setup_from(settings.clone(), Arc::clone(&env));
-    setup.client = setup.client.on_retry(|notice| eprintln!("{notice}"));
+    setup.client = setup.client.on_retry(crate::terminal::announce_retry(crate::terminal::Terminal::detect()));
 
     // Authentication, exactly as chat builds it.
     let api_key = settings.genai_api_key.is_some();

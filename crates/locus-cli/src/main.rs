@@ -2,14 +2,15 @@
 
 use std::fmt;
 
-use locus_cli::{Io, Terminal};
+use locus_cli::Io;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 fn main() {
-    let terminal = Terminal::detect();
+    let io = Io::process();
+    let terminal = io.terminal;
     let directives = locus_cli::log_filter(&oci_auth::OsEnv);
     let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|e| {
         eprintln!("warning: ignoring the log filter `{directives}` ({e}); logging warnings only");
@@ -30,7 +31,6 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let io = Io { terminal, ..Io::process() };
     let code =
         runtime.block_on(locus_cli::run_with(std::env::args_os(), io, &mut std::io::stdout(), &mut std::io::stderr()));
     std::process::exit(code);

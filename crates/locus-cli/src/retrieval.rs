@@ -120,8 +120,12 @@ async fn client(setup: &SetupArgs, default_model: &str) -> Result<(GenAiClient, 
         return Err(CliError::Usage("no compartment: pass --compartment-id (or set LOCUS_OCI_COMPARTMENT)".into()));
     };
     let setup = setup.oci_setup_from(settings, env);
-    let client =
-        setup.client.auth(setup.auth.build()?).on_retry(|n| eprintln!("{n}")).build().map_err(CliError::Request)?;
+    let client = setup
+        .client
+        .auth(setup.auth.build()?)
+        .on_retry(crate::terminal::announce_retry(crate::terminal::Terminal::detect()))
+        .build()
+        .map_err(CliError::Request)?;
     Ok((client, model, compartment))
 }
 

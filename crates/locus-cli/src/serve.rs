@@ -79,15 +79,8 @@ pub async fn run(args: ServeArgs, out: &mut dyn Write) -> Result<ExitCode, CliEr
     };
     config.check().map_err(CliError::Usage)?;
     let setup = args.setup.oci_setup_from(settings, env);
-    let client = match setup.auth.build() {
-        Ok(auth) => setup.client.auth(auth),
-        Err(e) if setup.client.has_genai_api_key() => {
-            tracing::debug!("no OCI credentials ({e}); serving the OpenAI-compatible API's models only");
-            setup.client
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let client = client.on_retry(|notice| eprintln!("{notice}")).build().map_err(CliError::Request)?;
+    let announce = crate::terminal::announce_retry(crate::terminal::Terminal::detect());
+    let client = locus_agent::OciSetup::build_client(setup.auth, setup.client.on_retry(announce))?;
     let gateway = Gateway::start(config, client).await.map_err(|e| CliError::Usage(e.to_string()))?;
     writeln!(out, "locus gateway on {url}: OpenAI base URL {url}/v1", url = gateway.url())?;
     out.flush()?;

@@ -186,12 +186,13 @@ impl SetupArgs {
         let flags = self.raw_flag_settings();
         let environment = Settings::from_env(env)?;
         let defaults = DefaultsFile::load(self.locus_config.as_deref(), env)?;
-        let merged = flags.clone().or(environment.clone()).or(defaults.settings()?);
+        let file = defaults.settings()?;
+        let merged = flags.clone().or(environment.clone()).or(file.clone());
         let Some(model) = merged.model.clone() else { return Ok(merged) };
         match defaults.alias(&model.value)? {
             Some(alias) => {
                 let flags = Settings { model: None, ..flags };
-                Ok(flags.or(alias).or(Settings { model: None, ..environment }).or(defaults.settings()?))
+                Ok(flags.or(alias).or(Settings { model: None, ..environment }).or(file))
             }
             None => {
                 let id = model_id(&model.value).map_err(|e| CliError::Usage(format!("{}: {e}", model.source)))?;

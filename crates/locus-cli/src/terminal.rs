@@ -35,6 +35,14 @@ impl Terminal {
     }
 }
 
+/// Prints each retry on stderr as it is decided (dimmed on a colour terminal).
+pub fn announce_retry(terminal: Terminal) -> impl Fn(&oci_genai_transport::RetryNotice) + Send + Sync + 'static {
+    move |notice| {
+        let line = notice.to_string();
+        eprintln!("{}", terminal.dim(&line));
+    }
+}
+
 /// A waiting indicator on standard error (for terminals only): it appears
 /// after 300 ms and is wiped when stopped, so a quick answer shows nothing.
 #[derive(Debug)]

@@ -57,6 +57,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// [`Error::Unsupported`]: `parameter` has no place in `shape`'s wire form for `model`.
+    pub(crate) fn unsupported(
+        parameter: &'static str,
+        model: &str,
+        shape: &'static str,
+        advice: impl Into<String>,
+    ) -> Self {
+        Error::Unsupported { parameter, model: model.to_owned(), shape, advice: advice.into() }
+    }
+
     /// What to do about it, when known (see [`transport::Error::hint`]).
     pub fn hint(&self) -> Option<String> {
         match self {

@@ -4,10 +4,9 @@
 //! (the dedicated endpoints of this region in that compartment), signed.
 
 use bytes::Bytes;
-use hyper::Response;
 use serde_json::{Value, json};
 
-use crate::server::{Outcome, State, authenticate, error, full};
+use crate::server::{Outcome, State, authenticate, error};
 
 /// Answers a listing, or `None` when `path` is not one.
 pub(crate) fn handle(state: &State, parts: &hyper::http::request::Parts, request_id: &str) -> Option<Outcome> {
@@ -67,12 +66,7 @@ pub(crate) fn handle(state: &State, parts: &hyper::http::request::Parts, request
             })
             .collect()
     };
-    let mut response = Response::new(full(Bytes::from(json!({ "items": items }).to_string())));
-    response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
-    if let Ok(id) = hyper::header::HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("opc-request-id", id);
-    }
-    Some(Ok(response))
+    Some(crate::retrieval::json_reply(json!({ "items": items }), request_id))
 }
 
 fn not_found(compartment: &str, request_id: &str) -> Outcome {

@@ -74,7 +74,8 @@ async fn checked<'a>(
     Ok(model)
 }
 
-fn json_reply(value: serde_json::Value, request_id: &str) -> Outcome {
+/// A 200 JSON reply carrying the request id (the listings use it too).
+pub(crate) fn json_reply(value: serde_json::Value, request_id: &str) -> Outcome {
     let mut response = Response::new(full(Bytes::from(value.to_string())));
     response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
     if let Ok(id) = hyper::header::HeaderValue::from_str(request_id) {

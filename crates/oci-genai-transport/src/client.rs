@@ -446,7 +446,7 @@ impl GenAiClient {
         self.inner.routing.prepare_openai(request).await
     }
 
-    /// Routes a native action other than chat.
+    /// Routes a native action (`embedText`, `rerankText`).
     pub(crate) async fn prepare_action(
         &self,
         path: &str,
@@ -455,11 +455,6 @@ impl GenAiClient {
         body: Vec<u8>,
     ) -> Result<PreparedRequest, Error> {
         self.inner.routing.prepare_action(path, serving, compartment_id, body).await
-    }
-
-    /// Sends `prepared` and reads its whole reply as `T`.
-    pub(crate) async fn send_whole<T: DeserializeOwned>(&self, prepared: PreparedRequest) -> Result<T, Error> {
-        self.whole(prepared).await
     }
 
     /// A signed `GET` of the management API: the `opc-next-page` header and the JSON body.
@@ -484,7 +479,7 @@ impl GenAiClient {
     }
 
     /// Sends `prepared` and reads its whole reply as `T`.
-    async fn whole<T: DeserializeOwned>(&self, prepared: PreparedRequest) -> Result<T, Error> {
+    pub(crate) async fn whole<T: DeserializeOwned>(&self, prepared: PreparedRequest) -> Result<T, Error> {
         let response = self.inner.sender.send(&prepared, None).await?;
         let request_id = Some(prepared.opc_request_id.clone());
         // The attempt's timeout still bounds this read.

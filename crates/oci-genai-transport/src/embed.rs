@@ -225,7 +225,7 @@ impl GenAiClient {
         let body = serde_json::to_vec(&call.details(inputs)).map_err(|e| Error::InvalidRequest(e.to_string()))?;
         let prepared = self.prepare_action(EMBED_PATH, &call.serving, &call.compartment_id, body).await?;
         let request_id = Some(prepared.opc_request_id.clone());
-        let reply: EmbedReply = self.send_whole(prepared).await?;
+        let reply: EmbedReply = self.whole(prepared).await?;
         let vectors = reply.embeddings.or(reply.by_type.and_then(|t| t.float)).ok_or_else(|| Error::InvalidReply {
             message: "no float embeddings in the reply".into(),
             opc_request_id: request_id,
@@ -239,7 +239,7 @@ impl GenAiClient {
             .ok_or_else(|| Error::InvalidRequest("the serving mode is of an unknown type".into()))?;
         let body = serde_json::to_vec(&details).map_err(|e| Error::InvalidRequest(e.to_string()))?;
         let prepared = self.prepare_action(EMBED_PATH, &serving, &details.compartment_id, body).await?;
-        self.send_whole(prepared).await
+        self.whole(prepared).await
     }
 
     /// Ranks `documents` by relevance to the query (`rerankText`); the
@@ -263,6 +263,6 @@ impl GenAiClient {
             .ok_or_else(|| Error::InvalidRequest("the serving mode is of an unknown type".into()))?;
         let body = serde_json::to_vec(&details).map_err(|e| Error::InvalidRequest(e.to_string()))?;
         let prepared = self.prepare_action(RERANK_PATH, &serving, &details.compartment_id, body).await?;
-        self.send_whole(prepared).await
+        self.whole(prepared).await
     }
 }

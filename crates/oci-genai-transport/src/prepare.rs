@@ -59,32 +59,18 @@ impl Routing {
     /// Checks the call, sets its stream flag, resolves its URL and serialises it.
     pub async fn prepare(&self, call: ChatCall, streaming: bool) -> Result<PreparedRequest, Error> {
         let ChatCall { serving, compartment_id, mut request } = call;
-        check_compartment(&serving, &compartment_id)?;
         set_streaming(&mut request, streaming);
         let usage_requested =
             streaming && matches!(request, BaseChatRequest::Generic(_) | BaseChatRequest::CohereV2(_));
-        let resolved = self.resolve(&serving).await?;
-        let env = self.env.as_ref();
-        let context = RequestContext {
-            model: Some(serving.id().to_owned()),
-            dedicated: serving.is_dedicated(),
-            region: resolved.region,
-            endpoint_region: serving.endpoint_region(env).map(|r| r.id().to_owned()),
-            compartment_id: Some(compartment_id.clone()),
+        let details = ChatDetails {
+            compartment_id: compartment_id.clone(),
+            serving_mode: serving.to_wire(),
+            chat_request: request,
         };
-        let details = ChatDetails { compartment_id, serving_mode: serving.to_wire(), chat_request: request };
         let body = serde_json::to_vec(&details).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        Ok(PreparedRequest {
-            method: "POST",
-            url: format!("{}{CHAT_PATH}", resolved.url),
-            body: Bytes::from(body),
-            transport: Transport::Native,
-            headers: Vec::new(),
-            context,
-            end: StreamEnd::Native { usage_requested },
-            opc_request_id: random_id(),
-            retry_token: random_id(),
-        })
+        let mut prepared = self.prepare_action(CHAT_PATH, &serving, &compartment_id, body).await?;
+        prepared.end = StreamEnd::Native { usage_requested };
+        Ok(prepared)
     }
 
     /// Routes an OpenAI-compatible request: refused before sending when the
@@ -125,8 +111,8 @@ impl Routing {
         })
     }
 
-    /// Routes a native action other than chat (`embedText`, `rerankText`):
-    /// `body` is already the whole JSON (serving mode and compartment in it).
+    /// Routes a native action (`chat`, `embedText`, `rerankText`): `body` is
+    /// already the whole JSON (serving mode and compartment in it).
     pub async fn prepare_action(
         &self,
         path: &str,

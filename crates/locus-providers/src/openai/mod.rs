@@ -38,11 +38,9 @@ fn tool_schema(model: &str, tool: &str, schema: &Value) -> Result<Value, Error> 
     if !rejects_schema_refs(model) || !schema.to_string().contains("\"$ref\"") {
         return Ok(schema.clone());
     }
-    let mut inlined = inline_refs(schema, schema, 0).map_err(|reason| Error::Unsupported {
-        parameter: "a tool schema with $ref",
-        model: model.to_owned(),
-        shape: "OpenAI-compatible",
-        advice: format!("tool `{tool}`: {reason}; flatten the schema, or use --transport native"),
+    let mut inlined = inline_refs(schema, schema, 0).map_err(|reason| {
+        let advice = format!("tool `{tool}`: {reason}; flatten the schema, or use --transport native");
+        Error::unsupported("a tool schema with $ref", model, "OpenAI-compatible", advice)
     })?;
     if let Some(object) = inlined.as_object_mut() {
         object.remove("$defs");
@@ -109,12 +107,7 @@ fn effort(effort: ReasoningEffort) -> &'static str {
 
 /// An error for a parameter `api` has no field for.
 fn unsupported(parameter: &'static str, model: &str, api: &'static str, instead: &str) -> Error {
-    Error::Unsupported {
-        parameter,
-        model: model.to_owned(),
-        shape: api,
-        advice: format!("the {api} API has no such parameter; use {instead}"),
-    }
+    Error::unsupported(parameter, model, api, format!("the {api} API has no such parameter; use {instead}"))
 }
 
 #[cfg(test)]

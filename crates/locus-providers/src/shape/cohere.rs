@@ -23,7 +23,7 @@ use crate::types::{
 pub struct CohereShape;
 
 fn unsupported(parameter: &'static str, model: &str, advice: &str) -> Error {
-    Error::Unsupported { parameter, model: model.to_owned(), shape: "COHERE", advice: advice.to_owned() }
+    Error::unsupported(parameter, model, "COHERE", advice)
 }
 
 /// A tool's output as Cohere wants it: a list of JSON objects.

@@ -69,7 +69,7 @@ fn message(message: &Message) -> wire::CohereMessageV2 {
 }
 
 fn unsupported(parameter: &'static str, model: &str, advice: &str) -> Error {
-    Error::Unsupported { parameter, model: model.to_owned(), shape: "COHEREV2", advice: advice.to_owned() }
+    Error::unsupported(parameter, model, "COHEREV2", advice)
 }
 
 impl RequestShape for CohereV2Shape {

@@ -107,12 +107,8 @@ impl RequestShape for GenericShape {
         let model = serving.id();
         let params = &request.params;
         if !request.documents.is_empty() {
-            return Err(Error::Unsupported {
-                parameter: "documents",
-                model: model.to_owned(),
-                shape: "GENERIC",
-                advice: "put them in a message, or use a Cohere model (COHERE, COHEREV2)".into(),
-            });
+            let advice = "put them in a message, or use a Cohere model (COHERE, COHEREV2)";
+            return Err(Error::unsupported("documents", model, "GENERIC", advice));
         }
         let reasoning_model = is_openai_reasoning(model);
         let temperature = match params.temperature {
