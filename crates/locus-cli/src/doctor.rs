@@ -105,16 +105,19 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
     let explicit = settings.region.as_ref().map(|r| r.value.clone());
 
     // The model, built exactly as chat builds it.
-    let client = match auth.clone() {
-        Some(auth) => setup.client.clone().auth(auth).build(),
-        None => setup.client.clone().build(),
+    let client = match (auth.clone(), api_key) {
+        (Some(auth), _) => Some(setup.client.clone().auth(auth).build()),
+        (None, true) => Some(setup.client.clone().build()),
+        // The credentials' failure is reported above; a client without any would only repeat it.
+        (None, false) => None,
     };
     let client = match client {
-        Ok(client) => Some(client),
-        Err(e) => {
+        Some(Ok(client)) => Some(client),
+        Some(Err(e)) => {
             report.fail(&e.to_string(), "fix the client setting the message names")?;
             None
         }
+        None => None,
     };
     if settings.model.is_none() {
         report.fail(
