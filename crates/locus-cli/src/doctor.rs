@@ -82,7 +82,9 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
         }
         Err(e) => {
             let fix = match settings.auth_type.as_ref().map(|a| a.value) {
-                Some(AuthType::InstancePrincipal | AuthType::ResourcePrincipal) => "run where the principal exists",
+                Some(AuthType::InstancePrincipal | AuthType::ResourcePrincipal | AuthType::OkeWorkloadIdentity) => {
+                    "run where the principal exists"
+                }
                 _ => "run `oci setup config`, or pass --config-file / --profile (or set LOCUS_OCI_PROFILE)",
             };
             report.fail(&e.to_string(), fix)?;

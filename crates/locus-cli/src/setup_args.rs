@@ -24,7 +24,8 @@ pub struct AuthArgs {
     /// Config file (default: OCI_CONFIG_FILE, else ~/.oci/config).
     #[arg(long)]
     pub config_file: Option<PathBuf>,
-    /// api_key, security_token (session_token), instance_principal or resource_principal
+    /// api_key, security_token (session_token), instance_principal, resource_principal or
+    /// oke_workload_identity
     /// (default: LOCUS_OCI_AUTH_TYPE, OCI_CLI_AUTH, else api_key).
     #[arg(long = "auth", value_name = "TYPE", value_parser = parse_auth_type)]
     pub auth: Option<AuthType>,

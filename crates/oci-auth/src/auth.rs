@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::http_client::SharedHttpClient;
 use crate::provider::{ApiKeyProvider, SessionTokenProvider};
 #[cfg(feature = "principals")]
-use crate::provider::{InstancePrincipalProvider, ResourcePrincipalProvider};
+use crate::provider::{InstancePrincipalProvider, OkeWorkloadIdentityProvider, ResourcePrincipalProvider};
 use crate::region::{self, RegionInfo};
 
 /// A ready credential provider, with the region its configuration names.
@@ -74,6 +74,12 @@ impl Auth {
     /// Resource principal auth, configured from the process environment.
     pub fn resource_principal() -> Result<Self> {
         Self::from_auth_type(AuthType::ResourcePrincipal)
+    }
+
+    /// OKE workload identity, configured from the pod's environment (see
+    /// [`OkeWorkloadIdentityProvider`]).
+    pub fn oke_workload_identity() -> Result<Self> {
+        Self::from_auth_type(AuthType::OkeWorkloadIdentity)
     }
 
     /// `auth_type`, with every other setting from the environment.
@@ -251,6 +257,16 @@ impl AuthBuilder {
             #[cfg(feature = "principals")]
             AuthType::ResourcePrincipal => {
                 let provider = ResourcePrincipalProvider::from_env(Arc::clone(&self.env), self.http)?;
+                let region = RegionSource::Known(provider.region().cloned());
+                Auth { provider: Arc::new(provider), auth_type, region, profile: None }
+            }
+            #[cfg(feature = "principals")]
+            AuthType::OkeWorkloadIdentity => {
+                let mut builder = OkeWorkloadIdentityProvider::builder().env(Arc::clone(&self.env));
+                if let Some(http) = self.http {
+                    builder = builder.http_client(http);
+                }
+                let provider = builder.build()?;
                 let region = RegionSource::Known(provider.region().cloned());
                 Auth { provider: Arc::new(provider), auth_type, region, profile: None }
             }

@@ -26,12 +26,20 @@ pub enum AuthType {
     InstancePrincipal,
     /// The identity of an OCI resource (Functions, Data Science, OKE workloads).
     ResourcePrincipal,
+    /// The identity of a workload on an OKE enhanced cluster (its cluster,
+    /// namespace and Kubernetes service account).
+    OkeWorkloadIdentity,
 }
 
 impl AuthType {
     /// Every auth type, in the order the docs list them.
-    pub const ALL: [AuthType; 4] =
-        [AuthType::ApiKey, AuthType::SecurityToken, AuthType::InstancePrincipal, AuthType::ResourcePrincipal];
+    pub const ALL: [AuthType; 5] = [
+        AuthType::ApiKey,
+        AuthType::SecurityToken,
+        AuthType::InstancePrincipal,
+        AuthType::ResourcePrincipal,
+        AuthType::OkeWorkloadIdentity,
+    ];
 
     /// What to check when OCI answers 401 to a request signed this way:
     /// the one place these hints are written.
@@ -54,6 +62,10 @@ impl AuthType {
                 "the principal's token was refused: check that a dynamic group includes this instance or resource, \
                  and the machine's clock"
             }
+            Some(AuthType::OkeWorkloadIdentity) => {
+                "the workload's token was refused: check that a policy allows the workload (request.principal.type \
+                 = 'workload', with its cluster, namespace and service account), and the machine's clock"
+            }
             None => {
                 "check the key and fingerprint (API key), run `oci session refresh` (session token), and check the \
                  machine's clock"
@@ -68,6 +80,7 @@ impl AuthType {
             AuthType::SecurityToken => "security_token",
             AuthType::InstancePrincipal => "instance_principal",
             AuthType::ResourcePrincipal => "resource_principal",
+            AuthType::OkeWorkloadIdentity => "oke_workload_identity",
         }
     }
 }
@@ -87,6 +100,7 @@ impl FromStr for AuthType {
             "security_token" | "session_token" => Ok(AuthType::SecurityToken),
             "instance_principal" => Ok(AuthType::InstancePrincipal),
             "resource_principal" => Ok(AuthType::ResourcePrincipal),
+            "oke_workload_identity" => Ok(AuthType::OkeWorkloadIdentity),
             _ => Err(Error::UnknownAuthType { value: value.to_owned() }),
         }
     }

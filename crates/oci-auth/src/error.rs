@@ -321,6 +321,23 @@ pub enum Error {
         message: String,
     },
 
+    /// A file that Kubernetes mounts into the pod (service account token,
+    /// cluster CA certificate) cannot be read or used.
+    #[error(
+        "cannot use the Kubernetes {what} at {path}: {message}; mount the pod's service account token \
+         (automountServiceAccountToken) or set {env_var} to the file"
+    )]
+    KubernetesFile {
+        /// What the file holds.
+        what: &'static str,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// The variable that names another file.
+        env_var: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+
     /// A resource principal version we do not implement.
     #[error(
         "OCI_RESOURCE_PRINCIPAL_VERSION={version} is not supported; supported versions: 2.2, 2.1, 2.1.1, \

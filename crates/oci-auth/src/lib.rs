@@ -13,8 +13,9 @@
 //! - [`PrivateKey`]: PEM RSA keys in every form OCI users have (PKCS#1,
 //!   PKCS#8, encrypted either way), with the API-key fingerprint.
 //! - [`ProvideCredentials`]: one async trait for every way to authenticate;
-//!   [`ApiKeyProvider`], [`SessionTokenProvider`], `InstancePrincipalProvider`
-//!   and `ResourcePrincipalProvider` (feature `principals`) implement it, and
+//!   [`ApiKeyProvider`], [`SessionTokenProvider`], `InstancePrincipalProvider`,
+//!   `ResourcePrincipalProvider` and `OkeWorkloadIdentityProvider` (feature
+//!   `principals`) implement it, and
 //!   [`Auth`] picks one from the configuration. Expiring tokens live in a
 //!   `LazyCredentialsCache` that refreshes them once, ahead of time.
 //! - [`sign`]: a [`SignableRequest`] goes in, [`SigningInstructions`] (the
@@ -74,7 +75,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `http` | [`SigningInstructions::apply_to_http_request`] |
-//! | `principals` (default) | instance and resource principals, [`LazyCredentialsCache`], session key generation |
+//! | `principals` (default) | instance and resource principals, OKE workload identity, [`LazyCredentialsCache`], session key generation |
 //! | `reqwest` | `sign_reqwest_request`, and `ReqwestHttpClient` as the default `HttpClient` of instance and resource principals (implies `http`) |
 //! | `aws-lc-rs` | [`SigningBackend::AwsLc`], the default backend: AWS-LC computes RSA signatures, about twice as fast as ring (which still validates keys) |
 //!
@@ -127,7 +128,10 @@ pub use http_client::{HttpClient, HttpError, HttpRequest, HttpResponse, SharedHt
 pub use key::{PrivateKey, SigningBackend};
 pub use provider::{ApiKeyProvider, SessionTokenProvider};
 #[cfg(feature = "principals")]
-pub use provider::{InstancePrincipalBuilder, InstancePrincipalProvider, ResourcePrincipalProvider};
+pub use provider::{
+    InstancePrincipalBuilder, InstancePrincipalProvider, OkeWorkloadIdentityBuilder, OkeWorkloadIdentityProvider,
+    ResourcePrincipalProvider,
+};
 #[cfg(feature = "reqwest")]
 pub use reqwest_sign::sign_reqwest_request;
 pub use secret::Secret;

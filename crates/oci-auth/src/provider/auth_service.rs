@@ -1,5 +1,5 @@
-//! Signed JSON calls to OCI auth services (federation, resource principal
-//! tokens), their errors, and the PEM bodies they carry.
+//! Calls to OCI auth services (federation, resource principal tokens, the
+//! OKE workload identity exchange), their errors, and the PEM bodies they carry.
 
 use std::time::Duration;
 
@@ -8,14 +8,23 @@ use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{AuthServiceError, Error, Result};
 use crate::http_client::{HttpClient, HttpRequest};
+use crate::secret::Secret;
 use crate::sign::{SignableBody, SignableRequest, SigningSettings, sign};
 
 const SERVICE_ATTEMPTS: u32 = 4;
 const SERVICE_TIMEOUT: Duration = Duration::from_secs(30);
 const SERVICE_BACKOFF: Backoff = Backoff::const_new(Duration::from_millis(100), Duration::from_secs(2));
 
-/// A signed call to an OCI auth service.
-pub(crate) struct SignedCall<'a> {
+/// How a call to an auth service proves who sends it.
+pub(crate) enum CallAuth<'a> {
+    /// An OCI signature, made afresh for each attempt.
+    Signed { credentials: &'a Credentials, settings: SigningSettings },
+    /// `Authorization: Bearer <token>` (the OKE exchange's service-account token).
+    Bearer(&'a Secret),
+}
+
+/// A call to an OCI auth service.
+pub(crate) struct ServiceCall<'a> {
     /// Names the service in errors ("federation service").
     pub service: &'static str,
     pub method: &'static str,
@@ -23,13 +32,18 @@ pub(crate) struct SignedCall<'a> {
     /// JSON to send, for POST.
     pub body: Option<serde_json::Value>,
     pub headers: Vec<(String, String)>,
-    pub credentials: &'a Credentials,
-    pub settings: SigningSettings,
+    pub auth: CallAuth<'a>,
 }
 
-impl SignedCall<'_> {
+impl ServiceCall<'_> {
     /// Sends the call (re-signed on each attempt) and parses the JSON answer.
     pub(crate) async fn send(&self, http: &dyn HttpClient, env: &dyn Env) -> Result<serde_json::Value> {
+        let answer = self.send_raw(http, env).await?;
+        serde_json::from_slice(&answer).map_err(|_| self.invalid_response(200, "the answer is not JSON".into()))
+    }
+
+    /// Sends the call, retrying transient failures, and returns the body of the success answer.
+    pub(crate) async fn send_raw(&self, http: &dyn HttpClient, env: &dyn Env) -> Result<Vec<u8>> {
         let body = match &self.body {
             Some(json) => serde_json::to_vec(json).map_err(|e| self.invalid_response(200, e.to_string()))?,
             None => Vec::new(),
@@ -41,10 +55,7 @@ impl SignedCall<'_> {
             }
             let request = self.signed_request(&body, env)?;
             match http.send(request).await {
-                Ok(response) if (200..300).contains(&response.status) => {
-                    return serde_json::from_slice(&response.body)
-                        .map_err(|_| self.invalid_response(response.status, "the answer is not JSON".into()));
-                }
+                Ok(response) if (200..300).contains(&response.status) => return Ok(response.body),
                 Ok(response) => {
                     let body = crate::ErrorBody::parse(&response.body);
                     let error = Error::AuthService(Box::new(AuthServiceError {
@@ -78,14 +89,19 @@ impl SignedCall<'_> {
         if self.body.is_some() {
             headers.push(("content-type".into(), "application/json".into()));
         }
-        let signable = SignableRequest::new(
-            self.method,
-            &self.url,
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(body),
-        );
-        let instructions = sign(&signable, self.credentials, &self.settings.clone().with_time(env.now()))?;
-        headers.extend(instructions.into_headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
+        match &self.auth {
+            CallAuth::Signed { credentials, settings } => {
+                let signable = SignableRequest::new(
+                    self.method,
+                    &self.url,
+                    headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                    SignableBody::Bytes(body),
+                );
+                let instructions = sign(&signable, credentials, &settings.clone().with_time(env.now()))?;
+                headers.extend(instructions.into_headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
+            }
+            CallAuth::Bearer(token) => headers.push(("authorization".into(), format!("Bearer {}", token.expose()))),
+        }
         Ok(HttpRequest {
             method: self.method,
             url: self.url.clone(),
@@ -109,8 +125,11 @@ impl SignedCall<'_> {
     }
 }
 
+/// The service name of the OKE workload identity exchange, in errors.
+pub(crate) const OKE_EXCHANGE: &str = "OKE workload identity token exchange";
+
 /// A string field of a service's JSON answer, or an error naming it.
-pub(crate) fn field(call: &SignedCall<'_>, json: &serde_json::Value, name: &str) -> Result<String> {
+pub(crate) fn field(call: &ServiceCall<'_>, json: &serde_json::Value, name: &str) -> Result<String> {
     json.get(name)
         .and_then(|v| v.as_str())
         .map(str::to_owned)
@@ -119,6 +138,16 @@ pub(crate) fn field(call: &SignedCall<'_>, json: &serde_json::Value, name: &str)
 
 fn hint(service: &str, status: u16) -> Option<String> {
     match (service, status) {
+        (OKE_EXCHANGE, 401) => Some(
+            "the service account token was refused: check that the pod's token is mounted and current \
+             (OCI_KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH names another file)"
+                .into(),
+        ),
+        (OKE_EXCHANGE, 403) => Some(
+            "OKE workload identity needs an enhanced cluster, and a policy that allows the workload \
+             (request.principal.type = 'workload', with its cluster, namespace and service account)"
+                .into(),
+        ),
         ("federation service", 401) => Some(
             "the instance certificate was refused: check that this instance belongs to a dynamic group \
              and that the machine's clock is right"

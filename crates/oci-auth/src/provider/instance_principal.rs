@@ -8,7 +8,7 @@ use crate::env::{OsEnv, SharedEnv};
 use crate::error::{Error, KeySource, Result};
 use crate::http_client::{SharedHttpClient, default_http_client};
 use crate::key::PrivateKey;
-use crate::provider::auth_service::{SignedCall, field, pem_body};
+use crate::provider::auth_service::{CallAuth, ServiceCall, field, pem_body};
 use crate::provider::metadata::{DEFAULT_METADATA_BASE_URL, metadata_get};
 use crate::region::{self, RegionInfo};
 use crate::sign::SigningSettings;
@@ -180,7 +180,7 @@ impl ProvideCredentials for Federation {
         let session_key = PrivateKey::generate_session_key()?;
         let origin = self.auth_endpoint.clone().unwrap_or_else(|| region.endpoint("auth"));
         let leaf_credentials = Credentials::new(KeyId::federation(&leaf.tenancy, &leaf.sha1_fingerprint), leaf_key);
-        let call = SignedCall {
+        let call = ServiceCall {
             service: "federation service",
             method: "POST",
             url: format!("{}/v1/x509", origin.trim_end_matches('/')),
@@ -190,8 +190,10 @@ impl ProvideCredentials for Federation {
                 "intermediateCertificates": [pem_body(&intermediate_pem)],
             })),
             headers: Vec::new(),
-            credentials: &leaf_credentials,
-            settings: SigningSettings::default().without_host(),
+            auth: CallAuth::Signed {
+                credentials: &leaf_credentials,
+                settings: SigningSettings::default().without_host(),
+            },
         };
         let answer = call.send(self.http.as_ref(), self.env.as_ref()).await?;
         let token = field(&call, &answer, "token")?;

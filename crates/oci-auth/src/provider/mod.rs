@@ -8,12 +8,16 @@ mod instance_principal;
 #[cfg(feature = "principals")]
 mod metadata;
 #[cfg(feature = "principals")]
+mod oke_workload_identity;
+#[cfg(feature = "principals")]
 mod resource_principal;
 mod session_token;
 
 pub use api_key::ApiKeyProvider;
 #[cfg(feature = "principals")]
 pub use instance_principal::{InstancePrincipalBuilder, InstancePrincipalProvider};
+#[cfg(feature = "principals")]
+pub use oke_workload_identity::{OkeWorkloadIdentityBuilder, OkeWorkloadIdentityProvider};
 #[cfg(feature = "principals")]
 pub use resource_principal::ResourcePrincipalProvider;
 pub use session_token::SessionTokenProvider;

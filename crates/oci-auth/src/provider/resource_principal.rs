@@ -11,7 +11,7 @@ use crate::error::{Error, KeySource, Result};
 use crate::http_client::{SharedHttpClient, default_http_client};
 use crate::key::PrivateKey;
 use crate::provider::InstancePrincipalProvider;
-use crate::provider::auth_service::{SignedCall, field, pem_body};
+use crate::provider::auth_service::{CallAuth, ServiceCall, field, pem_body};
 use crate::provider::metadata::metadata_get;
 use crate::region::{self, RegionInfo};
 use crate::secret::Secret;
@@ -315,20 +315,19 @@ async fn exchange(
     rpst_endpoint: &str,
     session_key: &PrivateKey,
 ) -> Result<Token> {
-    let rpt_call = SignedCall {
+    let rpt_call = ServiceCall {
         service: "resource principal token service",
         method: "GET",
         url: rpt_url.to_owned(),
         body: None,
         headers: rpt_headers,
-        credentials: signer,
-        settings: SigningSettings::default(),
+        auth: CallAuth::Signed { credentials: signer, settings: SigningSettings::default() },
     };
     let answer = rpt_call.send(http, env).await?;
     let rpt = field(&rpt_call, &answer, "resourcePrincipalToken")?;
     let spst = field(&rpt_call, &answer, "servicePrincipalSessionToken")?;
 
-    let rpst_call = SignedCall {
+    let rpst_call = ServiceCall {
         service: "resource principal session token service",
         method: "POST",
         url: format!("{}/v1/resourcePrincipalSessionToken", rpst_endpoint.trim_end_matches('/')),
@@ -338,8 +337,7 @@ async fn exchange(
             "sessionPublicKey": pem_body(&session_key.public_key_pem()),
         })),
         headers: Vec::new(),
-        credentials: signer,
-        settings: SigningSettings::default(),
+        auth: CallAuth::Signed { credentials: signer, settings: SigningSettings::default() },
     };
     let answer = rpst_call.send(http, env).await?;
     let value = field(&rpst_call, &answer, "token")?;
