@@ -35,6 +35,7 @@ pub struct Agent {
 
 /// What every clone of an agent shares.
 pub(crate) struct Inner {
+    pub name: Option<String>,
     pub model: SharedChatModel,
     pub system_prompt: Option<String>,
     pub params: GenerationParams,

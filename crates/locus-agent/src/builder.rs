@@ -15,6 +15,7 @@ use crate::tools::{RegisteredTool, SharedTool, Tool};
 /// [`OciSetup`](crate::OciSetup)) or any [`ChatModel`] — so that auth and the
 /// client are configured once, where they are built.
 pub struct AgentBuilder {
+    name: Option<String>,
     model: Option<SharedChatModel>,
     system_prompt: Option<String>,
     params: GenerationParams,
@@ -37,6 +38,7 @@ impl std::fmt::Debug for AgentBuilder {
 impl Default for AgentBuilder {
     fn default() -> Self {
         AgentBuilder {
+            name: None,
             model: None,
             system_prompt: None,
             params: GenerationParams::default(),
@@ -68,6 +70,13 @@ impl AgentBuilder {
     /// A shared model (one model, several agents).
     pub fn chat_model(mut self, model: SharedChatModel) -> Self {
         self.model = Some(model);
+        self
+    }
+
+    /// The agent's name, for telemetry (`gen_ai.agent.name` of its
+    /// `invoke_agent` spans; default `locus`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
         self
     }
 
@@ -155,6 +164,7 @@ impl AgentBuilder {
         }
         Ok(Agent {
             inner: Arc::new(Inner {
+                name: self.name,
                 model,
                 system_prompt: self.system_prompt,
                 params: self.params,

@@ -35,6 +35,23 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// The reason in snake case, as it is serialized: `completed`, `max_iterations`, …
+    ///
+    /// ```
+    /// assert_eq!(locus_agent::StopReason::LoopDetected.as_str(), "loop_detected");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::MaxIterations => "max_iterations",
+            StopReason::Budget => "budget",
+            StopReason::TerminalTool => "terminal_tool",
+            StopReason::LoopDetected => "loop_detected",
+            StopReason::MaxTokens => "max_tokens",
+            StopReason::ContentFiltered => "content_filtered",
+        }
+    }
+
     /// Whether the run ended with an answer the model meant to give
     /// (`Completed`, `TerminalTool`); every other stop is a shortfall.
     pub fn is_complete(self) -> bool {

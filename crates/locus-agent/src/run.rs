@@ -8,6 +8,8 @@ use locus_providers::{
     ChatRequest, ChatResponse, FinishReason, GenerationParams, Message, ModelEvent, StreamAccumulator, ToolCall,
     ToolChoice, ToolSpec, Usage,
 };
+use tracing::field::Empty;
+use tracing::{Instrument as _, Span};
 
 use crate::agent::Agent;
 use crate::error::Error;
@@ -19,8 +21,30 @@ const SUMMARY_REQUEST: &str = "You have reached the maximum number of steps. Do 
 const LOOP_THRESHOLD: usize = 3;
 
 impl Agent {
-    /// The loop. Returns the new history (without the system prompt).
-    pub(crate) async fn drive(&self, mut history: Vec<Message>, emitter: &Emitter) -> Option<Vec<Message>> {
+    /// The run, inside its `invoke_agent` span (OpenTelemetry GenAI conventions).
+    /// Returns the new history (without the system prompt).
+    pub(crate) async fn drive(&self, history: Vec<Message>, emitter: &Emitter) -> Option<Vec<Message>> {
+        let name = self.inner.name.as_deref().unwrap_or("locus");
+        let span = tracing::info_span!(
+            "invoke_agent",
+            otel.name = %format_args!("invoke_agent {name}"),
+            otel.kind = "internal",
+            otel.status_code = Empty,
+            gen_ai.operation.name = "invoke_agent",
+            gen_ai.provider.name = locus_providers::telemetry::PROVIDER_NAME,
+            gen_ai.agent.name = name,
+            gen_ai.request.model = self.inner.model.name(),
+            gen_ai.usage.input_tokens = Empty,
+            gen_ai.usage.output_tokens = Empty,
+            locus.agent.iterations = Empty,
+            locus.agent.stop_reason = Empty,
+            error.type = Empty,
+        );
+        self.run_loop(history, emitter).instrument(span).await
+    }
+
+    /// The loop.
+    async fn run_loop(&self, mut history: Vec<Message>, emitter: &Emitter) -> Option<Vec<Message>> {
         let inner = &self.inner;
         let started = Instant::now();
         let specs: Vec<ToolSpec> = inner
@@ -45,6 +69,11 @@ impl Agent {
                         total: Usage,
                         iterations,
                         records: Vec<ToolCallRecord>| {
+            let span = Span::current();
+            span.record("gen_ai.usage.input_tokens", total.prompt_tokens);
+            span.record("gen_ai.usage.output_tokens", total.completion_tokens);
+            span.record("locus.agent.iterations", iterations);
+            span.record("locus.agent.stop_reason", StopReason::as_str(stop_reason));
             emitter.emit(AgentEvent::Finished(AgentResult {
                 text,
                 stop_reason,
@@ -208,8 +237,29 @@ impl Agent {
         Ok(response)
     }
 
-    /// Runs one call; every failure becomes an error result the model can read.
+    /// Runs one call, inside its `execute_tool` span; every failure becomes an
+    /// error result the model can read.
     async fn execute(&self, call: &ToolCall) -> (ToolCallRecord, bool) {
+        let span = tracing::info_span!(
+            "execute_tool",
+            otel.name = %format_args!("execute_tool {}", call.name),
+            otel.kind = "internal",
+            otel.status_code = Empty,
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.tool.name = call.name.as_str(),
+            gen_ai.tool.call.id = call.id.as_str(),
+            gen_ai.tool.type = "function",
+            error.type = Empty,
+        );
+        let (record, terminal) = self.execute_unobserved(call).instrument(span.clone()).await;
+        if record.is_error {
+            span.record("error.type", "tool_error");
+            span.record("otel.status_code", "ERROR");
+        }
+        (record, terminal)
+    }
+
+    async fn execute_unobserved(&self, call: &ToolCall) -> (ToolCallRecord, bool) {
         let started = Instant::now();
         let inner = &self.inner;
         let (output, is_error, terminal) = match inner.by_name.get(&call.name).map(|&i| &inner.tools[i]) {
@@ -251,6 +301,16 @@ impl Agent {
 }
 
 fn fail(emitter: &Emitter, error: Error) -> Option<Vec<Message>> {
+    let span = Span::current();
+    let error_type = match &error {
+        Error::Model(e) => locus_providers::telemetry::error_type(e),
+        Error::Incomplete { source, .. } => locus_providers::telemetry::error_type(source),
+        Error::Transport(_) => "transport".into(),
+        Error::Auth(_) => "auth".into(),
+        _ => "_OTHER".into(),
+    };
+    span.record("error.type", error_type.as_str());
+    span.record("otel.status_code", "ERROR");
     emitter.fail(error);
     None
 }

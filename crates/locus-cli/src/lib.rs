@@ -28,6 +28,7 @@ pub mod retrieval;
 pub mod serve;
 pub mod session;
 pub mod setup_args;
+pub mod telemetry;
 pub mod terminal;
 
 use std::ffi::OsString;

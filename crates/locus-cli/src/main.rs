@@ -3,26 +3,34 @@
 use std::fmt;
 
 use locus_cli::Io;
+use locus_cli::telemetry::{Plan, Telemetry};
 use tracing::field::{Field, Visit};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::Registry;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 fn main() {
     let io = Io::process();
     let terminal = io.terminal;
-    let directives = locus_cli::log_filter(&oci_auth::OsEnv);
+    let env = oci_auth::OsEnv;
+    let directives = locus_cli::log_filter(&env);
     let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|e| {
         eprintln!("warning: ignoring the log filter `{directives}` ({e}); logging warnings only");
         tracing_subscriber::EnvFilter::new("warn")
     });
-    let builder =
-        tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(terminal.color).with_env_filter(filter);
+    // Built before the runtime: the exporters send from threads of their own.
+    let plan = Plan::from_env(&env);
+    let (telemetry, exported) = Telemetry::start::<Registry>(&plan, &env);
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(terminal.color);
     // Asked-for logs (RUST_LOG, LOCUS_LOG) look like logs; otherwise a warning is a sentence.
-    if locus_cli::logging_asked(&oci_auth::OsEnv) {
-        builder.init();
-    } else {
-        builder.event_format(Plain).init();
+    let logs = if locus_cli::logging_asked(&env) { logs.boxed() } else { logs.event_format(Plain).boxed() };
+    tracing_subscriber::registry().with(exported).with(logs.with_filter(filter)).init();
+    if let Some(warning) = &plan.warning {
+        tracing::warn!("{warning}");
     }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -33,6 +41,8 @@ fn main() {
     };
     let code =
         runtime.block_on(locus_cli::run_with(std::env::args_os(), io, &mut std::io::stdout(), &mut std::io::stderr()));
+    drop(runtime);
+    telemetry.shutdown();
     std::process::exit(code);
 }
 

@@ -52,12 +52,34 @@ fn failure(error: &GatewayError) -> Response<Body> {
     response
 }
 
-/// Serves one request.
+/// Serves one request, inside a server span (OpenTelemetry HTTP conventions)
+/// that the model call's span is a child of.
 pub(crate) async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
-    Ok(match route(&state, request).await {
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path();
+    // Unknown paths share one name: a route is a low-cardinality attribute.
+    let known = ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/healthz"];
+    let route_name = known.iter().find(|&&known| known == path).copied().unwrap_or("unknown");
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format_args!("{method} {route_name}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = method.as_str(),
+        http.route = route_name,
+        http.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    );
+    let response = match route(&state, request).instrument(span.clone()).await {
         Ok(response) => response,
-        Err(error) => failure(&error),
-    })
+        Err(error) => {
+            span.record("error.type", error.code.as_str());
+            span.record("otel.status_code", "ERROR");
+            failure(&error)
+        }
+    };
+    span.record("http.response.status_code", response.status().as_u16());
+    Ok(response)
 }
 
 async fn route(state: &Arc<State>, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
@@ -177,10 +199,8 @@ async fn chat(state: &Arc<State>, body: &Bytes) -> Result<Response<Body>, Gatewa
         serde_json::from_slice(body).map_err(|e| GatewayError::bad_request(format!("invalid request body: {e}")))?;
     let model = model(state, &openai.model)?;
     let request = translate::request(&openai)?;
-    // Entered only around the awaits it times (a guard held across an await would leak into other tasks).
-    let span = tracing::info_span!("chat", gen_ai.operation.name = "chat", gen_ai.request.model = %openai.model);
     if openai.stream != Some(true) {
-        let response = model.complete(&request).instrument(span).await?;
+        let response = model.complete(&request).await?;
         return Ok(full(
             200,
             "application/json",
@@ -196,7 +216,7 @@ async fn chat(state: &Arc<State>, body: &Bytes) -> Result<Response<Body>, Gatewa
         )
     })?;
     let include_usage = openai.stream_options.is_some_and(|o| o.include_usage);
-    let mut events = model.stream(&request).instrument(span).await;
+    let mut events = model.stream(&request).await;
     // The first event says whether the call started: an error then is an error status, not a stream.
     let first = match events.next().await {
         Some(Err(error)) => return Err(error.into()),

@@ -35,6 +35,7 @@ mod model;
 pub mod openai;
 mod retrieval;
 mod shape;
+pub mod telemetry;
 mod types;
 
 pub use accumulator::{DEFAULT_MAX_ANSWER_BYTES, StreamAccumulator};

@@ -9,11 +9,13 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use oci_genai_transport::sse::SseEvent;
 use oci_genai_transport::{self as transport, ChatCall, GenAiClient, OpenAiCall, ServingMode, Transport};
+use tracing::Instrument as _;
 
 use crate::error::Error;
 use crate::inline::{InlineToolCallFilter, extract_inline_tool_calls};
 use crate::openai::{chat_completions, responses};
 use crate::shape::{ApiFormat, RequestShape, StreamState};
+use crate::telemetry::{self, CallRecord};
 use crate::types::{ChatRequest, ChatResponse, ModelEvent};
 
 /// A stream of model events.
@@ -351,10 +353,33 @@ impl ChatModel for OciChatModel {
     }
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        self.complete_once(request).await
+        let span = telemetry::span("chat", self.name(), Some(request));
+        let mut record = CallRecord::start("chat", self.name());
+        let result = self.complete_once(request).instrument(span.clone()).await;
+        match &result {
+            Ok(response) => {
+                record.finish_reason(&response.finish_reason);
+                if let Some(usage) = &response.usage {
+                    record.usage(usage);
+                }
+            }
+            Err(error) => record.error(error),
+        }
+        record.end(&span);
+        result
     }
 
     async fn stream(&self, request: &ChatRequest) -> EventStream {
+        let span = telemetry::span("chat", self.name(), Some(request));
+        let record = CallRecord::start("chat", self.name());
+        let events = self.events(request).instrument(span.clone()).await;
+        telemetry::traced(events, span, record)
+    }
+}
+
+impl OciChatModel {
+    /// The events of `request`: the stream, or the whole-answer fallback when it cannot start.
+    async fn events(&self, request: &ChatRequest) -> EventStream {
         let stream = match self.start_stream(request).await {
             Ok(stream) => stream,
             Err(Error::Transport(error)) => {

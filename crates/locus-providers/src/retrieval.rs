@@ -4,6 +4,7 @@
 
 use oci_genai_transport::models::{EmbedTextDetailsInputType, RerankTextDetails, Truncate};
 use oci_genai_transport::{EmbedCall, EmbedInput, GenAiClient, MAX_EMBED_BATCH, ServingMode};
+use tracing::Instrument as _;
 
 use crate::error::Error;
 
@@ -139,7 +140,14 @@ impl Embedder for OciEmbedder {
         call.truncate = self.truncate.clone();
         call.batch_size = self.batch_size;
         call.concurrency = self.concurrency;
-        Ok(self.client.embed(call).await?.vectors)
+        let span = crate::telemetry::span("embeddings", self.serving.id(), None);
+        let mut record = crate::telemetry::CallRecord::start("embeddings", self.serving.id());
+        let result = self.client.embed(call).instrument(span.clone()).await.map_err(Error::from);
+        if let Err(error) = &result {
+            record.error(error);
+        }
+        record.end(&span);
+        Ok(result?.vectors)
     }
 }
 

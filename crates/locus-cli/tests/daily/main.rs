@@ -668,3 +668,112 @@ fn embed_and_rerank_from_the_command_line() {
     // No inputs: usage.
     assert_eq!(run(&mut base("embed")).code, 2);
 }
+
+/// A stand-in OTLP/HTTP collector: records each POST's path and body, answers 200.
+fn collector() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (sender, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or_default().to_owned();
+                    let mut length = 0;
+                    loop {
+                        let mut header = String::new();
+                        reader.read_line(&mut header).unwrap();
+                        if header.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = header.split_once(':') {
+                            if name.eq_ignore_ascii_case("content-length") {
+                                length = value.trim().parse().unwrap();
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let _ = sender.send((path, body));
+                    let mut stream = &stream;
+                    stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").unwrap();
+                }
+            });
+        }
+    });
+    (url, received)
+}
+
+#[test]
+fn telemetry_goes_to_an_otlp_endpoint_when_one_is_set() {
+    let served = serve();
+    let (url, received) = collector();
+    let out = run(served
+        .chat(DEMO_ENDPOINT)
+        .args(["--tools", "builtin", "what is 17*23?"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("OpenTelemetry"), "{}", out.stderr);
+    // The process flushes both signals before it exits.
+    let posts: Vec<(String, Vec<u8>)> = received.try_iter().collect();
+    let body = |path: &str| posts.iter().filter(|(p, _)| p == path).flat_map(|(_, b)| b.clone()).collect::<Vec<u8>>();
+    let contains = |body: &[u8], text: &str| body.windows(text.len()).any(|w| w == text.as_bytes());
+    let traces = body("/v1/traces");
+    let chat = format!("chat {DEMO_ENDPOINT}");
+    for span in ["invoke_agent locus", chat.as_str(), "execute_tool calculator"] {
+        assert!(contains(&traces, span), "no `{span}` span exported");
+    }
+    for attribute in ["gen_ai.usage.input_tokens", "gen_ai.response.finish_reasons", "gen_ai.tool.call.id"] {
+        assert!(contains(&traces, attribute), "no `{attribute}` exported");
+    }
+    let metrics = body("/v1/metrics");
+    assert!(contains(&metrics, "gen_ai.client.token.usage") && contains(&metrics, "gen_ai.client.operation.duration"));
+    assert!(contains(&metrics, "service.name") && contains(&metrics, "locus"));
+
+    // Without an endpoint nothing is sent, and an unsupported protocol says so.
+    let out = run(served.chat("cohere.command-r-plus-08-2024").arg("hi"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(received.try_iter().next().is_none());
+    let out = run(served
+        .chat("cohere.command-r-plus-08-2024")
+        .arg("hi")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"));
+    assert!(out.stderr.contains("OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported"), "{}", out.stderr);
+}
+
+/// The `args:` of the Kubernetes example, in order.
+fn manifest_args(manifest: &str) -> Vec<String> {
+    let mut lines = manifest.lines().skip_while(|l| l.trim() != "args:").skip(1);
+    let mut args = Vec::new();
+    while let Some(item) = lines.next().and_then(|l| l.trim().strip_prefix("- ")) {
+        args.push(item.to_owned());
+    }
+    args
+}
+
+#[test]
+fn the_shipped_deployment_examples_use_flags_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let manifest = std::fs::read_to_string(root.join("deploy/kubernetes/locus-gateway.yaml")).unwrap();
+    let args = manifest_args(&manifest);
+    assert_eq!(args.first().map(String::as_str), Some("serve"), "{args:?}");
+    // Clap stops at the first unknown flag; with every flag known, --help answers.
+    let out = run(locus(Path::new("/nonexistent")).args(&args).arg("--help"));
+    assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let cmd = dockerfile.lines().find_map(|l| l.strip_prefix("CMD ")).unwrap();
+    let cmd: Vec<String> = serde_json::from_str(cmd).unwrap();
+    let out = run(locus(Path::new("/nonexistent")).args(&cmd).arg("--help"));
+    assert_eq!(out.code, 0, "{cmd:?}: {}", out.stderr);
+    assert!(dockerfile.contains("USER 65532"), "the image runs as a non-root user");
+}
