@@ -48,6 +48,7 @@ pub(crate) struct Inner {
     pub max_concurrent_tools: usize,
     pub tool_timeout: Duration,
     pub max_answer_bytes: usize,
+    pub approval: Option<crate::tools::SharedApproval>,
 }
 
 impl std::fmt::Debug for Agent {

@@ -8,7 +8,7 @@ use locus_providers::{ChatModel, DEFAULT_MAX_ANSWER_BYTES, GenerationParams, Sha
 
 use crate::agent::{Agent, Inner};
 use crate::error::Error;
-use crate::tools::{RegisteredTool, SharedTool, Tool};
+use crate::tools::{ApproveToolCall, RegisteredTool, SharedApproval, SharedTool, Tool};
 
 /// Configures an [`Agent`]. The model comes ready-built — an
 /// [`OciChatModel`](locus_providers::OciChatModel) (see
@@ -27,6 +27,7 @@ pub struct AgentBuilder {
     max_concurrent_tools: usize,
     tool_timeout: Duration,
     max_answer_bytes: usize,
+    approval: Option<SharedApproval>,
 }
 
 impl std::fmt::Debug for AgentBuilder {
@@ -50,6 +51,7 @@ impl Default for AgentBuilder {
             max_concurrent_tools: 10,
             tool_timeout: Duration::from_secs(60),
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            approval: None,
         }
     }
 }
@@ -148,6 +150,14 @@ impl AgentBuilder {
         self
     }
 
+    /// A hook asked before each tool call (after its arguments are
+    /// validated); a denial goes back to the model as the call's error
+    /// result. Default: none, every valid call runs.
+    pub fn approval(mut self, hook: impl ApproveToolCall + 'static) -> Self {
+        self.approval = Some(Arc::new(hook));
+        self
+    }
+
     /// Builds the agent; a missing model or two tools of one name are errors here.
     pub fn build(self) -> Result<Agent, Error> {
         let Some(model) = self.model else {
@@ -177,6 +187,7 @@ impl AgentBuilder {
                 max_concurrent_tools: self.max_concurrent_tools,
                 tool_timeout: self.tool_timeout,
                 max_answer_bytes: self.max_answer_bytes,
+                approval: self.approval,
             }),
         })
     }

@@ -14,6 +14,7 @@ use tracing::{Instrument as _, Span};
 use crate::agent::Agent;
 use crate::error::Error;
 use crate::events::{AgentEvent, AgentResult, Emitter, StopReason, ToolCallRecord};
+use crate::tools::{Approval, PendingCall};
 
 const SUMMARY_REQUEST: &str = "You have reached the maximum number of steps. Do not call tools. Summarise what you \
                                found and give the best answer you can.";
@@ -277,15 +278,12 @@ impl Agent {
             ),
             Some(registered) => match registered.validate(&call.arguments) {
                 Some(problems) => (format!("invalid arguments for `{}`: {problems}", call.name), true, false),
-                None => {
-                    let tool = &registered.tool;
-                    let timeout = tool.timeout().unwrap_or(inner.tool_timeout);
-                    match tokio::time::timeout(timeout, tool.call(call.arguments.clone())).await {
-                        Ok(Ok(output)) => (output.to_text(), false, tool.is_terminal()),
-                        Ok(Err(e)) => (format!("`{}` failed: {e}", call.name), true, false),
-                        Err(_) => (format!("`{}` timed out after {} s", call.name, timeout.as_secs_f64()), true, false),
+                None => match self.approve(call, registered.tool.is_safe()).await {
+                    Approval::Deny(reason) => {
+                        (format!("the call to `{}` was not allowed: {reason}", call.name), true, false)
                     }
-                }
+                    Approval::Allow => self.run_tool(&registered.tool, call).await,
+                },
             },
         };
         let record = ToolCallRecord {
@@ -297,6 +295,25 @@ impl Agent {
             duration: started.elapsed(),
         };
         (record, terminal)
+    }
+}
+
+impl Agent {
+    /// Runs an allowed call within its timeout: (output, is_error, ends the run).
+    async fn run_tool(&self, tool: &crate::tools::SharedTool, call: &ToolCall) -> (String, bool, bool) {
+        let timeout = tool.timeout().unwrap_or(self.inner.tool_timeout);
+        match tokio::time::timeout(timeout, tool.call(call.arguments.clone())).await {
+            Ok(Ok(output)) => (output.to_text(), false, tool.is_terminal()),
+            Ok(Err(e)) => (format!("`{}` failed: {e}", call.name), true, false),
+            Err(_) => (format!("`{}` timed out after {} s", call.name, timeout.as_secs_f64()), true, false),
+        }
+    }
+
+    /// The approval hook's answer for `call` (allowed without a hook).
+    async fn approve(&self, call: &ToolCall, safe: bool) -> Approval {
+        let Some(hook) = &self.inner.approval else { return Approval::Allow };
+        let pending = PendingCall { id: &call.id, name: &call.name, arguments: &call.arguments, safe };
+        hook.approve(&pending).await
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
+use locus_agent::tools::{Approval, approve_fn};
 use locus_agent::{Agent, AgentEvent, OciSetup, StopReason, ToolError, oci_id, tool_fn, tools::builtin};
 use locus_providers::OciChatModel;
 use oci_auth::{ApiKeyProvider, PrivateKey, StaticEnv};
@@ -464,4 +465,44 @@ async fn a_refused_stream_falls_back_once_and_the_run_stays_whole() {
     assert_eq!(script.requests(), 3, "one refused stream, then whole answers only");
     assert_eq!(script.body(2)["chatRequest"]["isStream"], Value::Null);
     assert_eq!(script.body(1)["chatRequest"]["isStream"], Value::Null);
+}
+
+#[tokio::test]
+async fn an_approval_hook_decides_which_calls_run() {
+    let (server, script) = serve(vec![
+        calls_reply(&[
+            ("call_1", "calculator", json!({"expression": "2+2"})),
+            ("call_2", "delete_everything", json!({})),
+        ]),
+        text_reply("Done."),
+    ])
+    .await;
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&ran);
+    let delete = tool_fn("delete_everything", "Deletes everything.", move |_: builtin::ClockArgs| {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        async { Ok::<_, ToolError>("deleted") }
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let hook = approve_fn(move |call| {
+        log.lock().unwrap().push((call.name.to_owned(), call.safe));
+        if call.safe { Approval::Allow } else { Approval::Deny("the user said no".into()) }
+    });
+    let agent = agent(&server, "oci:meta.llama-3.3-70b-instruct")
+        .tool(builtin::calculator())
+        .tool(delete)
+        .approval(hook)
+        .build()
+        .unwrap();
+    let result = agent.run_to_completion("go").await.unwrap();
+    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst), "a denied call never runs");
+    assert_eq!(*seen.lock().unwrap(), [("calculator".to_owned(), true), ("delete_everything".to_owned(), false)]);
+    assert!(!result.tool_calls[0].is_error && result.tool_calls[1].is_error);
+    let texts: Vec<String> = messages(&script.body(1))
+        .iter()
+        .filter(|m| m["role"] == "TOOL")
+        .map(|m| m["content"][0]["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(texts, ["4", "ERROR: the call to `delete_everything` was not allowed: the user said no"]);
 }

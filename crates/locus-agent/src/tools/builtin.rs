@@ -27,6 +27,7 @@ pub fn calculator() -> FnTool<CalculatorArgs, impl Fn(CalculatorArgs) -> std::fu
     tool_fn("calculator", "Evaluates an arithmetic expression and returns the number.", |args: CalculatorArgs| {
         std::future::ready(evaluate(&args.expression).map(format_number).map_err(ToolError::new))
     })
+    .safe()
 }
 
 /// Arguments of `clock` (none).
@@ -40,6 +41,7 @@ pub fn clock() -> FnTool<ClockArgs, impl Fn(ClockArgs) -> std::future::Ready<Res
         let unix = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         std::future::ready(Ok(serde_json::json!({ "utc": rfc3339(unix), "unix": unix })))
     })
+    .safe()
 }
 
 fn format_number(value: f64) -> String {

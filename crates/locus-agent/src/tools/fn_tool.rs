@@ -48,6 +48,7 @@ where
         description: description.into(),
         schema,
         terminal: false,
+        safe: false,
         function,
         arguments: PhantomData,
     }
@@ -59,6 +60,7 @@ pub struct FnTool<A, F> {
     description: String,
     schema: serde_json::Value,
     terminal: bool,
+    safe: bool,
     function: F,
     arguments: PhantomData<fn(A)>,
 }
@@ -67,6 +69,12 @@ impl<A, F> FnTool<A, F> {
     /// Makes calling this tool end the run.
     pub fn terminal(mut self) -> Self {
         self.terminal = true;
+        self
+    }
+
+    /// Marks the tool as changing nothing ([`Tool::is_safe`]).
+    pub fn safe(mut self) -> Self {
+        self.safe = true;
         self
     }
 }
@@ -99,6 +107,10 @@ where
 
     fn is_terminal(&self) -> bool {
         self.terminal
+    }
+
+    fn is_safe(&self) -> bool {
+        self.safe
     }
 
     async fn call(&self, arguments: serde_json::Value) -> Result<ToolOutput, ToolError> {

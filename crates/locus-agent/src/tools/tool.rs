@@ -67,6 +67,11 @@ pub trait Tool: Send + Sync {
     fn is_terminal(&self) -> bool {
         false
     }
+    /// Whether calling it changes nothing (reads, computes): an approval
+    /// hook may let such calls run without asking. Default `false`.
+    fn is_safe(&self) -> bool {
+        false
+    }
     /// How long a call may take (default: the agent's tool timeout).
     fn timeout(&self) -> Option<Duration> {
         None
