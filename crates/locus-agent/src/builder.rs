@@ -100,6 +100,12 @@ impl AgentBuilder {
         self
     }
 
+    /// Adds shared tools (for example [`McpTools::tools`](crate::mcp::McpTools::tools)).
+    pub fn tools(mut self, tools: impl IntoIterator<Item = SharedTool>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+
     /// Adds a shared tool.
     pub fn shared_tool(mut self, tool: SharedTool) -> Self {
         self.tools.push(tool);

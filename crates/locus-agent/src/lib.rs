@@ -45,6 +45,8 @@ mod builder;
 mod conversation;
 mod error;
 mod events;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 mod registry;
 mod run;
 pub mod settings;

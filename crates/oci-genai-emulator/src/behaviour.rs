@@ -13,6 +13,8 @@ pub(crate) struct View {
     pub tool_results: Vec<(String, String)>,
     /// The tools offered.
     pub tools: Vec<String>,
+    /// Their parameter schemas (JSON schema), in the same order; `null` when not given.
+    pub schemas: Vec<serde_json::Value>,
     /// Assistant turns so far.
     pub assistant_turns: usize,
 }
@@ -61,15 +63,17 @@ impl View {
                     };
                     view.tool_results.insert(0, (names.get(&id).cloned().unwrap_or_default(), output));
                 }
-                view.tools = g
+                (view.tools, view.schemas) = g
                     .tools
                     .iter()
                     .flatten()
                     .filter_map(|t| match t {
-                        wire::ToolDefinition::Function(f) => f.name.clone(),
+                        wire::ToolDefinition::Function(f) => {
+                            Some((f.name.clone()?, f.parameters.clone().unwrap_or_default()))
+                        }
                         wire::ToolDefinition::Unknown(_) => None,
                     })
-                    .collect();
+                    .unzip();
             }
             wire::BaseChatRequest::Cohere(c) => {
                 view.user_text = c.message.clone();
@@ -93,7 +97,8 @@ impl View {
                         (r.call.name.clone(), output.unwrap_or_default())
                     })
                     .collect();
-                view.tools = c.tools.iter().flatten().map(|t| t.name.clone()).collect();
+                (view.tools, view.schemas) =
+                    c.tools.iter().flatten().map(|t| (t.name.clone(), cohere_schema(t))).unzip();
             }
             wire::BaseChatRequest::CohereV2(c) => {
                 let text = |content: &[wire::CohereContentV2]| -> String {
@@ -124,12 +129,55 @@ impl View {
                     let name = names.get(&t.tool_call_id).cloned().unwrap_or_default();
                     view.tool_results.insert(0, (name, text(&t.content)));
                 }
-                view.tools = c.tools.iter().flatten().map(|t| t.function.name.clone()).collect();
+                (view.tools, view.schemas) =
+                    c.tools.iter().flatten().map(|t| (t.function.name.clone(), t.function.parameters.clone())).unzip();
             }
             _ => {}
         }
         view
     }
+}
+
+/// A COHERE tool's parameter definitions as a JSON schema.
+fn cohere_schema(tool: &wire::CohereTool) -> serde_json::Value {
+    let definitions = tool.parameter_definitions.iter().flatten();
+    let properties: serde_json::Map<String, serde_json::Value> =
+        definitions.clone().map(|(name, d)| (name.clone(), serde_json::json!({ "type": d.r#type }))).collect();
+    let required: Vec<&String> = definitions.filter(|(_, d)| d.is_required == Some(true)).map(|(n, _)| n).collect();
+    serde_json::json!({ "type": "object", "properties": properties, "required": required })
+}
+
+/// Arguments for `schema` filled from `prompt`: each required property from
+/// the prompt (a quoted text for a string, the numbers in order for numbers,
+/// `true` for a boolean); `None` when one cannot be filled.
+fn fill(schema: &serde_json::Value, prompt: &str) -> Option<serde_json::Value> {
+    let quoted = quoted_text(prompt);
+    let mut numbers = prompt
+        .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .filter_map(|w| w.trim_matches('.').parse::<f64>().ok())
+        .collect::<Vec<_>>()
+        .into_iter();
+    let mut arguments = serde_json::Map::new();
+    for name in schema["required"].as_array().into_iter().flatten().filter_map(|n| n.as_str()) {
+        let value = match schema["properties"][name]["type"].as_str().unwrap_or("string") {
+            "string" => serde_json::Value::String(quoted.clone()?),
+            "number" => serde_json::json!(numbers.next()?),
+            "integer" => serde_json::json!(numbers.next()? as i64),
+            "boolean" => serde_json::Value::Bool(true),
+            _ => return None,
+        };
+        arguments.insert(name.to_owned(), value);
+    }
+    Some(serde_json::Value::Object(arguments))
+}
+
+/// The first text between double (or single) quotes.
+fn quoted_text(prompt: &str) -> Option<String> {
+    ['"', '\''].iter().find_map(|&q| {
+        let start = prompt.find(q)? + 1;
+        let end = prompt[start..].find(q)? + start;
+        Some(prompt[start..end].to_owned())
+    })
 }
 
 /// The longest run of arithmetic characters with a digit and an operator.
@@ -197,11 +245,31 @@ fn tool_caller(view: &View) -> Turn {
     if ["time", "clock", "date", "today"].iter().any(|w| lower.contains(w)) && offered("clock") {
         calls.push(TurnCall { name: "clock".into(), arguments: serde_json::json!({}) });
     }
+    // Any other tool: the first one the prompt names whose required arguments it can fill.
+    if calls.is_empty() {
+        let named = |tool: &str| {
+            lower.contains(&tool.to_ascii_lowercase().replace(['_', '-'], " "))
+                || lower.contains(&tool.to_ascii_lowercase())
+        };
+        let schemas = view.schemas.iter().chain(std::iter::repeat(&serde_json::Value::Null));
+        let call = view
+            .tools
+            .iter()
+            .zip(schemas)
+            .filter(|(name, _)| !["calculator", "clock"].contains(&name.as_str()) && named(name))
+            .find_map(|(name, schema)| {
+                fill(schema, &view.user_text).map(|arguments| TurnCall { name: name.clone(), arguments })
+            });
+        calls.extend(call);
+    }
     if calls.is_empty() {
         let text = if view.tools.is_empty() {
             format!("You said: {}", view.user_text)
         } else {
-            "I can do arithmetic with the calculator and tell the time with the clock.".to_owned()
+            format!(
+                "I can use these tools: {}. Name one, with what it needs, and I will call it.",
+                view.tools.join(", ")
+            )
         };
         return Turn { text, ..Default::default() };
     }
@@ -218,5 +286,25 @@ mod tests {
         assert_eq!(find_expression("compute (2 + 3) * 4 please").as_deref(), Some("(2 + 3) * 4"));
         assert_eq!(find_expression("in 2024 we met"), None);
         assert_eq!(find_expression("hello"), None);
+    }
+
+    #[test]
+    fn offered_tools_are_called_when_named_and_fillable() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"text": {"type": "string"}, "n": {"type": "integer"}},
+            "required": ["text", "n"]
+        });
+        let view = |prompt: &str| View {
+            user_text: prompt.into(),
+            tools: vec!["calculator".into(), "echo_text".into()],
+            schemas: vec![serde_json::Value::Null, schema.clone()],
+            ..Default::default()
+        };
+        let turn = tool_caller(&view("please echo text \"hi there\" 3 times"));
+        assert_eq!(turn.tool_calls[0].name, "echo_text");
+        assert_eq!(turn.tool_calls[0].arguments, serde_json::json!({"text": "hi there", "n": 3}));
+        assert!(tool_caller(&view("echo text without a quote")).tool_calls.is_empty(), "cannot fill `text`");
+        assert!(tool_caller(&view("say \"hi\" 3 times")).tool_calls.is_empty(), "not named");
     }
 }

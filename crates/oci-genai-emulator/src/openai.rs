@@ -189,7 +189,12 @@ impl Request {
                         _ => {}
                     }
                 }
-                view.tools = r.tools.iter().flatten().map(|t| t.function.name.clone()).collect();
+                (view.tools, view.schemas) = r
+                    .tools
+                    .iter()
+                    .flatten()
+                    .map(|t| (t.function.name.clone(), t.function.parameters.clone().unwrap_or_default()))
+                    .unzip();
             }
             Request::Responses(r) => {
                 let mut in_turn = false;
@@ -215,7 +220,12 @@ impl Request {
                         InputItem::Message { .. } => {}
                     }
                 }
-                view.tools = r.tools.iter().flatten().map(|t| t.name.clone()).collect();
+                (view.tools, view.schemas) = r
+                    .tools
+                    .iter()
+                    .flatten()
+                    .map(|t| (t.name.clone(), t.parameters.clone().unwrap_or_default()))
+                    .unzip();
             }
         }
         view.tool_results =
