@@ -49,6 +49,7 @@ pub fn bench(root: &Path) -> Result<(), String> {
         ["-p", "locus-agent", "--example", "e2e_bench"],
         ["-p", "oci-genai-transport", "--example", "floor_reader"],
         ["-p", "locus-gateway", "--example", "gateway_reader"],
+        ["-p", "locus-agent", "--example", "mcp_bench"],
     ] {
         run(
             Command::new(&cargo).current_dir(root).args(["build", "--release"]).args(target),
@@ -145,6 +146,20 @@ fn measure(root: &Path, url: &str, oci_config: &str) -> Result<(Value, Value), S
             }
         }
         Err(e) => eprintln!("gateway figures skipped: {e}"),
+    }
+
+    eprintln!("==> MCP tool calls over stdio (`locus emulator mcp-server`), ours and the floor");
+    let mcp_bench = root.join("target/release/examples/mcp_bench");
+    let locus = root.join("target/release/locus");
+    match run(Command::new(mcp_bench).arg(&locus).args(["emulator", "mcp-server"]), "mcp_bench")
+        .and_then(|out| serde_json::from_str::<Value>(out.trim()).map_err(|e| format!("mcp_bench output: {e}")))
+    {
+        Ok(figures) => {
+            for (key, value) in figures.as_object().into_iter().flatten() {
+                ours[key] = value.clone();
+            }
+        }
+        Err(e) => eprintln!("MCP figures skipped: {e}"),
     }
 
     eprintln!("==> OCI Python SDK peer");
@@ -264,6 +279,13 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
          counting chunks) streaming through it. The gateway's own CPU per streamed event — what it adds to a\n\
          direct `locus-providers` client, whose figure is the library's above: {g1} µs at 1 event per write,\n\
          {g64} µs at 64 (target ≤ 1 µs); its peak RSS after 1,000 concurrent streams: {grss} MiB (target ≤ 128).\n\n\
+         ## MCP tool calls\n\n\
+         5,000 sequential calls of `echo` on `locus emulator mcp-server` over stdio\n\
+         (`crates/locus-agent/examples/mcp_bench.rs`): through an `McpTools` tool on a 2-worker runtime,\n\
+         {mw} µs per call, {mc} µs of client CPU; the floor — the same JSON-RPC lines written and read by\n\
+         hand on one blocking thread — {fw} µs and {fc} µs. What `rmcp` adds (its service task, channels\n\
+         and message types) is the difference, {md} µs of CPU a call: nothing beside a model call's\n\
+         milliseconds.\n\n\
          Targets (issue 8): CPU per 1,000 events at most 1/20 of the SDK's; ≥ 1,000,000 events/s on one\n\
          stream when the emulator batches; ≤ 64 MiB RSS for 1,000 concurrent streams; an agent tool round\n\
          trip under 1 ms of client CPU. Micro-benchmarks: `cargo bench` (SSE parsing, signing, accumulation,\n\
@@ -357,6 +379,11 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
         g1 = fmt(number(ours, "gateway_cpu_us_per_event_1_per_write"), 2),
         g64 = fmt(number(ours, "gateway_cpu_us_per_event_64_per_write"), 2),
         grss = fmt(number(ours, "gateway_1000_streams_peak_rss_mib"), 1),
+        mw = fmt(number(ours, "mcp_call_wall_us"), 1),
+        mc = fmt(number(ours, "mcp_call_cpu_us"), 1),
+        fw = fmt(number(ours, "mcp_floor_call_wall_us"), 1),
+        fc = fmt(number(ours, "mcp_floor_call_cpu_us"), 1),
+        md = fmt(number(ours, "mcp_call_cpu_us").zip(number(ours, "mcp_floor_call_cpu_us")).map(|(a, b)| a - b), 1),
         ecpu = fmt(number(ours, "embed_cpu_ms_per_1000_vectors"), 2),
         pecpu = fmt(number(peer, "embed_cpu_ms_per_1000_vectors"), 1),
         eratio = ratio("embed_cpu_ms_per_1000_vectors"),

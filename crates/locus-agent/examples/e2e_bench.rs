@@ -17,20 +17,11 @@ use locus_agent::{Agent, ToolError, tool_fn};
 use locus_providers::{GenericShape, OciChatModel, RequestShape, StreamState};
 use oci_genai_transport::{ChatCall, GenAiClient, ServingMode, models};
 
-const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaaaaaaemulator";
+#[path = "support/cpu.rs"]
+mod support;
+use support::cpu;
 
-/// CPU time of this process so far (all threads), from /proc.
-fn cpu() -> Duration {
-    let mut total = 0u64;
-    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
-        for task in tasks.flatten() {
-            if let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) {
-                total += text.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-            }
-        }
-    }
-    Duration::from_nanos(total)
-}
+const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaaaaaaemulator";
 
 /// Peak resident memory (VmHWM) in KiB.
 fn peak_rss_kib() -> u64 {

@@ -84,10 +84,10 @@ impl Conversation {
 
     /// Takes the history of the last completed run.
     pub fn settle(&mut self) {
-        if let Some(mut receiver) = self.pending.take() {
-            if let Ok(Some(history)) = receiver.try_recv() {
-                self.history = history;
-            }
+        if let Some(mut receiver) = self.pending.take()
+            && let Ok(Some(history)) = receiver.try_recv()
+        {
+            self.history = history;
         }
     }
 }

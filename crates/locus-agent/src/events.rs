@@ -191,10 +191,10 @@ impl Stream for AgentStream {
         if let Some(item) = self.pop() {
             return Poll::Ready(Some(item));
         }
-        if let Some(driver) = self.driver.as_mut() {
-            if driver.as_mut().poll(cx).is_ready() {
-                self.driver = None;
-            }
+        if let Some(driver) = self.driver.as_mut()
+            && driver.as_mut().poll(cx).is_ready()
+        {
+            self.driver = None;
         }
         match self.pop() {
             Some(item) => Poll::Ready(Some(item)),

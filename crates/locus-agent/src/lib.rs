@@ -31,7 +31,9 @@
 //! - Tools implement [`Tool`], or come from a typed function with [`tool_fn`]
 //!   (schema derived with `schemars`). Arguments are validated against the
 //!   schema first; failures, unknown tools and timeouts go back to the model
-//!   as error results so it can recover.
+//!   as error results so it can recover. [`mcp`] brings the tools of Model
+//!   Context Protocol servers (stdio, streamable HTTP); an approval hook
+//!   ([`AgentBuilder::approval`]) is asked before each call.
 //! - The loop stops when the model answers, at `max_iterations` (after a
 //!   final summarising call), on a token or time budget, on a terminal tool,
 //!   or when the same call repeats three times ([`StopReason`]).

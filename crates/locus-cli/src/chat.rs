@@ -6,16 +6,19 @@ use std::sync::Arc;
 
 use clap::Args;
 use futures::StreamExt;
+use locus_agent::mcp::McpTools;
 use locus_agent::settings::{Setting, Settings, Source};
 use locus_agent::{Agent, AgentEvent, AgentResult, AgentStream, StopReason, tools::builtin};
 use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, Message, OciChatModel, SharedChatModel};
 use oci_auth::{OsEnv, SharedEnv};
 
+use crate::defaults::DefaultsFile;
 use crate::error::{CliError, ExitCode};
 use crate::input::{self, Stdin};
 use crate::session::{self, Session, Sessions};
 use crate::setup_args::SetupArgs;
 use crate::terminal::{Spinner, Terminal, announce_retry, escape_controls, one_line};
+use crate::tools::CliApproval;
 
 /// The arguments of `locus chat`.
 #[derive(Debug, Args)]
@@ -53,6 +56,16 @@ pub struct ChatArgs {
     /// Tools: `builtin` (all), or names among calculator, clock.
     #[arg(long, value_delimiter = ',')]
     pub tools: Vec<String>,
+    /// An MCP server to start, as a command line; its tools are offered (repeatable).
+    #[arg(long = "mcp", value_name = "COMMAND")]
+    pub mcp: Vec<String>,
+    /// An MCP server over streamable HTTP; its tools are offered (repeatable).
+    #[arg(long = "mcp-url", value_name = "URL")]
+    pub mcp_url: Vec<String>,
+    /// Run every tool call without asking. Without it, tools not marked
+    /// read-only are asked about on a terminal and refused elsewhere.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Show the model's reasoning as it streams (on stderr, dimmed on a terminal).
     #[arg(long)]
     pub show_reasoning: bool,
@@ -75,10 +88,18 @@ pub struct ChatArgs {
 }
 
 /// The agent for these arguments: the model built once from the
-/// environment and the flags, then the loop's settings and tools.
-pub fn agent(args: &ChatArgs, model: SharedChatModel) -> Result<Agent, CliError> {
+/// environment and the flags, then the loop's settings and tools (with
+/// `mcp`'s, asking as [`ChatArgs::yes`] and `can_ask` say).
+pub fn agent(
+    args: &ChatArgs,
+    model: SharedChatModel,
+    mcp: Option<&McpTools>,
+    can_ask: bool,
+) -> Result<Agent, CliError> {
     let mut builder = Agent::builder()
         .chat_model(model)
+        .tools(mcp.map(McpTools::tools).unwrap_or_default())
+        .approval(CliApproval { yes: args.yes, can_ask })
         .params(GenerationParams { max_tokens: args.max_tokens, temperature: args.temperature, ..Default::default() })
         .max_iterations(args.max_iterations)
         .streaming(!args.no_stream)
@@ -117,6 +138,12 @@ pub async fn run(
     err: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
     let interactive_possible = stdin.is_terminal();
+    let env: SharedEnv = Arc::new(OsEnv);
+    // The emulator is configured by flags alone; otherwise the defaults file may name servers too.
+    let defaults = match args.emulator {
+        true => None,
+        false => Some(DefaultsFile::load(args.setup.locus_config.as_deref(), env.as_ref())?),
+    };
     let prompt = input::prompt(args.prompt.as_deref(), &args.files, stdin)?;
     // Kept alive for the whole session.
     let mut _emulator = None;
@@ -125,7 +152,6 @@ pub async fn run(
         _emulator = Some(emulator);
         model
     } else {
-        let env: SharedEnv = Arc::new(OsEnv);
         let settings = args.setup.settings(env.as_ref())?;
         if settings.model.is_none() {
             return Err(CliError::Usage(
@@ -134,13 +160,15 @@ pub async fn run(
                     .into(),
             ));
         }
-        let mut setup = args.setup.oci_setup_from(settings, env);
+        let mut setup = args.setup.oci_setup_from(settings, Arc::clone(&env));
         setup.client = setup.client.on_retry(announce_retry(terminal));
         setup.build()?
     };
     let transport = model.transport();
     let model_id = model.serving_mode().id().to_owned();
-    let agent = agent(&args, Arc::new(model))?;
+    let mcp = crate::tools::connect_mcp(&args.mcp, &args.mcp_url, defaults.as_ref(), env.as_ref()).await?;
+    let can_ask = interactive_possible && terminal.stderr;
+    let agent = agent(&args, Arc::new(model), mcp.as_ref(), can_ask)?;
     let options = ShowOptions {
         json: args.json,
         escape_stdout: terminal.stdout,

@@ -10,6 +10,13 @@
 //! model = "ocid1.generativeaiendpoint.oc1.uk-london-1.example"
 //! compartment_id = "ocid1.compartment.oc1..dac"
 //! api_format = "generic"
+//!
+//! [mcp.servers.files]                          # tools for `locus chat`
+//! command = ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/tmp"]
+//!
+//! [mcp.servers.tracker]
+//! url = "https://mcp.example.com/mcp"
+//! bearer_token_env = "TRACKER_TOKEN"           # the variable holding the token
 //! ```
 
 use std::collections::BTreeMap;
@@ -52,6 +59,33 @@ pub struct DefaultsFile {
     /// Named models with their settings.
     #[serde(default)]
     pub aliases: BTreeMap<String, Entry>,
+    /// MCP servers whose tools `locus chat` offers.
+    #[serde(default)]
+    pub mcp: McpSection,
+}
+
+/// The `[mcp]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSection {
+    /// Servers by name.
+    #[serde(default)]
+    pub servers: BTreeMap<String, McpEntry>,
+}
+
+/// One `[mcp.servers.NAME]`: a `command` (stdio) or a `url` (streamable HTTP).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpEntry {
+    /// The program and its arguments.
+    pub command: Option<Vec<String>>,
+    /// Variables for the program, beside the inherited ones.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The server's URL.
+    pub url: Option<String>,
+    /// The environment variable that holds a bearer token for `url`.
+    pub bearer_token_env: Option<String>,
 }
 
 impl DefaultsFile {

@@ -192,15 +192,14 @@ fn describe(auth: &Auth) -> String {
 }
 
 async fn check_credentials(report: &mut Report<'_>, auth: &Auth, env: &SharedEnv) -> std::io::Result<()> {
-    if let (AuthType::ApiKey, Some(profile)) = (auth.auth_type(), auth.profile()) {
-        if let Ok(provider) = ApiKeyProvider::from_profile(profile, env.as_ref()) {
-            if let Some((configured, computed)) = provider.fingerprint_mismatch() {
-                return report.fail(
-                    &format!("fingerprint {configured} is not the key's ({computed})"),
-                    "set `fingerprint` to the fingerprint the OCI console shows for the uploaded public key",
-                );
-            }
-        }
+    if let (AuthType::ApiKey, Some(profile)) = (auth.auth_type(), auth.profile())
+        && let Ok(provider) = ApiKeyProvider::from_profile(profile, env.as_ref())
+        && let Some((configured, computed)) = provider.fingerprint_mismatch()
+    {
+        return report.fail(
+            &format!("fingerprint {configured} is not the key's ({computed})"),
+            "set `fingerprint` to the fingerprint the OCI console shows for the uploaded public key",
+        );
     }
     match auth.credentials().await {
         Ok(_) => report.pass("credentials load"),

@@ -13,6 +13,20 @@ use crate::error::{CliError, ExitCode};
 pub enum EmulatorCommand {
     /// Serve until interrupted; writes a throwaway key and an OCI config file that clients can use.
     Serve(ServeArgs),
+    /// A small MCP server for offline runs (tools echo, add, fail, crash, hang, garbage), over
+    /// stdio: `locus chat --emulator --mcp 'locus emulator mcp-server' 'echo "hi"'`.
+    McpServer(McpServerArgs),
+}
+
+/// The arguments of `locus emulator mcp-server`.
+#[derive(Debug, Args)]
+pub struct McpServerArgs {
+    /// Serve streamable HTTP at this address (e.g. 127.0.0.1:0) instead of stdio.
+    #[arg(long, value_name = "ADDRESS")]
+    pub http: Option<String>,
+    /// With --http, require `Authorization: Bearer TOKEN`.
+    #[arg(long, requires = "http")]
+    pub token: Option<String>,
 }
 
 /// The arguments of `locus emulator serve`.
@@ -34,7 +48,18 @@ pub struct ServeArgs {
 
 /// Runs an emulator subcommand.
 pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let EmulatorCommand::Serve(args) = command;
+    let args = match command {
+        EmulatorCommand::Serve(args) => args,
+        EmulatorCommand::McpServer(args) => {
+            // Blocking std I/O, off the async runtime.
+            let served = tokio::task::spawn_blocking(move || match args.http {
+                Some(address) => oci_genai_emulator::mcp::serve_http(&address, args.token),
+                None => oci_genai_emulator::mcp::serve_stdio(),
+            });
+            served.await.map_err(|e| CliError::Transport(format!("the MCP server stopped: {e}")))?;
+            return Ok(ExitCode::Ok);
+        }
+    };
     let config: EmulatorConfig = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -30,6 +30,7 @@ pub mod session;
 pub mod setup_args;
 pub mod telemetry;
 pub mod terminal;
+mod tools;
 
 use std::ffi::OsString;
 use std::io::Write;

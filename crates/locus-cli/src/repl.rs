@@ -117,15 +117,14 @@ pub(crate) async fn run(
             },
         }
     }
-    if let Some(path) = &history_file {
-        if crate::session::create_private_dir(path.parent().unwrap_or(path)).is_ok()
-            && editor.save_history(path).is_ok()
+    if let Some(path) = &history_file
+        && crate::session::create_private_dir(path.parent().unwrap_or(path)).is_ok()
+        && editor.save_history(path).is_ok()
+    {
+        #[cfg(unix)]
         {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-            }
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
     }
     Ok(ExitCode::Ok)

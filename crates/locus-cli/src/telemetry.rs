@@ -132,15 +132,15 @@ impl Telemetry {
 
     /// Sends what is still buffered and stops the exporters.
     pub fn shutdown(self) {
-        if let Some(tracer) = self.tracer {
-            if let Err(e) = tracer.shutdown() {
-                eprintln!("warning: the last OpenTelemetry spans were not sent ({e}); is the collector up?");
-            }
+        if let Some(tracer) = self.tracer
+            && let Err(e) = tracer.shutdown()
+        {
+            eprintln!("warning: the last OpenTelemetry spans were not sent ({e}); is the collector up?");
         }
-        if let Some(meter) = self.meter {
-            if let Err(e) = meter.shutdown() {
-                eprintln!("warning: the last OpenTelemetry metrics were not sent ({e}); is the collector up?");
-            }
+        if let Some(meter) = self.meter
+            && let Err(e) = meter.shutdown()
+        {
+            eprintln!("warning: the last OpenTelemetry metrics were not sent ({e}); is the collector up?");
         }
     }
 }
@@ -162,11 +162,11 @@ impl<E> Watched<E> {
 impl<E: opentelemetry_sdk::trace::SpanExporter> opentelemetry_sdk::trace::SpanExporter for Watched<E> {
     async fn export(&self, batch: Vec<opentelemetry_sdk::trace::SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
         let result = self.inner.export(batch).await;
-        if let Err(e) = &result {
-            if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                // Not `tracing`: this runs inside the span pipeline.
-                eprintln!("warning: cannot send OpenTelemetry spans to the OTLP endpoint ({e}); is the collector up?");
-            }
+        if let Err(e) = &result
+            && !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            // Not `tracing`: this runs inside the span pipeline.
+            eprintln!("warning: cannot send OpenTelemetry spans to the OTLP endpoint ({e}); is the collector up?");
         }
         result
     }

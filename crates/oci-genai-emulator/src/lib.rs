@@ -33,6 +33,7 @@ mod config;
 mod emulator;
 mod identity;
 mod management;
+pub mod mcp;
 mod openai;
 mod render;
 mod retrieval;

@@ -694,10 +694,10 @@ fn collector() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
                         if header.trim().is_empty() {
                             break;
                         }
-                        if let Some((name, value)) = header.split_once(':') {
-                            if name.eq_ignore_ascii_case("content-length") {
-                                length = value.trim().parse().unwrap();
-                            }
+                        if let Some((name, value)) = header.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap();
                         }
                     }
                     let mut body = vec![0; length];
@@ -776,4 +776,66 @@ fn the_shipped_deployment_examples_use_flags_that_exist() {
     let out = run(locus(Path::new("/nonexistent")).args(&cmd).arg("--help"));
     assert_eq!(out.code, 0, "{cmd:?}: {}", out.stderr);
     assert!(dockerfile.contains("USER 65532"), "the image runs as a non-root user");
+}
+
+/// `locus emulator mcp-server`, as a `--mcp` command line.
+fn mcp_server_command() -> String {
+    format!("{} emulator mcp-server", env!("CARGO_BIN_EXE_locus"))
+}
+
+#[test]
+fn mcp_tools_are_offered_and_asked_about() {
+    let home = tempfile::tempdir().unwrap();
+    let chat = |prompt: &str| {
+        let mut command = locus(home.path());
+        command.args(["chat", "--emulator", "--mcp", &mcp_server_command(), prompt]);
+        command
+    };
+    // A read-only tool runs without asking.
+    let out = run(&mut chat("please echo \"hello MCP\""));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("echo: hello MCP"), "{}", out.stdout);
+    assert!(out.stderr.contains("⚙ echo {\"text\":\"hello MCP\"}"), "{}", out.stderr);
+    // One that may change things is refused off a terminal, with the way out said…
+    let out = run(&mut chat("use fail now"));
+    assert!(out.stderr.contains("✗ fail") && out.stderr.contains("--yes"), "{}", out.stderr);
+    // … and runs with --yes.
+    let out = run(chat("use fail now").arg("--yes"));
+    assert!(out.stderr.contains("✗ fail → `fail` failed: it failed"), "{}", out.stderr);
+
+    // On a terminal, the user is asked.
+    for (answer, shown) in [("y", "`fail` failed: it failed"), ("n", "the user did not allow it")] {
+        let args: Vec<String> = ["chat", "--emulator", "--mcp", &mcp_server_command(), "use fail now"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        let mut session = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &args, home.path(), &[]);
+        session.expect("allow `fail` {}? [y/N]", Duration::from_secs(10));
+        session.send(&format!("{answer}\r"));
+        session.expect(shown, Duration::from_secs(10));
+        assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
+    }
+
+    // A server that cannot start is a warning, not a failure.
+    let out = run(locus(home.path()).args(["chat", "--emulator", "--mcp", "/nonexistent/server", "hi"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("warning: the MCP server `server` is not used: cannot start"), "{}", out.stderr);
+}
+
+#[test]
+fn mcp_servers_come_from_the_defaults_file_too() {
+    let served = serve();
+    let config = served.dir.path().join(".config/locus/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let command: Vec<String> = mcp_server_command().split(' ').map(str::to_owned).collect();
+    std::fs::write(&config, format!("[mcp.servers.demo]\ncommand = {}\n", serde_json::to_string(&command).unwrap()))
+        .unwrap();
+    let out = run(served.chat(DEMO_ENDPOINT).arg("please echo \"from the file\""));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("echo: from the file"), "{}", out.stdout);
+
+    std::fs::write(&config, "[mcp.servers.bad]\nurl = \"http://127.0.0.1:9/mcp\"\ncommand = [\"x\"]\n").unwrap();
+    let out = run(served.chat(DEMO_ENDPOINT).arg("hi"));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("[mcp.servers.bad]") && out.stderr.contains("not both"), "{}", out.stderr);
 }
