@@ -265,9 +265,11 @@ fn tool_caller(view: &View) -> Turn {
     if calls.is_empty() {
         let text = if view.tools.is_empty() {
             format!("You said: {}", view.user_text)
+        } else if view.tools.iter().all(|t| t == "calculator" || t == "clock") {
+            "I can do arithmetic with the calculator and tell the time with the clock.".to_owned()
         } else {
             format!(
-                "I can use these tools: {}. Name one, with what it needs, and I will call it.",
+                "I can use these tools: {}. Name one, with what it needs (text in quotes), and I will call it.",
                 view.tools.join(", ")
             )
         };

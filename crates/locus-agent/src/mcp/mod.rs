@@ -69,8 +69,16 @@ pub struct McpServer {
 
 #[derive(Debug, Clone)]
 enum Endpoint {
-    Stdio { program: String, args: Vec<String>, env: Vec<(String, String)> },
-    Http { url: String, bearer_token: Option<Secret> },
+    /// Variable values may be keys: kept as secrets, out of Debug output.
+    Stdio {
+        program: String,
+        args: Vec<String>,
+        env: Vec<(String, Secret)>,
+    },
+    Http {
+        url: String,
+        bearer_token: Option<Secret>,
+    },
 }
 
 impl McpServer {
@@ -124,7 +132,7 @@ impl McpServer {
     /// An environment variable for a stdio server (it inherits ours besides).
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         if let Endpoint::Stdio { env, .. } = &mut self.endpoint {
-            env.push((key.into(), value.into()));
+            env.push((key.into(), Secret::new(value)));
         }
         self
     }
@@ -383,6 +391,15 @@ mod tests {
         assert_eq!(split_words(r#"a 'b c' "d \"e\"" f\ g ''"#).unwrap(), ["a", "b c", "d \"e\"", "f g", ""]);
         assert!(split_words("a 'b").is_err());
         assert!(McpServer::command_line("   ").is_err());
+    }
+
+    #[test]
+    fn variables_and_tokens_stay_out_of_debug_output() {
+        let stdio = McpServer::stdio("server", ["--x"]).env("API_KEY", "sk-hidden");
+        let http = McpServer::http("https://mcp.example.com/mcp").bearer_token("tok-hidden");
+        let shown = format!("{stdio:?} {http:?}");
+        assert!(!shown.contains("sk-hidden") && !shown.contains("tok-hidden"), "{shown}");
+        assert!(shown.contains("API_KEY"));
     }
 
     #[test]

@@ -27,10 +27,10 @@ impl ServerProcess {
         server: &str,
         program: &str,
         args: &[String],
-        env: &[(String, String)],
+        env: &[(String, oci_auth::Secret)],
     ) -> std::io::Result<(ServerProcess, ChildStdout, ChildStdin)> {
         let mut command = tokio::process::Command::new(program);
-        command.args(args).envs(env.iter().cloned());
+        command.args(args).envs(env.iter().map(|(key, value)| (key, value.expose())));
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         #[cfg(unix)]
         command.process_group(0);
