@@ -5,11 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use locus_gateway::{Alias, Gateway, GatewayConfig, RunningGateway};
-use oci_auth::{ApiKeyProvider, PrivateKey, Secret};
+use oci_auth::Secret;
 use oci_genai_emulator::{
     Behaviour, DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig, ModelConfig, RunningEmulator, Turn,
 };
@@ -25,16 +24,7 @@ async fn start(config: GatewayConfig) -> (RunningEmulator, RunningGateway) {
         ..Default::default()
     });
     let emulator = Emulator::start(emulator_config).await.unwrap();
-    let key = PrivateKey::generate_session_key().unwrap();
-    emulator.register_api_key("ocid1.user.oc1..gateway", &key);
-    let fingerprint = key.fingerprint().to_owned();
-    let provider = ApiKeyProvider::new(&emulator.config().tenancy, "ocid1.user.oc1..gateway", &fingerprint, key);
-    let client = GenAiClient::builder()
-        .credentials_provider(Arc::new(provider))
-        .service_endpoint(emulator.url())
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = locus_scenarios::emulator_client(&emulator).retry_policy(RetryPolicy::none()).build().unwrap();
     let mut config = GatewayConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         compartment_id: Some(DEMO_COMPARTMENT.into()),

@@ -7,15 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::BufRead;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use locus_agent::mcp::{McpServer, McpTools};
 use locus_agent::{Agent, StopReason};
 use locus_providers::{ChatModel, ChatRequest, ChatResponse, EventStream, FinishReason, Message, ToolCall};
-use oci_auth::{ApiKeyProvider, PrivateKey};
 use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig};
-use oci_genai_transport::GenAiClient;
 use serde_json::json;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_mcp_test_server");
@@ -94,15 +92,7 @@ async fn stdio_tools_are_listed_and_called() {
 #[tokio::test]
 async fn a_round_trip_through_the_agent_against_the_emulator() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let key = PrivateKey::generate_session_key().unwrap();
-    emulator.register_api_key("ocid1.user.oc1..mcp", &key);
-    let fingerprint = key.fingerprint().to_owned();
-    let credentials = ApiKeyProvider::new(&emulator.config().tenancy, "ocid1.user.oc1..mcp", &fingerprint, key);
-    let client = GenAiClient::builder()
-        .credentials_provider(Arc::new(credentials))
-        .service_endpoint(emulator.url())
-        .build()
-        .unwrap();
+    let client = locus_scenarios::emulator_client(&emulator).build().unwrap();
     let model = locus_providers::OciChatModel::builder(DEMO_ENDPOINT)
         .client(client)
         .compartment_id(DEMO_COMPARTMENT)

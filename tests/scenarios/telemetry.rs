@@ -12,9 +12,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use locus_agent::{Agent, tools::builtin};
 use locus_providers::{ChatModel, ChatRequest, Message, OciChatModel};
-use oci_auth::{ApiKeyProvider, PrivateKey};
 use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig, Fault, ModelConfig};
-use oci_genai_transport::{GenAiClient, RetryPolicy};
+use oci_genai_transport::RetryPolicy;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -77,13 +76,7 @@ impl Recorder {
 }
 
 fn model(emulator: &oci_genai_emulator::RunningEmulator, id: &str) -> OciChatModel {
-    let key = PrivateKey::generate_session_key().unwrap();
-    emulator.register_api_key("ocid1.user.oc1..otel", &key);
-    let fingerprint = key.fingerprint().to_owned();
-    let credentials = ApiKeyProvider::new(&emulator.config().tenancy, "ocid1.user.oc1..otel", &fingerprint, key);
-    let client = GenAiClient::builder()
-        .credentials_provider(Arc::new(credentials))
-        .service_endpoint(emulator.url())
+    let client = locus_scenarios::emulator_client(emulator)
         .retry_policy(RetryPolicy::default().with_max_attempts(1))
         .timeout(Duration::from_secs(5))
         .build()

@@ -213,3 +213,16 @@ impl wiremock::Respond for ScriptedModel {
         if replies.len() > 1 { replies.remove(0) } else { replies[0].clone() }
     }
 }
+
+/// A client of `emulator`, signing as a user whose fresh key the emulator
+/// has registered; finish it with retries and timeouts as the test needs.
+pub fn emulator_client(emulator: &oci_genai_emulator::RunningEmulator) -> oci_genai_transport::GenAiClientBuilder {
+    let user = "ocid1.user.oc1..scenario";
+    let key = oci_auth::PrivateKey::generate_session_key().unwrap();
+    emulator.register_api_key(user, &key);
+    let fingerprint = key.fingerprint().to_owned();
+    let provider = oci_auth::ApiKeyProvider::new(&emulator.config().tenancy, user, &fingerprint, key);
+    oci_genai_transport::GenAiClient::builder()
+        .credentials_provider(std::sync::Arc::new(provider))
+        .service_endpoint(emulator.url())
+}
