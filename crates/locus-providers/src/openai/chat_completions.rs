@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde_json::json;
 
-use super::{effort, rejects_penalties, temperature, tool_schema, unsupported};
+use super::{effort, rejects_penalties, tool_schema, unsupported};
 use crate::error::Error;
 use crate::shape::chunk_view::{Str, keep_range, neutral_usage, range_in};
-use crate::shape::{is_openai_reasoning, tool_result_text};
+use crate::shape::{is_openai_reasoning, sendable_temperature, tool_result_text};
 use crate::types::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role, ToolCall,
     ToolChoice, Usage,
@@ -106,7 +106,7 @@ pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ChatCompletionR
         messages: request.messages.iter().map(message).collect(),
         max_tokens: params.max_tokens.filter(|_| !reasoning_model),
         max_completion_tokens: params.max_tokens.filter(|_| reasoning_model),
-        temperature: temperature(model, request),
+        temperature: sendable_temperature(model, request.params.temperature),
         top_p: params.top_p,
         frequency_penalty,
         presence_penalty,

@@ -19,7 +19,7 @@ pub mod responses;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::types::{ChatRequest, ReasoningEffort};
+use crate::types::ReasoningEffort;
 
 /// Google models on the OpenAI-compatible API reject `$ref` in tool schemas.
 fn rejects_schema_refs(model: &str) -> bool {
@@ -78,21 +78,6 @@ fn inline_refs(value: &Value, root: &Value, depth: usize) -> Result<Value, Strin
         }
         other => other.clone(),
     })
-}
-
-/// The temperature a model takes: OpenAI reasoning models only their default.
-fn temperature(model: &str, request: &ChatRequest) -> Option<f64> {
-    match request.params.temperature {
-        Some(t) if crate::shape::is_openai_reasoning(model) && (t - 1.0).abs() > f64::EPSILON => {
-            tracing::warn!(
-                model,
-                temperature = t,
-                "reasoning models accept only the default temperature; not sending it"
-            );
-            None
-        }
-        other => other,
-    }
 }
 
 fn effort(effort: ReasoningEffort) -> &'static str {

@@ -7,9 +7,9 @@ use oci_genai_transport::openai::responses::{self as wire, StreamEvent};
 use oci_genai_transport::sse::SseEvent;
 use serde_json::json;
 
-use super::{effort, temperature, tool_schema, unsupported};
+use super::{effort, tool_schema, unsupported};
 use crate::error::Error;
-use crate::shape::{StreamState, tool_result_text};
+use crate::shape::{StreamState, sendable_temperature, tool_result_text};
 use crate::types::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role, ToolCall,
     ToolChoice, Usage,
@@ -105,7 +105,7 @@ pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ResponseRequest
         model: model.to_owned(),
         input,
         max_output_tokens: params.max_tokens,
-        temperature: temperature(model, request),
+        temperature: sendable_temperature(model, request.params.temperature),
         top_p: params.top_p,
         tools: (!tools.is_empty()).then_some(tools),
         tool_choice: params.tool_choice.as_ref().map(|choice| match choice {

@@ -27,6 +27,22 @@ pub(crate) fn is_openai_reasoning(model: &str) -> bool {
     ["openai.gpt-5", "openai.o1", "openai.o3", "openai.o4"].iter().any(|p| model.starts_with(p))
 }
 
+/// The temperature to send to `model`: none to a reasoning model unless it
+/// is the default (1), with a warning, since those models refuse any other.
+pub(crate) fn sendable_temperature(model: &str, temperature: Option<f64>) -> Option<f64> {
+    match temperature {
+        Some(t) if is_openai_reasoning(model) && (t - 1.0).abs() > f64::EPSILON => {
+            tracing::warn!(
+                model,
+                temperature = t,
+                "reasoning models accept only the default temperature; not sending it"
+            );
+            None
+        }
+        other => other,
+    }
+}
+
 /// Google models reject tool results whose content is a list of parts.
 fn wants_flat_tool_results(model: &str) -> bool {
     model.to_ascii_lowercase().starts_with("google.")
@@ -111,17 +127,7 @@ impl RequestShape for GenericShape {
             return Err(Error::unsupported("documents", model, "GENERIC", advice));
         }
         let reasoning_model = is_openai_reasoning(model);
-        let temperature = match params.temperature {
-            Some(t) if reasoning_model && (t - 1.0).abs() > f64::EPSILON => {
-                tracing::warn!(
-                    model,
-                    temperature = t,
-                    "reasoning models accept only the default temperature; not sending it"
-                );
-                None
-            }
-            other => other,
-        };
+        let temperature = sendable_temperature(model, params.temperature);
         let max_tokens = params.max_tokens.map(i64::from);
         let generic = wire::GenericChatRequest {
             messages: Some(request.messages.iter().map(|m| message(m, model)).collect()),

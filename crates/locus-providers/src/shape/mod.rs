@@ -9,7 +9,7 @@ mod generic;
 pub use cohere::CohereShape;
 pub use coherev2::CohereV2Shape;
 pub use generic::GenericShape;
-pub(crate) use generic::{is_openai_reasoning, tool_result_text};
+pub(crate) use generic::{is_openai_reasoning, sendable_temperature, tool_result_text};
 
 use oci_genai_transport::ServingMode;
 use oci_genai_transport::models::{BaseChatRequest, ChatResult};
