@@ -6,32 +6,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{events_cut_at, fixture};
 use locus_providers::openai::{chat_completions, responses};
 use locus_providers::{Error, StreamAccumulator, StreamState};
-use oci_genai_transport::sse::SseParser;
 use proptest::prelude::*;
 use serde_json::Value;
 
 const STREAMS: &[&str] =
     &["cc-text-usage", "cc-parallel-tools", "cc-gemini-delta-null", "resp-text", "resp-parallel-tools"];
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/streams/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
 /// The final response for `name` (or the first error), its bytes fed in pieces cut at `cuts`.
 fn run(name: &str, cuts: &[usize]) -> Result<Value, Error> {
-    let bytes = fixture(&format!("{name}.sse"));
-    let (mut parser, mut state, mut acc) = (SseParser::new(), StreamState::default(), StreamAccumulator::new());
-    let mut sse = Vec::new();
-    let mut last = 0;
-    for cut in cuts.iter().copied().chain([bytes.len()]) {
-        let cut = cut.clamp(last, bytes.len());
-        parser.feed(&bytes[last..cut], &mut sse).unwrap();
-        last = cut;
-    }
-    parser.finish(&mut sse).unwrap();
-    for event in sse {
+    let (mut state, mut acc) = (StreamState::default(), StreamAccumulator::new());
+    for event in events_cut_at(name, cuts) {
         let mut events = Vec::new();
         if name.starts_with("cc-") {
             if event.is_done() {

@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{events_cut_at, fixture};
 use locus_providers::{
     CohereShape, CohereV2Shape, GenericShape, InlineToolCallFilter, RequestShape, StreamAccumulator, StreamState,
 };
-use oci_genai_transport::sse::SseParser;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -24,13 +26,8 @@ const GENERIC: &[&str] = &[
 ];
 const COHERE: &[&str] = &["cohere-text", "cohere-tools", "coherev2-tools"];
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/streams/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
 /// The final response for `name`, its bytes fed in pieces cut at `cuts`.
 fn run(name: &str, cuts: &[usize]) -> Value {
-    let bytes = fixture(&format!("{name}.sse"));
     let shape: Box<dyn RequestShape> = if name.starts_with("coherev2") {
         Box::new(CohereV2Shape)
     } else if name.starts_with("cohere") {
@@ -39,16 +36,8 @@ fn run(name: &str, cuts: &[usize]) -> Value {
         Box::new(GenericShape)
     };
     let mut inline = name.starts_with("inline").then(InlineToolCallFilter::new);
-    let (mut parser, mut state, mut acc) = (SseParser::new(), StreamState::default(), StreamAccumulator::new());
-    let mut sse = Vec::new();
-    let mut last = 0;
-    for cut in cuts.iter().copied().chain([bytes.len()]) {
-        let cut = cut.clamp(last, bytes.len());
-        parser.feed(&bytes[last..cut], &mut sse).unwrap();
-        last = cut;
-    }
-    parser.finish(&mut sse).unwrap();
-    for event in sse {
+    let (mut state, mut acc) = (StreamState::default(), StreamAccumulator::new());
+    for event in events_cut_at(name, cuts) {
         let mut events = Vec::new();
         shape.parse_stream_chunk(event, &mut state, &mut events).unwrap();
         let events = match inline.as_mut() {
