@@ -140,36 +140,17 @@ async fn bounds_and_keys() {
     let http = reqwest::Client::new();
     let url = format!("{}/v1/chat/completions", gateway.url());
     let ask = json!({"model": "dac", "messages": [{"role": "user", "content": "hi"}]});
-    let status = |r: reqwest::Response| r.status().as_u16();
-    assert_eq!(
-        status(http.post(&url).header("content-type", "application/json").body(ask.to_string()).send().await.unwrap()),
-        401,
-        "no key"
-    );
-    assert_eq!(
-        status(
-            http.post(&url)
-                .bearer_auth("sk-wrong")
-                .header("content-type", "application/json")
-                .body(ask.to_string())
-                .send()
-                .await
-                .unwrap()
-        ),
-        401
-    );
-    assert_eq!(
-        status(
-            http.post(&url)
-                .bearer_auth("sk-gateway-1")
-                .header("content-type", "application/json")
-                .body(ask.to_string())
-                .send()
-                .await
-                .unwrap()
-        ),
-        200
-    );
+    // The status of `ask` sent with `key` (none: no Authorization).
+    let ask_with = |key: Option<&'static str>| {
+        let mut request = http.post(&url).header("content-type", "application/json").body(ask.to_string());
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(ask_with(None).await, 401, "no key");
+    assert_eq!(ask_with(Some("sk-wrong")).await, 401);
+    assert_eq!(ask_with(Some("sk-gateway-1")).await, 200);
     let big = json!({"model": "dac", "messages": [{"role": "user", "content": "x".repeat(5_000)}]});
     let response = http
         .post(&url)
@@ -182,18 +163,8 @@ async fn bounds_and_keys() {
     assert_eq!(response.status(), 413);
     let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "request_too_large");
-    let third =
-        http.post(&url).bearer_auth("sk-gateway-1").header("content-type", "application/json").body(ask.to_string());
-    assert_eq!(status(third.send().await.unwrap()), 200, "the third request in a minute");
-    let response = http
-        .post(&url)
-        .bearer_auth("sk-gateway-1")
-        .header("content-type", "application/json")
-        .body(ask.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 429, "the fourth request in a minute");
+    assert_eq!(ask_with(Some("sk-gateway-1")).await, 200, "the third request in a minute");
+    assert_eq!(ask_with(Some("sk-gateway-1")).await, 429, "the fourth request in a minute");
     // Off loopback, no keys: refused to start.
     let open = GatewayConfig { listen: "0.0.0.0:0".parse().unwrap(), ..Default::default() };
     let client = GenAiClient::builder().genai_api_key("unused").build().unwrap();
