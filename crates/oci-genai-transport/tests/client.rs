@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{After, RawServer, assert_signed, credentials, fixture};
+use common::{After, RawServer, assert_signed, client, credentials, fixture};
 use futures::StreamExt;
 use oci_genai_transport::{ChatCall, Error, GenAiClient, RetryPolicy, ServingMode, models};
 use serde_json::json;
@@ -25,15 +25,6 @@ fn details(model: &str, compartment: &str) -> ChatCall {
         ..Default::default()
     });
     ChatCall::new(ServingMode::from_model_id(model).unwrap(), compartment, request)
-}
-
-fn client(endpoint: &str) -> GenAiClient {
-    GenAiClient::builder()
-        .credentials_provider(credentials())
-        .service_endpoint(endpoint)
-        .retry_policy(RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(5)))
-        .build()
-        .unwrap()
 }
 
 fn reply() -> serde_json::Value {

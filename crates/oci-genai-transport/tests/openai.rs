@@ -7,26 +7,17 @@ mod common;
 
 use std::time::Duration;
 
-use common::{After, RawServer, assert_signed, credentials, fixture};
+use common::{After, RawServer, assert_signed, client, fixture};
 use futures::StreamExt;
 use oci_genai_transport::openai::chat_completions::{ChatCompletionRequest, ChatMessage, Content};
 use oci_genai_transport::openai::responses::{InputItem, ResponseRequest};
-use oci_genai_transport::{ChatCall, Error, GenAiClient, OpenAiCall, RetryPolicy, ServingMode, Transport, models};
+use oci_genai_transport::{ChatCall, Error, GenAiClient, OpenAiCall, ServingMode, Transport, models};
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaa";
 const DAC: &str = "ocid1.generativeaiendpoint.oc1.us-chicago-1.amaaaaaaexample";
-
-fn client(endpoint: &str) -> GenAiClient {
-    GenAiClient::builder()
-        .credentials_provider(credentials())
-        .service_endpoint(endpoint)
-        .retry_policy(RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(5)))
-        .build()
-        .unwrap()
-}
 
 fn completions(model: &str) -> OpenAiCall<ChatCompletionRequest> {
     OpenAiCall::new(ChatCompletionRequest {

@@ -20,6 +20,18 @@ pub fn credentials() -> SharedCredentialsProvider {
     Arc::new(ApiKeyProvider::new("ocid1.tenancy.oc1..t", "ocid1.user.oc1..u", &fingerprint, key))
 }
 
+/// A client of `endpoint` signing with [`credentials`], retrying after 1–5 ms.
+pub fn client(endpoint: &str) -> oci_genai_transport::GenAiClient {
+    oci_genai_transport::GenAiClient::builder()
+        .credentials_provider(credentials())
+        .service_endpoint(endpoint)
+        .retry_policy(
+            oci_genai_transport::RetryPolicy::default().with_delays(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap()
+}
+
 pub fn public_key() -> PublicKey {
     PublicKey::from_pem(&std::fs::read_to_string(format!("{FIXTURES}/public.pem")).unwrap()).unwrap()
 }
