@@ -12,7 +12,6 @@ use locus_agent::{Agent, AgentEvent, AgentResult, AgentStream, StopReason, tools
 use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, Message, OciChatModel, SharedChatModel};
 use oci_auth::{OsEnv, SharedEnv};
 
-use crate::defaults::DefaultsFile;
 use crate::error::{CliError, ExitCode};
 use crate::input::{self, Stdin};
 use crate::session::{self, Session, Sessions};
@@ -139,30 +138,34 @@ pub async fn run(
 ) -> Result<ExitCode, CliError> {
     let interactive_possible = stdin.is_terminal();
     let env: SharedEnv = Arc::new(OsEnv);
-    // The emulator is configured by flags alone; otherwise the defaults file may name servers too.
+    // The emulator is configured by flags alone (no defaults file); otherwise the file is read once,
+    // for the model's settings and the MCP servers.
     let defaults = match args.emulator {
         true => None,
-        false => Some(DefaultsFile::load(args.setup.locus_config.as_deref(), env.as_ref())?),
+        false => Some(args.setup.defaults_file(env.as_ref())?),
     };
     let prompt = input::prompt(args.prompt.as_deref(), &args.files, stdin)?;
     // Kept alive for the whole session.
     let mut _emulator = None;
-    let model = if args.emulator {
-        let (model, emulator) = emulated(&args, terminal).await?;
-        _emulator = Some(emulator);
-        model
-    } else {
-        let settings = args.setup.settings(env.as_ref())?;
-        if settings.model.is_none() {
-            return Err(CliError::Usage(
-                "no model: pass --model (a model name, model OCID or endpoint OCID; `locus models` lists them), or \
-                 set LOCUS_MODEL_ID, or `model` in the defaults file"
-                    .into(),
-            ));
+    let model = match &defaults {
+        None => {
+            let (model, emulator) = emulated(&args, terminal).await?;
+            _emulator = Some(emulator);
+            model
         }
-        let mut setup = args.setup.oci_setup_from(settings, Arc::clone(&env));
-        setup.client = setup.client.on_retry(announce_retry(terminal));
-        setup.build()?
+        Some(defaults) => {
+            let settings = args.setup.settings_with(env.as_ref(), defaults)?;
+            if settings.model.is_none() {
+                return Err(CliError::Usage(
+                    "no model: pass --model (a model name, model OCID or endpoint OCID; `locus models` lists them), \
+                     or set LOCUS_MODEL_ID, or `model` in the defaults file"
+                        .into(),
+                ));
+            }
+            let mut setup = args.setup.oci_setup_from(settings, Arc::clone(&env));
+            setup.client = setup.client.on_retry(announce_retry(terminal));
+            setup.build()?
+        }
     };
     let transport = model.transport();
     let model_id = model.serving_mode().id().to_owned();

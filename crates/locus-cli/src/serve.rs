@@ -10,7 +10,6 @@ use clap::Args;
 use locus_gateway::{Alias, Gateway, GatewayConfig};
 use oci_auth::{OsEnv, Secret, SharedEnv};
 
-use crate::defaults::DefaultsFile;
 use crate::error::{CliError, ExitCode};
 use crate::setup_args::SetupArgs;
 
@@ -41,8 +40,8 @@ pub struct ServeArgs {
 /// Runs the gateway until interrupted.
 pub async fn run(args: ServeArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let env: SharedEnv = Arc::new(OsEnv);
-    let settings = args.setup.settings(env.as_ref())?;
-    let defaults = DefaultsFile::load(args.setup.locus_config.as_deref(), env.as_ref())?;
+    let defaults = args.setup.defaults_file(env.as_ref())?;
+    let settings = args.setup.settings_with(env.as_ref(), &defaults)?;
     let mut aliases = std::collections::BTreeMap::new();
     for name in defaults.aliases.keys() {
         if let Some(alias) = defaults.alias(name)? {

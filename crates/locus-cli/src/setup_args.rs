@@ -184,9 +184,18 @@ impl SetupArgs {
     /// `OCI_*` over the defaults file. A model that names an alias of the
     /// defaults file brings the alias's settings, which only flags override.
     pub fn settings(&self, env: &dyn Env) -> Result<Settings, CliError> {
+        self.settings_with(env, &self.defaults_file(env)?)
+    }
+
+    /// The defaults file these arguments name (`--locus-config`), else the usual one.
+    pub fn defaults_file(&self, env: &dyn Env) -> Result<DefaultsFile, CliError> {
+        DefaultsFile::load(self.locus_config.as_deref(), env)
+    }
+
+    /// [`settings`](Self::settings) with the defaults file already read.
+    pub fn settings_with(&self, env: &dyn Env, defaults: &DefaultsFile) -> Result<Settings, CliError> {
         let flags = self.raw_flag_settings();
         let environment = Settings::from_env(env)?;
-        let defaults = DefaultsFile::load(self.locus_config.as_deref(), env)?;
         let file = defaults.settings()?;
         let merged = flags.clone().or(environment.clone()).or(file.clone());
         let Some(model) = merged.model.clone() else { return Ok(merged) };
