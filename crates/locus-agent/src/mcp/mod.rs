@@ -105,7 +105,9 @@ impl McpServer {
     /// # Ok::<(), locus_agent::Error>(())
     /// ```
     pub fn command_line(line: &str) -> Result<Self, Error> {
-        let words = split_words(line).map_err(|e| Error::Config(format!("the MCP command `{line}`: {e}")))?;
+        let words = shlex::split(line).ok_or_else(|| {
+            Error::Config(format!("the MCP command `{line}`: a quote is not closed, or it ends with a backslash"))
+        })?;
         let mut words = words.into_iter();
         let program = words.next().ok_or_else(|| Error::Config("an empty MCP command".into()))?;
         Ok(McpServer::stdio(program, words))
@@ -335,61 +337,14 @@ fn sanitize(name: &str) -> String {
     if clean.is_empty() { "mcp".into() } else { clean }
 }
 
-/// Splits a command line into words as a POSIX shell does for quoting.
-fn split_words(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => words.extend(word.take()),
-            '\'' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => w.push(c),
-                        None => return Err("a single quote is not closed".into()),
-                    }
-                }
-            }
-            '"' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => w.push(c),
-                            Some(c) => {
-                                w.push('\\');
-                                w.push(c);
-                            }
-                            None => return Err("a double quote is not closed".into()),
-                        },
-                        Some(c) => w.push(c),
-                        None => return Err("a double quote is not closed".into()),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                Some(c) => word.get_or_insert_with(String::new).push(c),
-                None => return Err("the line ends with a backslash".into()),
-            },
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(word);
-    Ok(words)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{McpServer, sanitize, split_words};
+    use super::{McpServer, sanitize};
 
     #[test]
     fn command_lines_split_like_a_shell() {
-        assert_eq!(split_words(r#"a 'b c' "d \"e\"" f\ g ''"#).unwrap(), ["a", "b c", "d \"e\"", "f g", ""]);
-        assert!(split_words("a 'b").is_err());
+        assert_eq!(shlex::split(r#"a 'b c' "d \"e\"" f\ g ''"#).unwrap(), ["a", "b c", "d \"e\"", "f g", ""]);
+        assert!(McpServer::command_line("a 'b").unwrap_err().to_string().contains("not closed"));
         assert!(McpServer::command_line("   ").is_err());
     }
 
