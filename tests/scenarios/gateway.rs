@@ -174,7 +174,7 @@ async fn bounds_and_keys() {
 
 #[tokio::test]
 async fn a_client_that_goes_away_frees_its_stream_and_the_upstream_call() {
-    let config = GatewayConfig { max_concurrent_streams: 1, ..Default::default() };
+    let config = GatewayConfig { max_concurrent_calls: 1, ..Default::default() };
     let (_emulator, gateway) = start(config).await;
     let http = reqwest::Client::new();
     let url = format!("{}/v1/chat/completions", gateway.url());

@@ -21,6 +21,7 @@ pub mod doctor;
 pub mod emulator;
 mod error;
 pub mod input;
+mod limits;
 pub mod models;
 pub mod raw_request;
 mod repl;
@@ -94,10 +95,23 @@ pub enum Command {
 /// assert_eq!(locus_cli::log_filter(&env), "info");
 /// ```
 pub fn log_filter(env: &dyn oci_auth::Env) -> String {
+    log_filter_for(env, false)
+}
+
+/// [`log_filter`] for a command; `locus serve` (`serving`) logs one line
+/// per request (`locus_gateway=info`) unless `RUST_LOG`/`LOCUS_LOG` say otherwise.
+///
+/// ```
+/// use oci_auth::StaticEnv;
+/// assert_eq!(locus_cli::log_filter_for(&StaticEnv::new(), true), "warn,locus_gateway=info");
+/// assert_eq!(locus_cli::log_filter_for(&StaticEnv::new().with_var("RUST_LOG", "debug"), true), "debug");
+/// ```
+pub fn log_filter_for(env: &dyn oci_auth::Env, serving: bool) -> String {
+    let default = if serving { "warn,locus_gateway=info" } else { "warn" };
     let base = ["RUST_LOG", "LOCUS_LOG"]
         .iter()
         .find_map(|name| env.var(name).filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| "warn".into());
+        .unwrap_or_else(|| default.into());
     let requests = env.var("OCI_LOG_REQUESTS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
     if requests { format!("{base},oci_genai_transport=debug") } else { base }
 }

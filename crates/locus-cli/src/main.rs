@@ -17,7 +17,8 @@ fn main() {
     let io = Io::process();
     let terminal = io.terminal;
     let env = oci_auth::OsEnv;
-    let directives = locus_cli::log_filter(&env);
+    let serving = std::env::args_os().nth(1).is_some_and(|command| command == "serve");
+    let directives = locus_cli::log_filter_for(&env, serving);
     let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|e| {
         eprintln!("warning: ignoring the log filter `{directives}` ({e}); logging warnings only");
         tracing_subscriber::EnvFilter::new("warn")

@@ -38,7 +38,7 @@ impl GatewayError {
     /// The body.
     pub fn body(&self) -> String {
         let mut message = self.message.clone();
-        if let Some(id) = &self.opc_request_id {
+        if let Some(id) = self.opc_request_id.as_deref().filter(|id| !message.contains(id)) {
             message.push_str(&format!(" (opc-request-id: {id})"));
         }
         json!({"error": {"message": message, "type": self.kind, "code": self.code, "param": null}}).to_string()
@@ -68,13 +68,28 @@ impl From<locus_providers::Error> for GatewayError {
                 };
                 (e.status, kind, e.code.clone())
             }
+            other if is_the_clients(other) => (400, "invalid_request_error", "invalid_request".to_owned()),
             other => match other.kind() {
-                ErrorKind::Configuration => (400, "invalid_request_error", "invalid_request".to_owned()),
+                // The gateway's own settings (no compartment, no region, credentials): not the client's to fix.
+                ErrorKind::Configuration => (500, "api_error", "gateway_configuration".to_owned()),
                 ErrorKind::Authentication => (401, "authentication_error", "upstream_authentication".to_owned()),
                 ErrorKind::Timeout => (504, "api_error", "upstream_timeout".to_owned()),
                 _ => (502, "api_error", "upstream_error".to_owned()),
             },
         };
         GatewayError { status, kind, code, message, opc_request_id }
+    }
+}
+
+/// Whether the request itself cannot be sent as asked: a model id that names
+/// nothing, a parameter the model's shape cannot carry.
+fn is_the_clients(error: &locus_providers::Error) -> bool {
+    use oci_genai_transport::Error as T;
+    match error {
+        locus_providers::Error::Unsupported { .. } | locus_providers::Error::InvalidRequest(_) => true,
+        locus_providers::Error::Transport(e) => {
+            matches!(e, T::InvalidModelId { .. } | T::TransportCannotServe { .. } | T::InvalidRequest(_))
+        }
+        _ => false,
     }
 }

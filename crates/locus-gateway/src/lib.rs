@@ -7,36 +7,53 @@
 //! any OpenAI client reaches every model locus-rs reaches.
 //!
 //! ```no_run
+//! use std::time::Duration;
 //! use locus_gateway::{Gateway, GatewayConfig};
 //! # async fn run(client: oci_genai_transport::GenAiClient) -> Result<(), Box<dyn std::error::Error>> {
 //! let config = GatewayConfig { compartment_id: Some("ocid1.compartment.oc1..example".into()), ..Default::default() };
 //! let gateway = Gateway::start(config, client).await?;
 //! println!("OpenAI base URL: {}/v1", gateway.url());
+//! tokio::signal::ctrl_c().await?;
+//! // Stop accepting; answers in flight get 30 s to finish.
+//! let report = gateway.shutdown(Duration::from_secs(30)).await;
+//! println!("{} connection(s) cut", report.cut);
 //! # Ok(()) }
 //! ```
+//!
+//! What a gateway refuses, and its bounds, are in [`GatewayConfig`] and
+//! docs/serve.md ("Security").
 
 #![deny(missing_docs)]
 
+mod catalog;
 mod config;
 mod error;
+mod guard;
+mod listener;
+mod routes;
 mod server;
 pub mod translate;
 
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use config::{Alias, GatewayConfig};
 pub use error::GatewayError;
+pub use listener::ShutdownReport;
 use oci_genai_transport::GenAiClient;
 
 /// Starts gateways.
 #[derive(Debug, Clone, Copy)]
 pub struct Gateway;
 
-/// A running gateway; dropping it stops it.
+/// A running gateway; dropping it stops it at once (see [`shutdown`](Self::shutdown) for a graceful stop).
 #[derive(Debug)]
 pub struct RunningGateway {
+    address: SocketAddr,
     url: String,
-    task: tokio::task::JoinHandle<()>,
+    stop: listener::Stop,
+    task: Option<tokio::task::JoinHandle<ShutdownReport>>,
 }
 
 impl RunningGateway {
@@ -44,41 +61,74 @@ impl RunningGateway {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops accepting connections, closes idle ones, and lets answers in
+    /// flight (streams included) finish within `drain`; what is still open
+    /// then is closed.
+    pub async fn shutdown(mut self, drain: Duration) -> ShutdownReport {
+        let _ = self.stop.drain.send(Some(drain));
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_default(),
+            None => ShutdownReport::default(),
+        }
+    }
 }
 
 impl Drop for RunningGateway {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            // The accept loop stops and cuts its connections at once.
+            let _ = (task, self.stop.drain.send(Some(Duration::ZERO)));
+        }
     }
+}
+
+/// Why a gateway could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration is refused (see [`GatewayConfig::check`]).
+    #[error("{0}")]
+    Refused(String),
+    /// The address could not be listened on.
+    #[error("cannot listen on {address}: {source}{}", if source.kind() == std::io::ErrorKind::AddrInUse { " (another program listens there: stop it, or choose another address with --listen)" } else { "" })]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl Gateway {
     /// Listens on `config.listen` (refused off loopback without client keys)
-    /// and serves until the returned handle is dropped.
-    pub async fn start(config: GatewayConfig, client: GenAiClient) -> Result<RunningGateway, std::io::Error> {
-        config.check().map_err(|e| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e))?;
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let url = format!("http://{}", listener.local_addr()?);
+    /// and serves until the returned handle is shut down or dropped.
+    pub async fn start(mut config: GatewayConfig, client: GenAiClient) -> Result<RunningGateway, StartError> {
+        config.check().map_err(StartError::Refused)?;
+        let listen = |source| StartError::Listen { address: config.listen, source };
+        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(listen)?;
+        let address = listener.local_addr().map_err(listen)?;
+        // Port 0 became a port: requests name that one.
+        config.listen = address;
         let state = Arc::new(server::State {
-            streams: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_streams.max(1))),
+            calls: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_calls.max(1))),
             config,
             client,
-            rates: Mutex::default(),
+            guard: guard::Guard::default(),
+            catalog: catalog::Catalog::default(),
         });
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let _ = stream.set_nodelay(true);
-                let state = Arc::clone(&state);
-                tokio::spawn(async move {
-                    let service =
-                        hyper::service::service_fn(move |request| server::handle(Arc::clone(&state), request));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Ok(RunningGateway { url, task })
+        let (drain, stopped) = tokio::sync::watch::channel(None);
+        let task = tokio::spawn(listener::accept_loop(listener, state, stopped));
+        Ok(RunningGateway {
+            address,
+            url: format!("http://{address}"),
+            stop: listener::Stop { drain },
+            task: Some(task),
+        })
     }
 }

@@ -89,6 +89,19 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// The server's reply broke HTTP itself (a malformed head, length or
+    /// chunk framing): a fault of the server or of something between, not of
+    /// the request.
+    #[error("the reply from {url} was not valid HTTP: {message}{}", request_id_suffix(opc_request_id))]
+    MalformedReply {
+        /// The URL called.
+        url: String,
+        /// What was wrong.
+        message: String,
+        /// Our request id.
+        opc_request_id: Option<String>,
+    },
+
     /// A reply that is not the JSON we expect.
     #[error("the reply could not be read: {message}{}", request_id_suffix(opc_request_id))]
     InvalidReply {
@@ -293,6 +306,7 @@ impl Error {
             Error::Service(e) => e.opc_request_id.as_deref(),
             Error::Transport { opc_request_id, .. }
             | Error::InvalidReply { opc_request_id, .. }
+            | Error::MalformedReply { opc_request_id, .. }
             | Error::NotAStream { opc_request_id, .. }
             | Error::EmptyStream { opc_request_id }
             | Error::IncompleteStream { opc_request_id, .. }
@@ -355,6 +369,7 @@ impl Error {
             Error::Transport { retryable: false, .. } => ErrorKind::Configuration,
             Error::Transport { .. } => ErrorKind::Connection,
             Error::InvalidReply { .. }
+            | Error::MalformedReply { .. }
             | Error::NotAStream { .. }
             | Error::EmptyStream { .. }
             | Error::IncompleteStream { .. }
@@ -369,6 +384,11 @@ impl Error {
     /// raw-request` does.
     pub fn from_reqwest(url: &str, error: reqwest::Error, opc_request_id: Option<String>) -> Error {
         let (message, causes) = with_causes(&error);
+        // A body that could not be read as sent (framing, encoding): the reply broke HTTP, the request was fine.
+        // (A head hyper cannot parse is a request error, retried, and a connection failure.)
+        if error.is_decode() && !error.is_timeout() {
+            return Error::MalformedReply { url: url.to_owned(), message, opc_request_id };
+        }
         // rustls reports certificate and protocol failures as InvalidData: retrying cannot fix them.
         let refused_by_tls = causes.iter().any(|inner| {
             inner.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::InvalidData)
@@ -388,6 +408,11 @@ impl Error {
     pub(crate) fn from_io(url: &str, error: std::io::Error, connect: bool, opc_request_id: Option<String>) -> Error {
         use std::io::ErrorKind as Io;
         let (message, _) = with_causes(&error);
+        // rustls's refusals come as InvalidData too; any other InvalidData is the reply's own framing.
+        let tls = error.get_ref().is_some_and(|inner| inner.is::<rustls::Error>());
+        if error.kind() == Io::InvalidData && !tls {
+            return Error::MalformedReply { url: url.to_owned(), message, opc_request_id };
+        }
         Error::Transport {
             url: url.to_owned(),
             message,

@@ -22,7 +22,9 @@ use super::is_none;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionRequest {
-    /// The OCI model name (`openai.gpt-5`, `meta.llama-…`).
+    /// The OCI model name (`openai.gpt-5`, `meta.llama-…`); empty when a
+    /// request read by a gateway named none.
+    #[serde(default)]
     pub model: String,
     /// The conversation.
     pub messages: Vec<ChatMessage>,
