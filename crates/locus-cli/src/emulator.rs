@@ -79,16 +79,19 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
     let user = "ocid1.user.oc1..emulator";
     emulator.register_api_key(user, &key);
 
+    // The key and the API key are secrets: a private directory (a new one unless named), files 0600.
     let dir = match args.state_dir {
-        Some(dir) => dir,
-        None => std::env::temp_dir().join(format!("locus-emulator-{}", std::process::id())),
+        Some(dir) => {
+            crate::files::create_private_dir(&dir)?;
+            dir
+        }
+        None => crate::files::new_private_dir(&std::env::temp_dir(), "locus-emulator-")?,
     };
-    std::fs::create_dir_all(&dir)?;
     let key_file = dir.join("key.pem");
-    std::fs::write(&key_file, pem.expose())?;
+    crate::files::replace_private(&key_file, pem.expose().as_bytes())?;
     let config_file = dir.join("config");
     let settings = emulator.config();
-    std::fs::write(
+    crate::files::replace_private(
         &config_file,
         format!(
             "[DEFAULT]\nuser = {user}\nfingerprint = {}\ntenancy = {}\nregion = {}\nkey_file = {}\n",
@@ -96,7 +99,8 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
             settings.tenancy,
             settings.region,
             key_file.display()
-        ),
+        )
+        .as_bytes(),
     )?;
     writeln!(out, "OCI Generative AI emulator on {}", emulator.url())?;
     writeln!(out, "OCI config: {} (profile DEFAULT)", config_file.display())?;
@@ -107,7 +111,7 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
         emulator.url()
     )?;
     let api_key_file = dir.join("genai-api-key");
-    std::fs::write(&api_key_file, &api_key)?;
+    crate::files::replace_private(&api_key_file, api_key.as_bytes())?;
     writeln!(
         out,
         "OpenAI-compatible API: base URL {}/openai/v1, GenAI API key in {} (or sign, with opc-compartment-id: {DEMO_COMPARTMENT})",

@@ -20,6 +20,7 @@ pub mod defaults;
 pub mod doctor;
 pub mod emulator;
 mod error;
+pub mod files;
 pub mod input;
 mod limits;
 pub mod models;

@@ -118,7 +118,7 @@ pub(crate) async fn run(
         }
     }
     if let Some(path) = &history_file
-        && crate::session::create_private_dir(path.parent().unwrap_or(path)).is_ok()
+        && crate::files::create_private_dir(path.parent().unwrap_or(path)).is_ok()
         && editor.save_history(path).is_ok()
     {
         #[cfg(unix)]

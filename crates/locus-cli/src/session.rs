@@ -3,7 +3,6 @@
 //! (`$XDG_DATA_HOME/locus`, else `~/.local/share/locus`), readable only by
 //! the user.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use locus_providers::Message;
@@ -93,11 +92,9 @@ impl Sessions {
     /// written whole before it replaces the old one.
     pub fn save(&self, session: &Session) -> Result<(), CliError> {
         let path = self.path(&session.name)?;
-        create_private_dir(&self.dir)?;
+        crate::files::create_private_dir(&self.dir)?;
         let text = serde_json::to_string_pretty(session).map_err(std::io::Error::from)?;
-        let partial = path.with_extension(format!("json.{}.partial", std::process::id()));
-        write_private(&partial, text.as_bytes())?;
-        std::fs::rename(&partial, &path)?;
+        crate::files::replace_private(&path, text.as_bytes())?;
         Ok(())
     }
 }
@@ -125,31 +122,6 @@ fn timestamp(now: std::time::SystemTime) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
-}
-
-/// Makes `dir` (and its parents), readable only by the user.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to a new file only the user can read.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]

@@ -182,6 +182,35 @@ impl OciChatModel {
         Error::Transport(error)
     }
 
+    /// The answer itself, when a streaming request was answered with a whole
+    /// JSON reply this transport can read: used as it came, never asked for again.
+    fn whole_reply(&self, error: &transport::Error) -> Option<ChatResponse> {
+        let transport::Error::NotAStream { content_type, body, .. } = error else { return None };
+        if !content_type.starts_with("application/json") {
+            return None;
+        }
+        let response = match self.transport {
+            Transport::Native => self.shape.parse_response(serde_json::from_str(body).ok()?).ok()?,
+            Transport::ChatCompletions => chat_completions::parse_response(serde_json::from_str(body).ok()?).ok()?,
+            Transport::Responses => responses::parse_response(serde_json::from_str(body).ok()?).ok()?,
+        };
+        Some(self.extract_inline(response))
+    }
+
+    /// A whole reply to a streaming request, as events announced by a
+    /// [`ModelEvent::Fallback`] (or the refusal to fall back, when not allowed).
+    fn whole_reply_events(&self, error: &transport::Error) -> Option<Vec<Result<ModelEvent, Error>>> {
+        let response = self.whole_reply(error)?;
+        let reason = format!("{error}; it was read as the whole answer (nothing was sent again)");
+        if !self.allow_fallback {
+            return Some(vec![Err(Error::StreamingFailed { reason })]);
+        }
+        tracing::info!(model = self.serving.id(), "{reason}");
+        let mut events = vec![Ok(ModelEvent::Fallback { reason })];
+        events.extend(response_events(response).into_iter().map(Ok));
+        Some(events)
+    }
+
     /// Why a stream attempt should fall back, for errors that mean "this
     /// deployment does not stream".
     fn fallback_reason(error: &transport::Error) -> Option<String> {
@@ -383,6 +412,9 @@ impl OciChatModel {
         let stream = match self.start_stream(request).await {
             Ok(stream) => stream,
             Err(Error::Transport(error)) => {
+                if let Some(events) = self.whole_reply_events(&error) {
+                    return futures::stream::iter(events).boxed();
+                }
                 return match Self::fallback_reason(&error) {
                     Some(reason) => futures::stream::iter(self.fallback(request, reason).await).boxed(),
                     None => futures::stream::iter([Err(self.with_shape_hint(error))]).boxed(),

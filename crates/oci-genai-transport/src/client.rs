@@ -285,6 +285,19 @@ impl GenAiClientBuilder {
         if let Some(url) = &self.service_endpoint {
             check_service_endpoint(url, self.allow_http)?;
         }
+        // Both travel as header values: a CR or LF in one would write headers of its own.
+        if self.api_key.as_ref().is_some_and(|key| !crate::send::sendable_header_value(key.expose())) {
+            return Err(Error::Config(
+                "the GenAI API key holds a control character (CR, LF, NUL…) and cannot be sent: check where it                  was set (LOCUS_OCI_GENAI_API_KEY, OCI_GENAI_API_KEY)"
+                    .into(),
+            ));
+        }
+        if self.project_id.as_deref().is_some_and(|p| !crate::send::sendable_header_value(p)) {
+            return Err(Error::Config(
+                "the project id holds a control character (CR, LF, NUL…) and cannot be sent: check where it was                  set (OCI_GENAI_PROJECT_ID)"
+                    .into(),
+            ));
+        }
         let own = self.own_stream_connections && self.http.is_none() && crate::h1::use_for(self.env.as_ref());
         let h1 = own.then(|| H1Client::new(self.connect_timeout, USER_AGENT));
         let http = match self.http {
@@ -504,16 +517,18 @@ impl GenAiClient {
         let request_id = Some(prepared.opc_request_id.clone());
         let content_type = response.header("content-type").unwrap_or_default().to_owned();
         if !content_type.starts_with("text/event-stream") {
-            let read = tokio::time::timeout(limits.read_timeout(), response.read_capped(MAX_ERROR_BODY, &prepared));
+            // A JSON reply may be the whole answer, which the caller can use as it is: kept whole (to the
+            // body cap) rather than cut for display.
+            let json = content_type.starts_with("application/json");
+            let cap = if json { limits.max_body_size() } else { MAX_ERROR_BODY };
+            let read = tokio::time::timeout(limits.read_timeout(), response.read_capped(cap, &prepared));
             let (body, _) = read.await.map_err(|_| Error::StreamIdle {
                 seconds: limits.read_timeout().as_secs(),
                 opc_request_id: request_id.clone(),
             })??;
-            return Err(Error::NotAStream {
-                content_type,
-                body: oci_auth::ErrorBody::shorten(&String::from_utf8_lossy(&body)),
-                opc_request_id: request_id,
-            });
+            let body = String::from_utf8_lossy(&body);
+            let body = if json { body.into_owned() } else { oci_auth::ErrorBody::shorten(&body) };
+            return Err(Error::NotAStream { content_type, body, opc_request_id: request_id });
         }
         let times = StreamTimes {
             read_timeout: limits.read_timeout(),

@@ -245,6 +245,12 @@ impl Sender {
                 headers.push(("authorization", bearer.as_str()));
             }
         }
+        // This connection writes headers itself: every one is checked first, as reqwest's builder checks its own.
+        if let Some((name, _)) = headers.iter().find(|(name, value)| !sendable_header(name, value)) {
+            return Err(Error::Config(format!(
+                "the `{name}` header cannot be sent: its name or value holds a character HTTP does not allow                  (CR, LF, NUL…); check the setting it comes from"
+            )));
+        }
         self.log_request(headers.iter().copied(), prepared);
         let request_id = Some(prepared.opc_request_id.clone());
         Ok(tokio::time::timeout(header_wait, h1.post(&url, &headers, &prepared.body)).await.map(|outcome| {
@@ -347,4 +353,14 @@ fn redacted_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> Ve
             (name.to_owned(), value)
         })
         .collect()
+}
+
+/// Whether `value` can be written as a header value as it is (no CR, LF, NUL or other control but tab).
+pub(crate) fn sendable_header_value(value: &str) -> bool {
+    reqwest::header::HeaderValue::from_str(value).is_ok()
+}
+
+/// Whether `name: value` can be written as a header as it is.
+pub(crate) fn sendable_header(name: &str, value: &str) -> bool {
+    reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok() && sendable_header_value(value)
 }

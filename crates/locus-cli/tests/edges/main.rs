@@ -9,5 +9,6 @@
 #[allow(dead_code)]
 mod harness;
 
+mod files;
 mod gateway;
 mod serving;
