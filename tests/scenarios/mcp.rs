@@ -66,7 +66,10 @@ async fn stdio_tools_are_listed_and_called() {
     let echo = &tools[0];
     assert_eq!(echo.description(), "Repeats the text.");
     assert_eq!(echo.parameters()["required"], json!(["text"]));
-    assert!(echo.is_safe() && !tools[2].is_safe(), "readOnlyHint marks a tool safe");
+    assert!(!echo.is_safe(), "a server's readOnlyHint alone is not trust");
+    let trusted = McpTools::connect([stdio_server().trust_read_only_hints(true)]).await;
+    let trusted = trusted.tools();
+    assert!(trusted[0].is_safe() && !trusted[2].is_safe(), "a trusted server's readOnlyHint marks a tool safe");
 
     let records = run(
         &mcp,

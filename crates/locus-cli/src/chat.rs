@@ -61,6 +61,9 @@ pub struct ChatArgs {
     /// An MCP server over streamable HTTP; its tools are offered (repeatable).
     #[arg(long = "mcp-url", value_name = "URL")]
     pub mcp_url: Vec<String>,
+    /// The environment variable holding a bearer token for the --mcp-url servers.
+    #[arg(long = "mcp-bearer-env", value_name = "VAR", requires = "mcp_url")]
+    pub mcp_bearer_env: Option<String>,
     /// Run every tool call without asking. Without it, tools not marked
     /// read-only are asked about on a terminal and refused elsewhere.
     #[arg(long, short = 'y')]
@@ -169,7 +172,14 @@ pub async fn run(
     };
     let transport = model.transport();
     let model_id = model.serving_mode().id().to_owned();
-    let mcp = crate::tools::connect_mcp(&args.mcp, &args.mcp_url, defaults.as_ref(), env.as_ref()).await?;
+    let mcp = crate::tools::connect_mcp(
+        &args.mcp,
+        &args.mcp_url,
+        args.mcp_bearer_env.as_deref(),
+        defaults.as_ref(),
+        env.as_ref(),
+    )
+    .await?;
     let can_ask = interactive_possible && terminal.stderr;
     let agent = agent(&args, Arc::new(model), mcp.as_ref(), can_ask)?;
     let options = ShowOptions {

@@ -17,6 +17,7 @@
 //! [mcp.servers.tracker]
 //! url = "https://mcp.example.com/mcp"
 //! bearer_token_env = "TRACKER_TOKEN"           # the variable holding the token
+//! trust = "read-only-hints"                    # its read-only tools run without asking
 //! ```
 
 use std::collections::BTreeMap;
@@ -86,6 +87,19 @@ pub struct McpEntry {
     pub url: Option<String>,
     /// The environment variable that holds a bearer token for `url`.
     pub bearer_token_env: Option<String>,
+    /// `"read-only-hints"`: believe the server's `readOnlyHint` annotations, so
+    /// its read-only tools run without asking (default: ask for every tool).
+    pub trust: Option<McpTrust>,
+}
+
+/// How far a server's own claims about its tools are believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum McpTrust {
+    /// Nothing: every tool is asked about (the default).
+    None,
+    /// Tools marked `readOnlyHint` (and not `destructiveHint`) run without asking.
+    ReadOnlyHints,
 }
 
 impl DefaultsFile {

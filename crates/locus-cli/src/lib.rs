@@ -89,9 +89,9 @@ pub enum Command {
 ///
 /// ```
 /// use oci_auth::StaticEnv;
-/// assert_eq!(locus_cli::log_filter(&StaticEnv::new()), "warn");
+/// assert_eq!(locus_cli::log_filter(&StaticEnv::new()), "warn,rmcp=off");
 /// let env = StaticEnv::new().with_var("OCI_LOG_REQUESTS", "1");
-/// assert_eq!(locus_cli::log_filter(&env), "warn,oci_genai_transport=debug");
+/// assert_eq!(locus_cli::log_filter(&env), "warn,rmcp=off,oci_genai_transport=debug");
 /// let env = StaticEnv::new().with_var("RUST_LOG", "info").with_var("LOCUS_LOG", "trace");
 /// assert_eq!(locus_cli::log_filter(&env), "info");
 /// ```
@@ -104,11 +104,12 @@ pub fn log_filter(env: &dyn oci_auth::Env) -> String {
 ///
 /// ```
 /// use oci_auth::StaticEnv;
-/// assert_eq!(locus_cli::log_filter_for(&StaticEnv::new(), true), "warn,locus_gateway=info");
+/// assert_eq!(locus_cli::log_filter_for(&StaticEnv::new(), true), "warn,rmcp=off,locus_gateway=info");
 /// assert_eq!(locus_cli::log_filter_for(&StaticEnv::new().with_var("RUST_LOG", "debug"), true), "debug");
 /// ```
 pub fn log_filter_for(env: &dyn oci_auth::Env, serving: bool) -> String {
-    let default = if serving { "warn,locus_gateway=info" } else { "warn" };
+    // The MCP SDK logs its transport's failures as errors; locus says what they mean, once, as warnings.
+    let default = if serving { "warn,rmcp=off,locus_gateway=info" } else { "warn,rmcp=off" };
     let base = ["RUST_LOG", "LOCUS_LOG"]
         .iter()
         .find_map(|name| env.var(name).filter(|v| !v.trim().is_empty()))

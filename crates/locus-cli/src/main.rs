@@ -4,6 +4,7 @@ use std::fmt;
 
 use locus_cli::Io;
 use locus_cli::telemetry::{Plan, Telemetry};
+use locus_cli::terminal::escape_controls;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::Registry;
@@ -83,17 +84,22 @@ struct Fields {
 }
 
 impl Visit for Fields {
+    // Warnings carry text from servers, models and MCP tools: their control characters are escaped, so
+    // nothing they send moves the cursor, retitles the window or rings the bell.
     fn record_str(&mut self, field: &Field, value: &str) {
+        let value = escape_controls(value);
         match field.name() {
-            "message" => self.message = value.to_owned(),
+            "message" => self.message = value.into_owned(),
             name => self.rest.push(format!("{name}: {value}")),
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let value = format!("{value:?}");
+        let value = escape_controls(&value);
         match field.name() {
-            "message" => self.message = format!("{value:?}"),
-            name => self.rest.push(format!("{name}: {value:?}")),
+            "message" => self.message = value.into_owned(),
+            name => self.rest.push(format!("{name}: {value}")),
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::terminal::one_line;
 pub(crate) async fn connect_mcp(
     commands: &[String],
     urls: &[String],
+    bearer_env: Option<&str>,
     defaults: Option<&DefaultsFile>,
     env: &dyn Env,
 ) -> Result<Option<McpTools>, CliError> {
@@ -42,20 +43,35 @@ pub(crate) async fn connect_mcp(
             }
             _ => return Err(CliError::Usage(format!("{place}: set `command` (a list) or `url`, not both"))),
         };
-        servers.push(server.named(name));
+        let trusted = entry.trust == Some(crate::defaults::McpTrust::ReadOnlyHints);
+        servers.push(server.named(name).trust_read_only_hints(trusted));
     }
     for command in commands {
         servers.push(McpServer::command_line(command).map_err(|e| CliError::Usage(format!("--mcp: {e}")))?);
     }
-    servers.extend(urls.iter().map(McpServer::http));
+    let token =
+        match bearer_env {
+            Some(var) => Some(env.var(var).filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+                CliError::Usage(format!("--mcp-bearer-env {var}: the variable is not set (or empty)"))
+            })?),
+            None => None,
+        };
+    for url in urls {
+        let server = McpServer::http(url);
+        servers.push(match &token {
+            Some(token) => server.bearer_token(token.trim()),
+            None => server,
+        });
+    }
     if servers.is_empty() {
         return Ok(None);
     }
     Ok(Some(McpTools::builder().servers(servers).call_timeout(Duration::from_secs(60)).connect().await))
 }
 
-/// Allows read-only tools; asks on a terminal about the others; refuses them
-/// off a terminal unless `--yes`.
+/// Allows safe tools (the built-in calculator and clock; MCP tools only from
+/// a server trusted with `trust = "read-only-hints"`); asks on a terminal
+/// about the others; refuses them off a terminal unless `--yes`.
 #[derive(Debug)]
 pub(crate) struct CliApproval {
     /// `--yes`: allow everything.

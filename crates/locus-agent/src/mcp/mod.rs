@@ -31,11 +31,23 @@
 //!   warning once. A call that does not answer within the call timeout
 //!   (default 60 s) is a timed-out tool call.
 //! - Two servers offering one name: both tools are renamed `<server>_<tool>`.
-//! - Tools marked `readOnlyHint` by their server are [safe](crate::Tool::is_safe).
+//! - A server's annotations are hints, not trust (the MCP specification
+//!   says so): no MCP tool is [safe](crate::Tool::is_safe) unless its server
+//!   was [trusted](McpServer::trust_read_only_hints), and then only a tool
+//!   marked `readOnlyHint` and not `destructiveHint`.
+//! - Nothing a server sends drives a terminal: tool names are cut to
+//!   `[A-Za-z0-9_-]` (calls still use the server's own name), and its stderr
+//!   and error text reach messages with control characters escaped.
+//! - Bounded: a server's stderr is read in chunks and each line kept to
+//!   4 KiB; a message larger than 16 MiB (what the SDK reads) fails the calls
+//!   under way at once instead of leaving them to their timeout.
+//! - An HTTP server that refuses the token says so (`refused the token
+//!   (401)`), not the SDK's internals.
 //! - A stdio server runs in its own process group, killed (with whatever it
 //!   started) when the last tool holding it is dropped, i.e. with the agent.
 
 mod connection;
+mod limit;
 mod process;
 mod tool;
 
@@ -52,7 +64,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use crate::error::Error;
 use crate::tools::SharedTool;
 use connection::Connection;
-use process::ServerProcess;
+use process::{ServerProcess, printable};
 use tool::McpTool;
 
 /// How long starting a server and listing its tools may take, by default.
@@ -65,6 +77,7 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct McpServer {
     name: String,
     endpoint: Endpoint,
+    trust_read_only_hints: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +106,7 @@ impl McpServer {
         McpServer {
             name: sanitize(&name),
             endpoint: Endpoint::Stdio { program, args: args.into_iter().map(Into::into).collect(), env: Vec::new() },
+            trust_read_only_hints: false,
         }
     }
 
@@ -117,12 +131,30 @@ impl McpServer {
     pub fn http(url: impl Into<String>) -> Self {
         let url = url.into();
         let host = url.split("://").nth(1).unwrap_or(&url).split(['/', ':', '?']).next().unwrap_or("http");
-        McpServer { name: sanitize(host), endpoint: Endpoint::Http { url, bearer_token: None } }
+        McpServer {
+            name: sanitize(host),
+            endpoint: Endpoint::Http { url, bearer_token: None },
+            trust_read_only_hints: false,
+        }
     }
 
     /// The name used in messages and, on collisions, as the tools' prefix.
     pub fn named(mut self, name: impl Into<String>) -> Self {
         self.name = sanitize(&name.into());
+        self
+    }
+
+    /// Believe this server's `readOnlyHint` annotations: its tools marked
+    /// read-only (and not `destructiveHint`) become [safe](crate::Tool::is_safe),
+    /// so an approval hook may run them without asking. Off by default:
+    /// annotations are the server's claims, untrusted unless you trust it.
+    ///
+    /// ```
+    /// let server = locus_agent::mcp::McpServer::http("https://mcp.example.com/mcp").trust_read_only_hints(true);
+    /// # let _ = server;
+    /// ```
+    pub fn trust_read_only_hints(mut self, trust: bool) -> Self {
+        self.trust_read_only_hints = trust;
         self
     }
 
@@ -149,19 +181,20 @@ impl McpServer {
 
     /// Starts or reaches the server and lists its tools.
     async fn connect(&self) -> Result<(Arc<Connection>, Vec<rmcp::model::Tool>), String> {
-        let (service, process) = match &self.endpoint {
+        let (service, process, cut) = match &self.endpoint {
             Endpoint::Stdio { program, args, env } => {
                 let (process, stdout, stdin) = ServerProcess::spawn(&self.name, program, args, env)
                     .map_err(|e| format!("cannot start `{program}`: {e}"))?;
+                let (stdout, cut) = limit::LineLimit::new(stdout, limit::MAX_MESSAGE_BYTES - 1);
                 let process = std::sync::Mutex::new(Some(process));
                 let service = match ().serve((stdout, stdin)).await {
                     Ok(service) => service,
                     Err(e) => {
                         let exit = ServerProcess::exit(&process).await;
-                        return Err(format!("no MCP handshake: {}", exit.unwrap_or_else(|| e.to_string())));
+                        return Err(format!("no MCP handshake: {}", exit.unwrap_or_else(|| printable(&e.to_string()))));
                     }
                 };
-                (service, process.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+                (service, process.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner), Some(cut))
             }
             Endpoint::Http { url, bearer_token } => {
                 let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
@@ -169,13 +202,46 @@ impl McpServer {
                     config = config.auth_header(token.expose());
                 }
                 let transport = StreamableHttpClientTransport::<reqwest13::Client>::from_config(config);
-                let service = ().serve(transport).await.map_err(|e| format!("no MCP handshake with {url}: {e}"))?;
-                (service, None)
+                let service = ().serve(transport).await.map_err(|e| http_failure(url, bearer_token.is_some(), &e))?;
+                (service, None, None)
             }
         };
-        let tools = service.list_all_tools().await.map_err(|e| format!("cannot list its tools: {e}"))?;
-        Ok((Arc::new(Connection::new(self.name.clone(), service, process)), tools))
+        let tools = service
+            .list_all_tools()
+            .await
+            .map_err(|e| format!("cannot list its tools: {}", printable(&e.to_string())))?;
+        let connection = Connection::new(self.name.clone(), service, process, cut, self.trust_read_only_hints);
+        Ok((Arc::new(connection), tools))
     }
+}
+
+/// What a failed HTTP handshake means, in the user's terms: a refused token
+/// is named as such, never as the SDK's worker and transport types.
+fn http_failure(url: &str, had_token: bool, error: &dyn std::error::Error) -> String {
+    let mut chain = Vec::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = cause {
+        chain.push(e.to_string());
+        cause = e.source();
+    }
+    let all = chain.join(": ");
+    let refused = |status: &str| {
+        let token = if had_token {
+            "refused the token"
+        } else {
+            "needs a token (--mcp-bearer-env VAR, or bearer_token_env in the defaults file)"
+        };
+        format!("the MCP server at {url} {token} ({status})")
+    };
+    if all.contains("Auth required") || all.contains("401") {
+        return refused("401");
+    }
+    if all.contains("Insufficient scope") || all.contains("403") {
+        return refused("403");
+    }
+    // The innermost cause says what happened; the outer ones name the SDK's machinery.
+    let inner = chain.last().map(String::as_str).unwrap_or("no answer");
+    format!("no MCP handshake with {url}: {}", printable(inner))
 }
 
 /// A server that could not be used.
@@ -297,15 +363,19 @@ impl McpToolsBuilder {
             .map(|(connection, tool)| {
                 let remote_name = tool.name.to_string();
                 let name = match count[&remote_name] {
-                    1 => remote_name.clone(),
+                    1 => sanitize(&remote_name),
                     _ => sanitize(&format!("{}_{remote_name}", connection.server)),
                 };
+                let hints = tool.annotations.as_ref();
+                let read_only = connection.trust_read_only_hints
+                    && hints.and_then(|a| a.read_only_hint) == Some(true)
+                    && hints.and_then(|a| a.destructive_hint) != Some(true);
                 Arc::new(McpTool {
                     name,
                     remote_name,
                     description: tool.description.as_deref().unwrap_or_default().to_owned(),
                     schema: serde_json::Value::Object((*tool.input_schema).clone()),
-                    read_only: tool.annotations.as_ref().and_then(|a| a.read_only_hint).unwrap_or(false),
+                    read_only,
                     timeout: self.call_timeout,
                     connection,
                 })

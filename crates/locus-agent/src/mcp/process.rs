@@ -6,11 +6,13 @@ use std::collections::VecDeque;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::io::AsyncBufReadExt;
+use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
 /// The last stderr lines kept.
 const STDERR_LINES: usize = 20;
+/// What is kept of one stderr line: a server may write without ever ending a line.
+const STDERR_LINE_BYTES: usize = 4096;
 
 /// A running server process; dropping it kills the process group.
 #[derive(Debug)]
@@ -43,17 +45,7 @@ impl ServerProcess {
         if let Some(pipe) = child.stderr.take() {
             let (tail, server) = (Arc::clone(&stderr), server.to_owned());
             // Servers log to stderr: at debug level here, and the last lines kept for errors.
-            reader = Some(tokio::spawn(async move {
-                let mut lines = tokio::io::BufReader::new(pipe).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    tracing::debug!(server = %server, "{line}");
-                    let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-                    if tail.len() == STDERR_LINES {
-                        tail.pop_front();
-                    }
-                    tail.push_back(line);
-                }
-            }));
+            reader = Some(tokio::spawn(read_stderr(pipe, tail, server)));
         }
         Ok((ServerProcess { child, stderr, reader }, stdout, stdin))
     }
@@ -91,7 +83,7 @@ impl ServerProcess {
         let status = self.child.try_wait().ok().flatten()?;
         let tail = self.stderr.lock().unwrap_or_else(PoisonError::into_inner);
         Some(match tail.back() {
-            Some(line) => format!("it exited ({status}): {line}"),
+            Some(line) => format!("it exited ({status}): {}", printable(line)),
             None => format!("it exited ({status})"),
         })
     }
@@ -106,4 +98,58 @@ impl Drop for ServerProcess {
         }
         let _ = self.child.start_kill();
     }
+}
+
+/// Reads `pipe` in bounded chunks: each line is kept to its first
+/// [`STDERR_LINE_BYTES`] (the rest is counted, not stored), so a server that
+/// writes without end costs a few KiB.
+async fn read_stderr(mut pipe: tokio::process::ChildStderr, tail: Arc<Mutex<VecDeque<String>>>, server: String) {
+    let mut chunk = vec![0u8; 8192];
+    let mut line: Vec<u8> = Vec::new();
+    let mut dropped = 0usize;
+    let finish = |line: &mut Vec<u8>, dropped: &mut usize| {
+        let mut text = String::from_utf8_lossy(line).into_owned();
+        if *dropped > 0 {
+            text.push_str(&format!("… ({} more bytes)", *dropped));
+        }
+        tracing::debug!(server = %server, "{}", printable(&text));
+        let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
+        if tail.len() == STDERR_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(text);
+        line.clear();
+        *dropped = 0;
+    };
+    loop {
+        let n = match pipe.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        for piece in chunk[..n].split_inclusive(|b| *b == b'\n') {
+            let (body, ends) = match piece.strip_suffix(b"\n") {
+                Some(body) => (body, true),
+                None => (piece, false),
+            };
+            let room = STDERR_LINE_BYTES.saturating_sub(line.len());
+            line.extend_from_slice(&body[..body.len().min(room)]);
+            dropped += body.len().saturating_sub(room);
+            if ends {
+                finish(&mut line, &mut dropped);
+            }
+        }
+    }
+    if !line.is_empty() || dropped > 0 {
+        finish(&mut line, &mut dropped);
+    }
+}
+
+/// `text` with control characters escaped: a server's words never drive the terminal.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
+            escaped
+        })
+        .collect()
 }

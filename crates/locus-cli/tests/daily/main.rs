@@ -791,9 +791,11 @@ fn mcp_tools_are_offered_and_asked_about() {
         command.args(["chat", "--emulator", "--mcp", &mcp_server_command(), prompt]);
         command
     };
-    // A read-only tool runs without asking.
+    // A server's read-only hint is not trust: even `echo` is asked about (trust is the defaults file's, below)…
     let out = run(&mut chat("please echo \"hello MCP\""));
     assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("`echo` was not run"), "{}", out.stderr);
+    let out = run(chat("please echo \"hello MCP\"").arg("--yes"));
     assert!(out.stdout.contains("echo: hello MCP"), "{}", out.stdout);
     assert!(out.stderr.contains("⚙ echo {\"text\":\"hello MCP\"}"), "{}", out.stderr);
     // One that may change things is refused off a terminal, with the way out said…
@@ -828,8 +830,12 @@ fn mcp_servers_come_from_the_defaults_file_too() {
     let config = served.dir.path().join(".config/locus/config.toml");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
     let command: Vec<String> = mcp_server_command().split(' ').map(str::to_owned).collect();
-    std::fs::write(&config, format!("[mcp.servers.demo]\ncommand = {}\n", serde_json::to_string(&command).unwrap()))
-        .unwrap();
+    // Trusted: its read-only `echo` runs without asking.
+    let entry = format!(
+        "[mcp.servers.demo]\ncommand = {}\ntrust = \"read-only-hints\"\n",
+        serde_json::to_string(&command).unwrap()
+    );
+    std::fs::write(&config, entry).unwrap();
     let out = run(served.chat(DEMO_ENDPOINT).arg("please echo \"from the file\""));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("echo: from the file"), "{}", out.stdout);

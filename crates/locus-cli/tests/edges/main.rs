@@ -11,4 +11,5 @@ mod harness;
 
 mod files;
 mod gateway;
+mod mcp;
 mod serving;
