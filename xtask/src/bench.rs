@@ -278,7 +278,9 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
          In front of the same emulator, an OpenAI client (`crates/locus-gateway/examples/gateway_reader.rs`,\n\
          counting chunks) streaming through it. The gateway's own CPU per streamed event — what it adds to a\n\
          direct `locus-providers` client, whose figure is the library's above: {g1} µs at 1 event per write,\n\
-         {g64} µs at 64 (target ≤ 1 µs); its peak RSS after 1,000 concurrent streams: {grss} MiB (target ≤ 128).\n\n\
+         {g64} µs at 64 (target ≤ 1 µs); its peak RSS after 1,000 concurrent streams: {grss} MiB (target ≤ 128).\n\
+         A fresh gateway holding 10,000 idle connections (half of them with half a request head sent, as a\n\
+         slow-loris client leaves them): {gidle} MiB resident, from {gidle0} MiB before.\n\n\
          ## MCP tool calls\n\n\
          5,000 sequential calls of `echo` on `locus emulator mcp-server` over stdio\n\
          (`crates/locus-agent/examples/mcp_bench.rs`): through an `McpTools` tool on a 2-worker runtime,\n\
@@ -379,6 +381,8 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
         g1 = fmt(number(ours, "gateway_cpu_us_per_event_1_per_write"), 2),
         g64 = fmt(number(ours, "gateway_cpu_us_per_event_64_per_write"), 2),
         grss = fmt(number(ours, "gateway_1000_streams_peak_rss_mib"), 1),
+        gidle0 = fmt(number(ours, "gateway_idle_rss_mib_before"), 1),
+        gidle = fmt(number(ours, "gateway_10000_idle_rss_mib"), 1),
         mw = fmt(number(ours, "mcp_call_wall_us"), 1),
         mc = fmt(number(ours, "mcp_call_cpu_us"), 1),
         fw = fmt(number(ours, "mcp_floor_call_wall_us"), 1),
@@ -419,7 +423,7 @@ fn gateway_figures(root: &Path, url: &str, oci_config: &str) -> Result<Value, St
     let mut serve = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "{FD_LIMIT}; exec {} serve --listen 127.0.0.1:0 --max-streams 4000 --service-endpoint {url} --config-file \
+            "{FD_LIMIT}; exec {} serve --listen 127.0.0.1:0 --max-calls 4000 --service-endpoint {url} --config-file \
              {oci_config} --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator",
             root.join("target/release/locus").display()
         ))
@@ -440,7 +444,7 @@ fn gateway_figures(root: &Path, url: &str, oci_config: &str) -> Result<Value, St
         )?;
         out.trim().parse::<f64>().map_err(|e| format!("gateway_reader output `{}`: {e}", out.trim()))
     };
-    let result = (|| {
+    let result: Result<Value, String> = (|| {
         read("bench-64", "1", "1")?;
         let mut figures = serde_json::Map::new();
         for (per_write, streams) in [("1", "2"), ("64", "4")] {
@@ -455,5 +459,64 @@ fn gateway_figures(root: &Path, url: &str, oci_config: &str) -> Result<Value, St
     })();
     let _ = serve.kill();
     let _ = serve.wait();
+    let mut figures = result?;
+    let (before, held) = idle_connections_rss(root, url, oci_config)?;
+    if let Value::Object(map) = &mut figures {
+        map.insert("gateway_idle_rss_mib_before".into(), before.into());
+        map.insert("gateway_10000_idle_rss_mib".into(), held.into());
+    }
+    Ok(figures)
+}
+
+/// A fresh gateway's resident size (MiB) before and while 10,000 idle
+/// connections are held (half with half a request head sent).
+fn idle_connections_rss(root: &Path, url: &str, oci_config: &str) -> Result<(f64, f64), String> {
+    let mut serve = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{FD_LIMIT}; exec {} serve --listen 127.0.0.1:0 --header-timeout 120 --service-endpoint {url} \
+             --config-file {oci_config} --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator",
+            root.join("target/release/locus").display()
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("locus serve: {e}"))?;
+    let pid = serve.id();
+    let mut lines = BufReader::new(serve.stdout.take().ok_or("no serve stdout")?).lines();
+    let line = lines.next().and_then(Result::ok).unwrap_or_default();
+    let gateway = line.split(' ').nth(3).unwrap_or_default().trim_end_matches(':').to_owned();
+    let result = (|| {
+        let before = rss_mib(pid)?;
+        let reader = root.join("target/release/examples/gateway_reader");
+        let mut holder = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{FD_LIMIT}; exec {} {gateway} idle 10000 5", reader.display()))
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("gateway_reader idle: {e}"))?;
+        let mut out = BufReader::new(holder.stdout.take().ok_or("no reader stdout")?).lines();
+        let ready = out.next().and_then(Result::ok).unwrap_or_default();
+        // The gateway accepts what the kernel queued: a moment for the last ones.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let held = rss_mib(pid);
+        let _ = holder.wait();
+        if ready != "held 10000" {
+            return Err(format!("gateway_reader idle said `{ready}`"));
+        }
+        Ok((before, held?))
+    })();
+    let _ = serve.kill();
+    let _ = serve.wait();
     result
+}
+
+/// A process's resident size now, in MiB.
+fn rss_mib(pid: u32) -> Result<f64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .ok_or("no VmRSS")?;
+    Ok(kib / 1024.0)
 }

@@ -111,7 +111,7 @@ impl Gateway {
     pub async fn start(mut config: GatewayConfig, client: GenAiClient) -> Result<RunningGateway, StartError> {
         config.check().map_err(StartError::Refused)?;
         let listen = |source| StartError::Listen { address: config.listen, source };
-        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(listen)?;
+        let listener = bind(config.listen).map_err(listen)?;
         let address = listener.local_addr().map_err(listen)?;
         // Port 0 became a port: requests name that one.
         config.listen = address;
@@ -131,4 +131,17 @@ impl Gateway {
             task: Some(task),
         })
     }
+}
+
+/// Connections the kernel queues before they are accepted: above the usual
+/// 1,024, so a burst of clients waits instead of having its SYNs dropped.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind(address: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    // A restarted gateway binds at once, past the last one's connections in TIME_WAIT (a busy port is still refused).
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }

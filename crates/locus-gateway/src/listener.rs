@@ -83,10 +83,12 @@ pub(crate) async fn accept_loop(
         let service = hyper::service::service_fn(move |request| server::handle(Arc::clone(&served), request, peer));
         let (http, watcher, header_timeout) = (http.clone(), graceful.watcher(), state.config.header_timeout);
         let (mut cut, mut stopping) = (cut.subscribe(), stop.clone());
-        tokio::spawn(async move {
-            // hyper takes its buffers when it reads: a connection that sends nothing costs only this task.
+        let task = async move {
+            // hyper takes its buffers (some 16 KiB) as it starts: a connection that sends nothing costs only this
+            // task. A peek, since `readable` may wake without data.
+            let mut first = [0u8; 1];
             let spoke = tokio::select! {
-                ready = tokio::time::timeout(header_timeout, stream.readable()) => matches!(ready, Ok(Ok(()))),
+                peeked = tokio::time::timeout(header_timeout, stream.peek(&mut first)) => matches!(peeked, Ok(Ok(1..))),
                 _ = stopping.wait_for(Option::is_some) => false,
             };
             if spoke {
@@ -100,7 +102,8 @@ pub(crate) async fn accept_loop(
                 .await;
             }
             drop(permit);
-        });
+        };
+        tokio::spawn(task);
     };
     drop(listener);
     let open = graceful.count();
