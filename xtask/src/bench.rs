@@ -14,7 +14,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-const FD_LIMIT: &str = "ulimit -n \"$(ulimit -Hn)\" 2>/dev/null || ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true";
+const FD_LIMIT: &str =
+    "ulimit -n \"$(ulimit -Hn)\" 2>/dev/null || ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true";
 
 fn run(command: &mut Command, what: &str) -> Result<String, String> {
     let output = command.output().map_err(|e| format!("{what}: {e}"))?;
