@@ -421,20 +421,8 @@ fn peak_rss_mib(pid: u32) -> Result<f64, String> {
 /// The gateway's own CPU per streamed event (what it adds to a direct
 /// client's), and its peak RSS through 1,000 concurrent streams.
 fn gateway_figures(root: &Path, url: &str, oci_config: &str) -> Result<Value, String> {
-    let mut serve = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "{FD_LIMIT}; exec {} serve --listen 127.0.0.1:0 --max-calls 4000 --service-endpoint {url} --config-file \
-             {oci_config} --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator",
-            root.join("target/release/locus").display()
-        ))
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("locus serve: {e}"))?;
+    let (mut serve, gateway) = start_serve(root, url, oci_config, "--max-calls 4000")?;
     let pid = serve.id();
-    let mut lines = BufReader::new(serve.stdout.take().ok_or("no serve stdout")?).lines();
-    let line = lines.next().and_then(Result::ok).unwrap_or_default();
-    let gateway = line.split(' ').nth(3).unwrap_or_default().trim_end_matches(':').to_owned();
     let reader = root.join("target/release/examples/gateway_reader");
     let read = |model: &str, streams: &str, concurrent: &str| -> Result<f64, String> {
         let out = run(
@@ -472,20 +460,8 @@ fn gateway_figures(root: &Path, url: &str, oci_config: &str) -> Result<Value, St
 /// A fresh gateway's resident size (MiB) before and while 10,000 idle
 /// connections are held (half with half a request head sent).
 fn idle_connections_rss(root: &Path, url: &str, oci_config: &str) -> Result<(f64, f64), String> {
-    let mut serve = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "{FD_LIMIT}; exec {} serve --listen 127.0.0.1:0 --header-timeout 120 --service-endpoint {url} \
-             --config-file {oci_config} --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator",
-            root.join("target/release/locus").display()
-        ))
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("locus serve: {e}"))?;
+    let (mut serve, gateway) = start_serve(root, url, oci_config, "--header-timeout 120")?;
     let pid = serve.id();
-    let mut lines = BufReader::new(serve.stdout.take().ok_or("no serve stdout")?).lines();
-    let line = lines.next().and_then(Result::ok).unwrap_or_default();
-    let gateway = line.split(' ').nth(3).unwrap_or_default().trim_end_matches(':').to_owned();
     let result = (|| {
         let before = rss_mib(pid)?;
         let reader = root.join("target/release/examples/gateway_reader");
@@ -509,6 +485,24 @@ fn idle_connections_rss(root: &Path, url: &str, oci_config: &str) -> Result<(f64
     let _ = serve.kill();
     let _ = serve.wait();
     result
+}
+
+/// `locus serve` (release) in front of the emulator at `url`, with `flags`; the process and its base URL.
+fn start_serve(root: &Path, url: &str, oci_config: &str, flags: &str) -> Result<(std::process::Child, String), String> {
+    let mut serve = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{FD_LIMIT}; exec {} serve --listen 127.0.0.1:0 {flags} --service-endpoint {url} --config-file \
+             {oci_config} --compartment-id ocid1.compartment.oc1..aaaaaaaaemulator",
+            root.join("target/release/locus").display()
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("locus serve: {e}"))?;
+    let mut lines = BufReader::new(serve.stdout.take().ok_or("no serve stdout")?).lines();
+    let line = lines.next().and_then(Result::ok).unwrap_or_default();
+    let gateway = line.split(' ').nth(3).unwrap_or_default().trim_end_matches(':').to_owned();
+    Ok((serve, gateway))
 }
 
 /// A process's resident size now, in MiB.
