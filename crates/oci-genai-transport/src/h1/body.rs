@@ -85,9 +85,10 @@ enum Chunk {
         size: u64,
         digits: u8,
     },
-    /// Skipping chunk extensions up to the line's end.
+    /// Skipping chunk extensions up to the line's end (`length` bytes so far).
     Extension {
         size: u64,
+        length: usize,
     },
     /// After the size line's `\r`.
     SizeLf {
@@ -110,6 +111,8 @@ enum Chunk {
 
 /// The most trailer bytes read after the last chunk.
 const MAX_TRAILERS: usize = 16 * 1024;
+/// The longest chunk extension read (no server of ours sends any).
+const MAX_EXTENSION: usize = 4096;
 
 fn invalid(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("malformed HTTP/1.1 response: {message}"))
@@ -251,15 +254,16 @@ fn decode_chunked(
                     let digit = u64::from((byte as char).to_digit(16).unwrap_or(0));
                     Chunk::Size { size: size * 16 + digit, digits: digits + 1 }
                 }
-                b';' | b' ' | b'\t' if digits > 0 => Chunk::Extension { size },
+                b';' | b' ' | b'\t' if digits > 0 => Chunk::Extension { size, length: 0 },
                 b'\r' if digits > 0 => Chunk::SizeLf { size },
-                b'\n' if digits > 0 => after_size(size),
+                b'\n' if digits > 0 => return Err(invalid("chunk size line not ended by CRLF")),
                 _ => return Err(invalid("bad chunk size")),
             },
-            Chunk::Extension { size } => match byte {
+            Chunk::Extension { size, length } => match byte {
                 b'\r' => Chunk::SizeLf { size },
-                b'\n' => after_size(size),
-                _ => Chunk::Extension { size },
+                b'\n' => return Err(invalid("chunk size line not ended by CRLF")),
+                _ if length >= MAX_EXTENSION => return Err(invalid("chunk extension too long")),
+                _ => Chunk::Extension { size, length: length + 1 },
             },
             Chunk::SizeLf { size } => match byte {
                 b'\n' => after_size(size),
@@ -267,7 +271,6 @@ fn decode_chunked(
             },
             Chunk::DataCr => match byte {
                 b'\r' => Chunk::DataLf,
-                b'\n' => Chunk::Size { size: 0, digits: 0 },
                 _ => return Err(invalid("chunk data not followed by CRLF")),
             },
             Chunk::DataLf => match byte {
@@ -281,12 +284,14 @@ fn decode_chunked(
                 }
                 match (byte, state) {
                     (b'\r', Chunk::Trailer { .. }) => Chunk::TrailerLf { empty },
-                    (b'\n', _) if empty => {
+                    (b'\n', Chunk::TrailerLf { .. }) if empty => {
                         at += 1;
                         return Ok((at, Chunk::End));
                     }
-                    (b'\n', _) => Chunk::Trailer { empty: true },
-                    (_, Chunk::TrailerLf { .. }) => return Err(invalid("trailer line not ended by CRLF")),
+                    (b'\n', Chunk::TrailerLf { .. }) => Chunk::Trailer { empty: true },
+                    (_, Chunk::TrailerLf { .. }) | (b'\n', _) => {
+                        return Err(invalid("trailer line not ended by CRLF"));
+                    }
                     _ => Chunk::Trailer { empty: false },
                 }
             }
@@ -330,8 +335,10 @@ mod tests {
             assert_eq!(data, b"hello, world0123456789", "step {step}");
             assert!(ended, "step {step}");
         }
-        let (data, ended) = decode_in_pieces(b"3\nabc\n0\n\n", 2).unwrap();
-        assert_eq!((data.as_slice(), ended), (&b"abc"[..], true), "bare LF line ends are accepted");
+        for bare_lf in [&b"3\nabc\r\n0\r\n\r\n"[..], b"3;x\nabc\r\n", b"3\r\nabc\n0\r\n\r\n", b"0\r\nx: 1\n\r\n"] {
+            let err = decode_in_pieces(bare_lf, 2).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{:?}", String::from_utf8_lossy(bare_lf));
+        }
     }
 
     #[test]

@@ -74,6 +74,9 @@ impl Response {
     }
 }
 
+/// How long the first address family has before the next is tried alongside.
+const HAPPY_EYEBALLS: Duration = Duration::from_millis(300);
+
 /// The largest response head read: what the read buffer holds at most.
 const MAX_HEAD: usize = body::MAX_READ_BUFFER;
 
@@ -107,6 +110,16 @@ impl H1Client {
     /// it answered is replaced by a new one, once.
     pub async fn post(&self, url: &reqwest::Url, headers: &[(&str, &str)], body: &[u8]) -> Result<Response, SendError> {
         let key = key(url).map_err(|error| SendError { connect: true, error })?;
+        // Written by hand below: every header is checked first, as `http` checks its own (no CR, LF, NUL).
+        if let Some((name, _)) = headers.iter().find(|(name, value)| {
+            http::HeaderName::from_bytes(name.as_bytes()).is_err() || http::HeaderValue::from_str(value).is_err()
+        }) {
+            let error = std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the `{name}` header holds a character HTTP does not allow (CR, LF, NUL…)"),
+            );
+            return Err(SendError { connect: true, error });
+        }
         let request = self.request(url, &key, headers, body);
         loop {
             let (io, reused) = match self.pool.take(&key) {
@@ -153,10 +166,20 @@ impl H1Client {
 
     async fn connect(&self, key: &Key) -> std::io::Result<Io> {
         let connect = async {
-            // An IPv6 literal comes bracketed from the URL; neither the resolver nor TLS wants the brackets.
+            // Every address of the name, the next address family tried 300 ms after the first (Happy
+            // Eyeballs): a broken IPv6 route does not cost the whole connect timeout.
+            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            connector.enforce_http(false);
+            connector.set_nodelay(true);
+            connector.set_happy_eyeballs_timeout(Some(HAPPY_EYEBALLS));
+            connector.set_connect_timeout(Some(self.connect_timeout));
+            let uri: http::Uri = format!("http://{}:{}", key.host, key.port)
+                .parse()
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            let tcp: TcpStream =
+                tower_service::Service::call(&mut connector, uri).await.map_err(|e| connect_error(&e))?.into_inner();
+            // An IPv6 literal comes bracketed from the URL; TLS does not want the brackets.
             let host = key.host.trim_start_matches('[').trim_end_matches(']');
-            let tcp = TcpStream::connect((host, key.port)).await?;
-            tcp.set_nodelay(true)?;
             if !key.https {
                 return Ok(Io::Plain(tcp));
             }
@@ -247,10 +270,19 @@ fn framing(status: u16, head: &Head) -> std::io::Result<Framing> {
         return Ok(Framing::Length(0));
     }
     let encodings: Vec<&str> = header(head, "transfer-encoding").flat_map(|v| v.split(',')).map(str::trim).collect();
+    if !encodings.is_empty() && !head.http11 {
+        // HTTP/1.0 has no chunked framing: such a reply is refused, as hyper refuses it.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "malformed response head: chunked in HTTP/1.0",
+        ));
+    }
     if let Some(last) = encodings.last() {
         return if last.eq_ignore_ascii_case("chunked") { Ok(Framing::Chunked) } else { Ok(Framing::UntilClose) };
     }
-    let mut lengths = header(head, "content-length").map(|v| v.parse::<u64>());
+    // Digits only: `+5` parses as a number in Rust, and is not a length in HTTP.
+    let digits = |v: &str| if v.bytes().all(|b| b.is_ascii_digit()) { v.parse::<u64>().ok() } else { None };
+    let mut lengths = header(head, "content-length").map(|v| digits(v).ok_or(()));
     match (lengths.next(), lengths.next()) {
         (None, _) => Ok(Framing::UntilClose),
         (Some(Ok(n)), None) => Ok(Framing::Length(n)),
@@ -258,9 +290,25 @@ fn framing(status: u16, head: &Head) -> std::io::Result<Framing> {
     }
 }
 
+/// hyper-util's connect error as an I/O error of its cause's kind, its causes in the message.
+fn connect_error(error: &dyn std::error::Error) -> std::io::Error {
+    let kind = error.source().and_then(|inner| inner.downcast_ref::<std::io::Error>()).map(std::io::Error::kind);
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    std::io::Error::new(kind.unwrap_or(std::io::ErrorKind::Other), message)
+}
+
 fn keeps_alive(head: &Head) -> bool {
     let close = header(head, "connection").flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case("close"));
-    head.http11 && !close
+    // Both framings named: the body was read as chunked, but what follows it is not to be trusted.
+    let ambiguous =
+        header(head, "transfer-encoding").next().is_some() && header(head, "content-length").next().is_some();
+    head.http11 && !close && !ambiguous
 }
 
 fn key(url: &reqwest::Url) -> std::io::Result<Key> {

@@ -206,3 +206,122 @@ async fn a_head_larger_than_the_read_buffer_is_refused() {
     assert!(err.error.to_string().contains("response headers larger than 64 KiB"), "{err:?}");
     task.abort();
 }
+/// Every framing of `tests/fixtures/framing-corpus.json` is read exactly or
+/// refused as malformed, within a bound, as hyper reads or refuses it, and
+/// an ambiguous one is never kept for the next request.
+#[tokio::test]
+async fn the_framing_corpus_is_read_exactly_or_refused() {
+    let corpus: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/fixtures/framing-corpus.json")).unwrap();
+    for case in corpus["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let filler = "a".repeat(case["filler"].as_u64().unwrap_or(0) as usize);
+        let response = case["response"].as_str().unwrap().replace("{filler}", &filler);
+        let response: &'static [u8] = Box::leak(response.into_bytes().into_boxed_slice());
+        let (url, task) = server(vec![response], 1).await;
+        let client = client();
+        let read = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut response = client.post(&url.parse().unwrap(), &[], b"").await.map_err(|e| e.error)?;
+            read_body(&mut response).await
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{name}: neither read nor refused within 5 s"));
+        match &read {
+            Ok(body) => {
+                assert_eq!(body.as_slice(), case["body"].as_str().unwrap().as_bytes(), "{name}: read, but not exactly");
+            }
+            Err(error) => assert!(
+                matches!(error.kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof),
+                "{name}: refused as {error:?}"
+            ),
+        }
+        // The differential check: hyper (through reqwest) reads or refuses each case as we do.
+        let (url, task_hyper) = server(vec![response], 1).await;
+        let by_hyper = async { reqwest::Client::new().post(url.as_str()).body("").send().await?.bytes().await };
+        let by_hyper = tokio::time::timeout(Duration::from_secs(5), by_hyper).await.ok().and_then(Result::ok);
+        assert_eq!(
+            read.as_ref().ok().map(Vec::as_slice),
+            by_hyper.as_deref(),
+            "{name}: hyper and this connection disagree"
+        );
+        task_hyper.abort();
+        let ambiguous = name.contains("Content-Length") || name.contains("HTTP/1.0") || name.contains("shorter");
+        if ambiguous {
+            assert_eq!(client.pool.len(), 0, "{name}: an ambiguous connection was kept");
+        }
+        task.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_header_value_with_a_line_break_is_never_written() {
+    let (url, task) = server(vec![CHUNKED_OK], 1).await;
+    let err = client()
+        .post(&url.parse().unwrap(), &[("authorization", "Bearer sk\r\nx-injected: 1")], b"{}")
+        .await
+        .unwrap_err();
+    assert!(err.connect && err.error.kind() == std::io::ErrorKind::InvalidInput, "{err:?}");
+    task.abort();
+}
+
+/// A name that resolves to an unreachable IPv6 address first and a
+/// listening IPv4 one second connects through the second well within the
+/// connect timeout (Happy Eyeballs), where trying one after the other would
+/// spend the timeout on the first.
+#[tokio::test]
+async fn an_unreachable_address_first_does_not_cost_the_connect_timeout() {
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::client::legacy::connect::dns::Name;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accept = tokio::spawn(async move { listener.accept().await.map(|_| ()) });
+    // 100::/64 is the discard-only prefix (RFC 6666): nothing answers there.
+    let resolve = tower_service_fn(move |_: Name| async move {
+        Ok::<_, std::io::Error>(
+            vec![
+                std::net::SocketAddr::new("100::1".parse().unwrap(), port),
+                std::net::SocketAddr::new([127, 0, 0, 1].into(), port),
+            ]
+            .into_iter(),
+        )
+    });
+    let mut connector = HttpConnector::new_with_resolver(resolve);
+    connector.set_happy_eyeballs_timeout(Some(HAPPY_EYEBALLS));
+    connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    let started = std::time::Instant::now();
+    let uri: http::Uri = format!("http://dual-stack.test:{port}").parse().unwrap();
+    let connected = tower_service::Service::call(&mut connector, uri).await;
+    assert!(connected.is_ok(), "{:?}", connected.err());
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    accept.await.unwrap().unwrap();
+}
+
+/// A resolver from a closure.
+fn tower_service_fn<F, Fut, T>(f: F) -> ServiceFn<F>
+where
+    F: FnMut(hyper_util::client::legacy::connect::dns::Name) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<T>>,
+{
+    ServiceFn(f)
+}
+
+#[derive(Clone)]
+struct ServiceFn<F>(F);
+
+impl<F, Fut, T> tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for ServiceFn<F>
+where
+    F: FnMut(hyper_util::client::legacy::connect::dns::Name) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<T>>,
+{
+    type Response = T;
+    type Error = std::io::Error;
+    type Future = Fut;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
+        (self.0)(name)
+    }
+}
