@@ -81,9 +81,9 @@ impl RunningGateway {
 
 impl Drop for RunningGateway {
     fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            // The accept loop stops and cuts its connections at once.
-            let _ = (task, self.stop.drain.send(Some(Duration::ZERO)));
+        if self.task.is_some() {
+            // Not shut down: the accept loop stops and cuts its connections at once.
+            let _ = self.stop.drain.send(Some(Duration::ZERO));
         }
     }
 }

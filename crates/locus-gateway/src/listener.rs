@@ -16,8 +16,8 @@ use crate::server::{self, State};
 /// The longest pause after repeated accept errors.
 const MAX_ACCEPT_PAUSE: Duration = Duration::from_secs(1);
 
-/// Tells the accept loop to stop (`Some(drain)`), and the connections still
-/// open after the drain to close at once (`cut`).
+/// Tells the accept loop to stop, giving answers in flight `Some(drain)` to
+/// finish; what is still open after it is closed.
 #[derive(Debug)]
 pub(crate) struct Stop {
     pub drain: watch::Sender<Option<Duration>>,
