@@ -201,7 +201,7 @@ pub async fn run(
                 }
             };
             conversation.settle();
-            store.save(conversation.history())?;
+            store.save(conversation.history());
             Ok(exit_code(&result))
         }
         None if interactive_possible => {
@@ -252,17 +252,21 @@ impl SessionStore {
         Ok(SessionStore { session, sessions, on_disk, data_dir })
     }
 
-    /// Saves `history` as the session (nothing with `--no-save`).
-    pub fn save(&mut self, history: &[Message]) -> Result<(), CliError> {
+    /// Saves `history` as the session (nothing with `--no-save`). A session
+    /// that cannot be written is a warning naming the path, once, and is not
+    /// tried again: the answer the user has is never turned into a failure.
+    pub fn save(&mut self, history: &[Message]) {
         self.session.messages = history.to_vec();
         match &self.sessions {
             // A run that added nothing to a new session leaves no file; a /reset empties an existing one.
-            Some(sessions) if !history.is_empty() || self.on_disk => {
-                sessions.save(&self.session)?;
-                self.on_disk = true;
-                Ok(())
-            }
-            _ => Ok(()),
+            Some(sessions) if !history.is_empty() || self.on_disk => match sessions.save(&self.session) {
+                Ok(()) => self.on_disk = true,
+                Err(e) => {
+                    tracing::warn!("the conversation was not saved: {e}");
+                    self.sessions = None;
+                }
+            },
+            _ => {}
         }
     }
 }

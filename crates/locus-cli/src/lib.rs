@@ -193,6 +193,8 @@ where
     };
     match result {
         Ok(code) => code as i32,
+        // The reader went away (`locus chat … | head -1`): end quietly, as ripgrep and others do.
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             let text = terminal::escape_controls(&e.to_string()).into_owned();
             let _ = writeln!(err, "{} {text}", terminal.red("error:"));

@@ -103,7 +103,7 @@ pub(crate) async fn run(
             Input::Nothing => continue,
             Input::Command("reset") => {
                 conversation.reset();
-                store.save(&[])?;
+                store.save(&[]);
                 writeln!(err, "(the conversation is forgotten)")?;
             }
             Input::Command(_) => writeln!(err, "{HELP}")?,
@@ -112,7 +112,7 @@ pub(crate) async fn run(
                 Some(Err(e)) => writeln!(err, "error: {}", crate::terminal::escape_controls(&e.to_string()))?,
                 Some(Ok(_)) => {
                     conversation.settle();
-                    store.save(conversation.history())?;
+                    store.save(conversation.history());
                 }
             },
         }

@@ -92,9 +92,10 @@ impl Sessions {
     /// written whole before it replaces the old one.
     pub fn save(&self, session: &Session) -> Result<(), CliError> {
         let path = self.path(&session.name)?;
-        crate::files::create_private_dir(&self.dir)?;
-        let text = serde_json::to_string_pretty(session).map_err(std::io::Error::from)?;
-        crate::files::replace_private(&path, text.as_bytes())?;
+        let cannot = |e: std::io::Error| CliError::Usage(format!("cannot write {}: {e}", path.display()));
+        crate::files::create_private_dir(&self.dir).map_err(cannot)?;
+        let text = serde_json::to_string_pretty(session).map_err(std::io::Error::from).map_err(cannot)?;
+        crate::files::replace_private(&path, text.as_bytes()).map_err(cannot)?;
         Ok(())
     }
 }

@@ -845,3 +845,37 @@ fn mcp_servers_come_from_the_defaults_file_too() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("[mcp.servers.bad]") && out.stderr.contains("not both"), "{}", out.stderr);
 }
+
+/// Issue 28, item 3: a session that cannot be saved is a warning naming the
+/// path; the answer stands and the exit is 0.
+#[test]
+fn a_failed_session_save_is_a_warning_not_a_failure() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(locus(home.path()).env("XDG_DATA_HOME", "/proc/nope").args(["chat", "--emulator", "what is 2+3?"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains('5'), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("warning: the conversation was not saved: cannot write /proc/nope/locus/sessions/"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("error:"), "{}", out.stderr);
+}
+
+/// Issue 28, item 5: a reader that goes away (`| head -1`) ends `locus` quietly.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = locus(home.path())
+        .args(["chat", "--emulator", "--no-save", "what is 17*23?"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader is gone before anything is written.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("Broken pipe") && !stderr.contains("error:"), "{stderr}");
+}
