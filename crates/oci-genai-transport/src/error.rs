@@ -366,6 +366,8 @@ impl Error {
             Error::Transport { timeout: true, .. } | Error::StreamIdle { .. } | Error::StreamDeadline { .. } => {
                 ErrorKind::Timeout
             }
+            // Nothing listening here, no such host: a connection failure, only one not worth retrying.
+            Error::Transport { url, message, .. } if cannot_heal(url, message) => ErrorKind::Connection,
             Error::Transport { retryable: false, .. } => ErrorKind::Configuration,
             Error::Transport { .. } => ErrorKind::Connection,
             Error::InvalidReply { .. }
@@ -390,6 +392,7 @@ impl Error {
             return Error::MalformedReply { url: url.to_owned(), message, opc_request_id };
         }
         // rustls reports certificate and protocol failures as InvalidData: retrying cannot fix them.
+        let heals = !cannot_heal(url, &message);
         let refused_by_tls = causes.iter().any(|inner| {
             inner.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::InvalidData)
         });
@@ -398,7 +401,7 @@ impl Error {
             message,
             timeout: error.is_timeout(),
             connect: error.is_connect(),
-            retryable: !error.is_builder() && !error.is_redirect() && !error.is_decode() && !refused_by_tls,
+            retryable: !error.is_builder() && !error.is_redirect() && !error.is_decode() && !refused_by_tls && heals,
             opc_request_id,
             source: Some(Box::new(error)),
         }
@@ -413,13 +416,14 @@ impl Error {
         if error.kind() == Io::InvalidData && !tls {
             return Error::MalformedReply { url: url.to_owned(), message, opc_request_id };
         }
+        let heals = !cannot_heal(url, &message);
         Error::Transport {
             url: url.to_owned(),
             message,
             timeout: error.kind() == Io::TimedOut,
             connect,
             // A certificate refused, a malformed reply or URL: trying again cannot help.
-            retryable: !matches!(error.kind(), Io::InvalidData | Io::InvalidInput),
+            retryable: !matches!(error.kind(), Io::InvalidData | Io::InvalidInput) && heals,
             opc_request_id,
             source: Some(Box::new(error)),
         }
@@ -429,6 +433,24 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         self.kind() == ErrorKind::Timeout
     }
+}
+
+/// Whether a connection failure cannot heal within a call, so retrying it
+/// for a minute only hides it: a host name that does not exist (a region
+/// typo), or nothing listening on this machine.
+fn cannot_heal(url: &str, message: &str) -> bool {
+    let no_such_name = ["Name or service not known", "No address associated with hostname", "nodename nor servname"]
+        .iter()
+        .any(|m| message.contains(m));
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', '?']).next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| if port.contains(']') { host } else { h });
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    no_such_name || (loopback && message.contains("onnection refused"))
 }
 
 /// `error`'s message followed by its causes' (`a: b: c`), and the causes.
@@ -445,4 +467,23 @@ fn with_causes<'a>(
         cause = inner.source();
     }
     (message, causes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cannot_heal;
+
+    #[test]
+    fn a_missing_host_name_and_a_refusal_on_this_machine_cannot_heal() {
+        let dns = "error sending request: client error (Connect): dns error: failed to lookup address information: \
+                   Name or service not known";
+        assert!(cannot_heal("https://inference.generativeai.us-chicgo-1.oci.oraclecloud.com/x", dns));
+        let refused = "error sending request: tcp connect error: Connection refused (os error 111)";
+        for url in ["http://127.0.0.1:9/x", "http://localhost:8080", "http://[::1]:9/x"] {
+            assert!(cannot_heal(url, refused), "{url}");
+        }
+        assert!(!cannot_heal("https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/x", refused));
+        let temporary = "dns error: failed to lookup address information: Temporary failure in name resolution";
+        assert!(!cannot_heal("https://example.com/x", temporary));
+    }
 }

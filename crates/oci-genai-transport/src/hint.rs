@@ -31,6 +31,17 @@ impl Error {
                      if it persists"
                         .into(),
                 ),
+                Error::Transport { message, .. }
+                    if ["Name or service not known", "No address associated with hostname"]
+                        .iter()
+                        .any(|m| message.contains(m)) =>
+                {
+                    Some(
+                        "that host name does not exist: check the region (--region, the profile's `region`, \
+                         GenAiClientBuilder::region) and any --service-endpoint"
+                            .into(),
+                    )
+                }
                 Error::NotAStream { .. } => {
                     Some("this deployment does not stream: ask for whole answers (--no-stream, AgentBuilder::streaming(false))".into())
                 }
