@@ -105,3 +105,43 @@ impl CliError {
 fn config_or_auth(kind: oci_genai_transport::ErrorKind) -> bool {
     matches!(kind, oci_genai_transport::ErrorKind::Configuration | oci_genai_transport::ErrorKind::Authentication)
 }
+
+/// `error` as `--json` prints it on stdout:
+/// `{"error": {"kind", "message", "hint", "opc_request_id", "exit_code"}}`.
+pub(crate) fn json(error: &CliError) -> serde_json::Value {
+    let text = error.to_string();
+    let (message, hint) = match text.split_once("\nhint: ") {
+        Some((message, hint)) => (message, Some(hint)),
+        None => (text.as_str(), None),
+    };
+    let opc_request_id = text.split("opc-request-id: ").nth(1).and_then(|rest| rest.split(')').next());
+    let kind = match error {
+        CliError::Request(e) => snake_case(&format!("{:?}", e.kind())),
+        CliError::Agent(e) => snake_case(&format!("{:?}", e.kind())),
+        CliError::Usage(_) => "usage".into(),
+        CliError::Auth(_) => "configuration".into(),
+        CliError::Service { .. } => "service".into(),
+        CliError::Transport(_) => "connection".into(),
+        CliError::Output(_) => "output".into(),
+        CliError::ChecksFailed(_) => "checks_failed".into(),
+    };
+    serde_json::json!({"error": {
+        "kind": kind,
+        "message": message,
+        "hint": hint,
+        "opc_request_id": opc_request_id,
+        "exit_code": error.exit_code() as i32,
+    }})
+}
+
+/// `PermissionOrNotFound` → `permission_or_not_found`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}

@@ -181,6 +181,13 @@ where
             return e.exit_code();
         }
     };
+    // Under --json an error is JSON on stdout too (a partial answer already said it, with the text).
+    let json = match &cli.command {
+        Command::Chat(args) => args.json,
+        Command::Models(args) => args.json,
+        Command::Rerank(args) => args.json,
+        _ => false,
+    };
     let result = match cli.command {
         Command::Chat(args) => chat::run(args, stdin, terminal, data_dir, out, err).await,
         Command::Doctor(args) => doctor::run(args, out).await,
@@ -196,6 +203,9 @@ where
         // The reader went away (`locus chat … | head -1`): end quietly, as ripgrep and others do.
         Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
+            if json && !matches!(&e, CliError::Agent(agent) if agent.partial_text().is_some()) {
+                let _ = writeln!(out, "{}", error::json(&e));
+            }
             let text = terminal::escape_controls(&e.to_string()).into_owned();
             let _ = writeln!(err, "{} {text}", terminal.red("error:"));
             e.exit_code() as i32

@@ -879,3 +879,28 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("Broken pipe") && !stderr.contains("error:"), "{stderr}");
 }
+
+/// Issue 28, item 7: under `--json`, an error is JSON on stdout (kind,
+/// message, hint, opc-request-id, exit code), beside the usual line on stderr.
+#[test]
+fn errors_under_json_are_json_on_stdout() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(locus(home.path()).args(["chat", "--emulator", "--json", "--model", "nope.model", "hi"]));
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let error = &value["error"];
+    assert_eq!((error["kind"].as_str(), error["exit_code"].as_i64()), (Some("permission_or_not_found"), Some(4)));
+    assert!(error["opc_request_id"].as_str().is_some_and(|id| !id.is_empty()), "{value}");
+    assert!(error["hint"].as_str().is_some_and(|h| h.contains("policy")), "{value}");
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+
+    let out = run(locus(home.path()).args(["chat", "--json", "--config-file", "/nonexistent", "--model", "m"]).args([
+        "--compartment-id",
+        "c",
+        "hi",
+    ]));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(value["error"]["kind"], "configuration");
+    assert!(value["error"]["message"].as_str().unwrap().contains("/nonexistent"));
+}
