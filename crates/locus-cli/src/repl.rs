@@ -18,6 +18,8 @@ type Editor = rustyline::DefaultEditor;
 enum Input {
     Prompt(String),
     Command(&'static str),
+    /// `/word` that is no command: never sent to the model.
+    Unknown(String),
     Nothing,
     End,
 }
@@ -49,6 +51,8 @@ async fn next_input(editor: Editor) -> Result<(Editor, Input), CliError> {
         "/exit" | "/quit" => Input::End,
         "/reset" => Input::Command("reset"),
         "/help" => Input::Command("help"),
+        // `/word` alone or with arguments is meant as a command; `/etc/hosts …` is a prompt.
+        text if is_command_like(text) => Input::Unknown(text.split_whitespace().next().unwrap_or(text).to_owned()),
         "\"\"\"" => {
             let mut lines = Vec::new();
             loop {
@@ -71,6 +75,12 @@ async fn next_input(editor: Editor) -> Result<(Editor, Input), CliError> {
         let _ = editor.add_history_entry(text.as_str());
     }
     Ok((editor, input))
+}
+
+/// `/word` or `/word args`, the word letters alone.
+fn is_command_like(text: &str) -> bool {
+    let first = text.split_whitespace().next().unwrap_or_default();
+    first.strip_prefix('/').is_some_and(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 const HELP: &str = "/exit or Ctrl-D ends the session, /reset forgets the conversation, a line of \"\"\" starts and \
@@ -107,6 +117,11 @@ pub(crate) async fn run(
                 writeln!(err, "(the conversation is forgotten)")?;
             }
             Input::Command(_) => writeln!(err, "{HELP}")?,
+            Input::Unknown(command) => writeln!(
+                err,
+                "unknown command `{}` (not sent to the model): the commands are /help, /reset and /exit",
+                crate::terminal::one_line(&command)
+            )?,
             Input::Prompt(text) => match interruptible(show(conversation.run(text), options, out, err)).await {
                 None => writeln!(err, "\n(answer cancelled)")?,
                 Some(Err(e)) => writeln!(err, "error: {}", crate::terminal::escape_controls(&e.to_string()))?,
@@ -128,4 +143,19 @@ pub(crate) async fn run(
         }
     }
     Ok(ExitCode::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_command_like;
+
+    #[test]
+    fn only_a_slash_word_is_a_command() {
+        for command in ["/model openai.gpt-4.1", "/save work", "/usage", "/x"] {
+            assert!(is_command_like(command), "{command}");
+        }
+        for prompt in ["/etc/hosts: what is it?", "/ alone", "what is 1/2?", "//comment", "/v1/models"] {
+            assert!(!is_command_like(prompt), "{prompt}");
+        }
+    }
 }

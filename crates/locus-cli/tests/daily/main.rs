@@ -142,6 +142,10 @@ fn a_terminal_session_survives_empty_lines_and_ctrl_c_cancels_only_the_answer() 
     session.send("\r"); // an empty line: nothing happens
     session.send("\r");
     session.expect("> ", Duration::from_secs(5));
+    // A command that does not exist is said to be one, and never reaches the model.
+    session.send("/model openai.gpt-4.1\r");
+    session.expect("unknown command `/model` (not sent to the model)", Duration::from_secs(5));
+    session.expect("> ", Duration::from_secs(5));
     session.send("tell me a story\r");
     session.expect("Once upon", Duration::from_secs(10));
     session.send("\x03"); // Ctrl-C while the answer streams
