@@ -101,7 +101,11 @@ pub(crate) async fn run(
         writeln!(err, "(going on from session `{}`: {resumed} messages)", store.session.name)?;
     }
     let history_file = store.data_dir.as_ref().map(|dir| dir.join("history.txt"));
-    let mut editor = Editor::new().map_err(|e| CliError::Usage(format!("cannot open the terminal: {e}")))?;
+    // The prompt and the editor's codes go to the terminal itself (/dev/tty): with stdout piped
+    // (`| tee log`), only answers reach the pipe.
+    let config = rustyline::Config::builder().behavior(rustyline::Behavior::PreferTerm).build();
+    let mut editor =
+        Editor::with_config(config).map_err(|e| CliError::Usage(format!("cannot open the terminal: {e}")))?;
     if let Some(path) = &history_file {
         let _ = editor.load_history(path);
     }

@@ -908,3 +908,21 @@ fn errors_under_json_are_json_on_stdout() {
     assert_eq!(value["error"]["kind"], "configuration");
     assert!(value["error"]["message"].as_str().unwrap().contains("/nonexistent"));
 }
+
+/// Issue 28, item 4: with stdout piped, the prompt and the line editor's
+/// codes go to the terminal, and only the answer reaches the pipe.
+#[test]
+fn a_piped_stdout_gets_answers_and_no_terminal_codes() {
+    let home = tempfile::tempdir().unwrap();
+    let captured = home.path().join("stdout.txt");
+    let line = format!("exec '{}' chat --emulator --no-save > '{}'", env!("CARGO_BIN_EXE_locus"), captured.display());
+    let mut session = Pty::spawn("sh", &["-c".to_owned(), line], home.path(), &[]);
+    session.expect("> ", Duration::from_secs(10));
+    session.send("what is 17*23?\r");
+    session.expect("> ", Duration::from_secs(10));
+    session.send("/exit\r");
+    assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
+    let stdout = std::fs::read_to_string(&captured).unwrap();
+    assert!(stdout.contains("391"), "{stdout:?}");
+    assert!(!stdout.contains('\x1b') && !stdout.contains("> "), "terminal codes in the pipe: {stdout:?}");
+}
