@@ -288,13 +288,15 @@ impl GenAiClientBuilder {
         // Both travel as header values: a CR or LF in one would write headers of its own.
         if self.api_key.as_ref().is_some_and(|key| !crate::send::sendable_header_value(key.expose())) {
             return Err(Error::Config(
-                "the GenAI API key holds a control character (CR, LF, NUL…) and cannot be sent: check where it                  was set (LOCUS_OCI_GENAI_API_KEY, OCI_GENAI_API_KEY)"
+                "the GenAI API key holds a control character (CR, LF, NUL…) and cannot be sent: check where it \
+                 was set (LOCUS_OCI_GENAI_API_KEY, OCI_GENAI_API_KEY)"
                     .into(),
             ));
         }
         if self.project_id.as_deref().is_some_and(|p| !crate::send::sendable_header_value(p)) {
             return Err(Error::Config(
-                "the project id holds a control character (CR, LF, NUL…) and cannot be sent: check where it was                  set (OCI_GENAI_PROJECT_ID)"
+                "the project id holds a control character (CR, LF, NUL…) and cannot be sent: check where it was \
+                 set (OCI_GENAI_PROJECT_ID)"
                     .into(),
             ));
         }

@@ -439,9 +439,7 @@ impl Error {
 /// for a minute only hides it: a host name that does not exist (a region
 /// typo), or nothing listening on this machine.
 fn cannot_heal(url: &str, message: &str) -> bool {
-    let no_such_name = ["Name or service not known", "No address associated with hostname", "nodename nor servname"]
-        .iter()
-        .any(|m| message.contains(m));
+    let no_such_name = names_no_host(message);
     let host = url.split("://").nth(1).unwrap_or(url).split(['/', '?']).next().unwrap_or_default();
     let host = host.rsplit_once(':').map_or(host, |(h, port)| if port.contains(']') { host } else { h });
     let loopback = host == "localhost"
@@ -453,8 +451,16 @@ fn cannot_heal(url: &str, message: &str) -> bool {
     no_such_name || (loopback && message.contains("onnection refused"))
 }
 
+/// Whether a connection failure's message says the host name does not exist
+/// (the resolver's words on Linux, Android and the BSDs).
+pub(crate) fn names_no_host(message: &str) -> bool {
+    ["Name or service not known", "No address associated with hostname", "nodename nor servname"]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
 /// `error`'s message followed by its causes' (`a: b: c`), and the causes.
-fn with_causes<'a>(
+pub(crate) fn with_causes<'a>(
     error: &'a (dyn std::error::Error + 'static),
 ) -> (String, Vec<&'a (dyn std::error::Error + 'static)>) {
     let mut message = error.to_string();

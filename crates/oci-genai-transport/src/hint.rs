@@ -31,11 +31,7 @@ impl Error {
                      if it persists"
                         .into(),
                 ),
-                Error::Transport { message, .. }
-                    if ["Name or service not known", "No address associated with hostname"]
-                        .iter()
-                        .any(|m| message.contains(m)) =>
-                {
+                Error::Transport { message, .. } if crate::error::names_no_host(message) => {
                     Some(
                         "that host name does not exist: check the region (--region, the profile's `region`, \
                          GenAiClientBuilder::region) and any --service-endpoint"

@@ -111,9 +111,7 @@ impl H1Client {
     pub async fn post(&self, url: &reqwest::Url, headers: &[(&str, &str)], body: &[u8]) -> Result<Response, SendError> {
         let key = key(url).map_err(|error| SendError { connect: true, error })?;
         // Written by hand below: every header is checked first, as `http` checks its own (no CR, LF, NUL).
-        if let Some((name, _)) = headers.iter().find(|(name, value)| {
-            http::HeaderName::from_bytes(name.as_bytes()).is_err() || http::HeaderValue::from_str(value).is_err()
-        }) {
+        if let Some((name, _)) = headers.iter().find(|(name, value)| !crate::send::sendable_header(name, value)) {
             let error = std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("the `{name}` header holds a character HTTP does not allow (CR, LF, NUL…)"),
@@ -291,15 +289,9 @@ fn framing(status: u16, head: &Head) -> std::io::Result<Framing> {
 }
 
 /// hyper-util's connect error as an I/O error of its cause's kind, its causes in the message.
-fn connect_error(error: &dyn std::error::Error) -> std::io::Error {
-    let kind = error.source().and_then(|inner| inner.downcast_ref::<std::io::Error>()).map(std::io::Error::kind);
-    let mut message = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        message.push_str(": ");
-        message.push_str(&inner.to_string());
-        cause = inner.source();
-    }
+fn connect_error(error: &(dyn std::error::Error + 'static)) -> std::io::Error {
+    let (message, causes) = crate::error::with_causes(error);
+    let kind = causes.first().and_then(|inner| inner.downcast_ref::<std::io::Error>()).map(std::io::Error::kind);
     std::io::Error::new(kind.unwrap_or(std::io::ErrorKind::Other), message)
 }
 

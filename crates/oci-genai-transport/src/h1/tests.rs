@@ -206,6 +206,7 @@ async fn a_head_larger_than_the_read_buffer_is_refused() {
     assert!(err.error.to_string().contains("response headers larger than 64 KiB"), "{err:?}");
     task.abort();
 }
+
 /// Every framing of `tests/fixtures/framing-corpus.json` is read exactly or
 /// refused as malformed, within a bound, as hyper reads or refuses it, and
 /// an ambiguous one is never kept for the next request.
