@@ -136,7 +136,11 @@ pub(crate) async fn run(
             },
         }
     }
-    if let Some(path) = &history_file
+    // The line editor writes the file itself: a history file planted as a link is not written through.
+    let planted = |path: &std::path::Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if let Some(path) = history_file.as_deref().filter(|path| planted(path)) {
+        tracing::warn!("the line history was not saved: {} is a symbolic link", path.display());
+    } else if let Some(path) = &history_file
         && crate::files::create_private_dir(path.parent().unwrap_or(path)).is_ok()
         && editor.save_history(path).is_ok()
     {

@@ -926,3 +926,24 @@ fn a_piped_stdout_gets_answers_and_no_terminal_codes() {
     assert!(stdout.contains("391"), "{stdout:?}");
     assert!(!stdout.contains('\x1b') && !stdout.contains("> "), "terminal codes in the pipe: {stdout:?}");
 }
+
+/// A line history planted as a link to another file is not written through
+/// (the twin of issue 25's session files): the session says so and goes on.
+#[test]
+fn a_planted_history_link_is_not_written_through() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join(".local/share/locus");
+    std::fs::create_dir_all(&data).unwrap();
+    let victim = home.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, data.join("history.txt")).unwrap();
+    let args: Vec<String> = ["chat", "--emulator"].iter().map(|a| a.to_string()).collect();
+    let mut session = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &args, home.path(), &[]);
+    session.expect("> ", Duration::from_secs(10));
+    session.send("what is 17*23?\r");
+    session.expect("391", Duration::from_secs(10));
+    session.send("/exit\r");
+    assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
+    assert!(session.seen().contains("the line history was not saved"), "{}", session.seen());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
