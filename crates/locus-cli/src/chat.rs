@@ -64,8 +64,9 @@ pub struct ChatArgs {
     /// The environment variable holding a bearer token for the --mcp-url servers.
     #[arg(long = "mcp-bearer-env", value_name = "VAR", requires = "mcp_url")]
     pub mcp_bearer_env: Option<String>,
-    /// Run every tool call without asking. Without it, tools not marked
-    /// read-only are asked about on a terminal and refused elsewhere.
+    /// Run every tool call without asking. Without it, tools that may change
+    /// things — every MCP tool, unless its server is trusted with `trust =
+    /// "read-only-hints"` — are asked about on a terminal and refused elsewhere.
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Show the model's reasoning as it streams (on stderr, dimmed on a terminal).

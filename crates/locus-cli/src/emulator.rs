@@ -70,7 +70,7 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
     };
     let mut config = EmulatorConfig { instance_identity: config.instance_identity || args.instance_identity, ..config };
     // A throwaway Generative AI API key, for OpenAI clients that send `Authorization: Bearer`.
-    let api_key = format!("sk-emulator-{}", throwaway_hex());
+    let api_key = format!("sk-emulator-{}", crate::files::random_hex(16));
     config.genai_api_keys.push(api_key.clone());
     let emulator = Emulator::start_on(config, args.port)
         .await
@@ -128,11 +128,4 @@ pub async fn run(command: EmulatorCommand, out: &mut dyn Write) -> Result<ExitCo
     out.flush()?;
     std::future::pending::<()>().await;
     Ok(ExitCode::Ok)
-}
-
-/// 16 random bytes as hex.
-fn throwaway_hex() -> String {
-    let mut bytes = [0u8; 16];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

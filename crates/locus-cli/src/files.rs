@@ -28,7 +28,7 @@ pub fn new_private_dir(parent: &Path, prefix: &str) -> std::io::Result<PathBuf> 
         builder.mode(0o700);
     }
     loop {
-        let dir = parent.join(format!("{prefix}{}", random_hex()));
+        let dir = parent.join(format!("{prefix}{}", random_hex(8)));
         match builder.create(&dir) {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             other => return other.map(|()| dir),
@@ -41,7 +41,7 @@ pub fn new_private_dir(parent: &Path, prefix: &str) -> std::io::Result<PathBuf> 
 pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let (partial, mut file) = loop {
-        let partial = path.with_file_name(format!(".{name}.{}.partial", random_hex()));
+        let partial = path.with_file_name(format!(".{name}.{}.partial", random_hex(8)));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -61,8 +61,9 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
-fn random_hex() -> String {
-    let mut bytes = [0u8; 8];
+/// `count` random bytes (from the OS) as hex: names no one can guess, throwaway keys.
+pub(crate) fn random_hex(count: usize) -> String {
+    let mut bytes = vec![0u8; count];
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -103,9 +103,7 @@ impl Sessions {
 /// A name for a new session: the time it started, `YYYYMMDD-HHMMSS` (UTC),
 /// and four hex digits so that two sessions started in one second differ.
 pub fn new_name(now: std::time::SystemTime) -> String {
-    let mut salt = [0u8; 2];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt);
-    format!("{}-{:02x}{:02x}", timestamp(now), salt[0], salt[1])
+    format!("{}-{}", timestamp(now), crate::files::random_hex(2))
 }
 
 /// `YYYYMMDD-HHMMSS` (UTC).

@@ -182,7 +182,7 @@ pub(crate) async fn embeddings(
     Ok(full(200, "application/json", body.to_string()))
 }
 
-/// A string or a list of non-empty strings, at most `max` of them; anything else is a 400
+/// A string, or a non-empty list of at most `max` strings; anything else is a 400
 /// (dropping an input would shift every index after it).
 fn embedding_inputs(input: &serde_json::Value, max: usize) -> Result<Vec<locus_providers::EmbedInput>, GatewayError> {
     let texts: Vec<&str> = match input {

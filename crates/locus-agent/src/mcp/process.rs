@@ -146,10 +146,13 @@ async fn read_stderr(mut pipe: tokio::process::ChildStderr, tail: Arc<Mutex<VecD
 
 /// `text` with control characters escaped: a server's words never drive the terminal.
 pub(crate) fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
-            escaped
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
