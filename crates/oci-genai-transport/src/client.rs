@@ -15,6 +15,7 @@ use crate::models::ChatResult;
 use crate::openai::chat_completions::{ChatCompletion, ChatCompletionRequest, StreamOptions};
 use crate::openai::responses::{Response, ResponseRequest};
 use crate::prepare::{OpenAiRequest, PreparedRequest, Routing};
+use crate::proxy::Proxies;
 use crate::retry::{RetryNotice, RetryObserver, RetryPolicy};
 use crate::send::{MAX_ERROR_BODY, Sender};
 use crate::stream::{ChatStream, StreamTimes};
@@ -225,12 +226,17 @@ impl GenAiClientBuilder {
     }
 
     /// Whether each stream reads its own HTTP/1.1 connection in its own
-    /// `poll` (default: yes, unless a proxy variable — `HTTPS_PROXY`,
-    /// `HTTP_PROXY`, `ALL_PROXY`, upper or lower case — is set or
-    /// [`http_client`](Self::http_client) was given). Events then reach the
-    /// caller without a task switch per chunk, on any runtime; finished
-    /// connections are kept for the next stream (up to 8, for 50 s). When
-    /// off, streams go through reqwest like every other request.
+    /// `poll` (default: yes, unless [`http_client`](Self::http_client) was
+    /// given). Events then reach the caller without a task switch per chunk,
+    /// on any runtime; finished connections are kept for the next stream (up
+    /// to 8, for 50 s). When off, streams go through reqwest like every other
+    /// request; so does a stream whose URL goes through a proxy.
+    ///
+    /// Proxies are read once, from the builder's [`env`](Self::env):
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper or lower
+    /// case, as curl reads them; a user and password in the proxy URL are
+    /// sent as `Proxy-Authorization`), and the same decision applies to every
+    /// request.
     ///
     /// ```
     /// let builder = oci_genai_transport::GenAiClient::builder().own_stream_connections(false);
@@ -286,29 +292,34 @@ impl GenAiClientBuilder {
             check_service_endpoint(url, self.allow_http)?;
         }
         // Both travel as header values: a CR or LF in one would write headers of its own.
-        if self.api_key.as_ref().is_some_and(|key| !crate::send::sendable_header_value(key.expose())) {
+        if self.api_key.as_ref().is_some_and(|key| !crate::request::sendable_header_value(key.expose())) {
             return Err(Error::Config(
                 "the GenAI API key holds a control character (CR, LF, NUL…) and cannot be sent: check where it \
                  was set (LOCUS_OCI_GENAI_API_KEY, OCI_GENAI_API_KEY)"
                     .into(),
             ));
         }
-        if self.project_id.as_deref().is_some_and(|p| !crate::send::sendable_header_value(p)) {
+        if self.project_id.as_deref().is_some_and(|p| !crate::request::sendable_header_value(p)) {
             return Err(Error::Config(
                 "the project id holds a control character (CR, LF, NUL…) and cannot be sent: check where it was \
                  set (OCI_GENAI_PROJECT_ID)"
                     .into(),
             ));
         }
-        let own = self.own_stream_connections && self.http.is_none() && crate::h1::use_for(self.env.as_ref());
+        let own = self.own_stream_connections && self.http.is_none();
         let h1 = own.then(|| H1Client::new(self.connect_timeout, USER_AGENT));
+        // One decision, from the builder's environment, for both connections.
+        let proxies = Proxies::from_env(self.env.as_ref());
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .user_agent(USER_AGENT)
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|e| Error::Config(e.to_string()))?,
+            None => {
+                let builder = reqwest::Client::builder().user_agent(USER_AGENT).connect_timeout(self.connect_timeout);
+                let builder = match proxies.for_reqwest() {
+                    Some(proxy) => builder.proxy(proxy),
+                    None => builder.no_proxy(),
+                };
+                builder.build().map_err(|e| Error::Config(e.to_string()))?
+            }
         };
         let log_requests = self
             .log_requests
@@ -324,6 +335,7 @@ impl GenAiClientBuilder {
                 sender: Sender {
                     http,
                     h1,
+                    proxies,
                     credentials,
                     api_key: self.api_key,
                     env: self.env,

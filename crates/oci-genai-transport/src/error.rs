@@ -386,25 +386,19 @@ impl Error {
     /// raw-request` does.
     pub fn from_reqwest(url: &str, error: reqwest::Error, opc_request_id: Option<String>) -> Error {
         let (message, causes) = with_causes(&error);
-        // A body that could not be read as sent (framing, encoding): the reply broke HTTP, the request was fine.
-        // (A head hyper cannot parse is a request error, retried, and a connection failure.)
-        if error.is_decode() && !error.is_timeout() {
-            return Error::MalformedReply { url: url.to_owned(), message, opc_request_id };
-        }
-        // rustls reports certificate and protocol failures as InvalidData: retrying cannot fix them.
-        let heals = !cannot_heal(url, &message);
+        // rustls reports certificate and protocol failures as InvalidData.
         let refused_by_tls = causes.iter().any(|inner| {
             inner.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::InvalidData)
         });
-        Error::Transport {
-            url: url.to_owned(),
+        let failure = Failure {
             message,
             timeout: error.is_timeout(),
             connect: error.is_connect(),
-            retryable: !error.is_builder() && !error.is_redirect() && !error.is_decode() && !refused_by_tls && heals,
-            opc_request_id,
-            source: Some(Box::new(error)),
-        }
+            // (A head hyper cannot parse is a request error, retried, and a connection failure.)
+            malformed: error.is_decode() && !error.is_timeout(),
+            permanent: error.is_builder() || error.is_redirect() || error.is_decode() || refused_by_tls,
+        };
+        failure.into_error(url, opc_request_id, Some(Box::new(error)))
     }
 
     /// A failure of a stream's own connection (`connect`: before anything was sent).
@@ -413,25 +407,66 @@ impl Error {
         let (message, _) = with_causes(&error);
         // rustls's refusals come as InvalidData too; any other InvalidData is the reply's own framing.
         let tls = error.get_ref().is_some_and(|inner| inner.is::<rustls::Error>());
-        if error.kind() == Io::InvalidData && !tls {
-            return Error::MalformedReply { url: url.to_owned(), message, opc_request_id };
-        }
-        let heals = !cannot_heal(url, &message);
-        Error::Transport {
-            url: url.to_owned(),
+        let failure = Failure {
             message,
             timeout: error.kind() == Io::TimedOut,
             connect,
-            // A certificate refused, a malformed reply or URL: trying again cannot help.
-            retryable: !matches!(error.kind(), Io::InvalidData | Io::InvalidInput) && heals,
+            malformed: error.kind() == Io::InvalidData && !tls,
+            permanent: matches!(error.kind(), Io::InvalidData | Io::InvalidInput),
+        };
+        failure.into_error(url, opc_request_id, Some(Box::new(error)))
+    }
+
+    /// No response headers within `wait`.
+    pub(crate) fn no_headers(url: &str, wait: std::time::Duration, opc_request_id: Option<String>) -> Error {
+        let message = format!("no response headers within {} s", wait.as_secs_f64());
+        Failure { message, timeout: true, connect: false, malformed: false, permanent: false }.into_error(
+            url,
             opc_request_id,
-            source: Some(Box::new(error)),
-        }
+            None,
+        )
     }
 
     /// Whether this is a timeout (connect, read, overall, or an idle stream).
     pub fn is_timeout(&self) -> bool {
         self.kind() == ErrorKind::Timeout
+    }
+}
+
+/// What a failed exchange showed, whichever connection carried it: the one
+/// place a transport failure is classified (retried or not, and why).
+struct Failure {
+    /// The error's message and its causes'.
+    message: String,
+    timeout: bool,
+    /// Nothing was sent.
+    connect: bool,
+    /// The reply broke HTTP (framing, encoding): the request was fine.
+    malformed: bool,
+    /// Trying again cannot help: the request cannot be sent as built, or a certificate was refused.
+    permanent: bool,
+}
+
+impl Failure {
+    fn into_error(
+        self,
+        url: &str,
+        opc_request_id: Option<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        if self.malformed {
+            return Error::MalformedReply { url: url.to_owned(), message: self.message, opc_request_id };
+        }
+        let retryable = !self.permanent && !cannot_heal(url, &self.message);
+        Error::Transport {
+            url: url.to_owned(),
+            message: self.message,
+            timeout: self.timeout,
+            connect: self.connect,
+            retryable,
+            opc_request_id,
+            source,
+        }
     }
 }
 

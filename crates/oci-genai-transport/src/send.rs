@@ -3,19 +3,18 @@
 
 use std::time::Duration;
 
-use oci_auth::{
-    Credentials, Secret, SharedCredentialsProvider, SharedEnv, SignableBody, SignableRequest, SigningSettings,
-};
+use oci_auth::{Secret, SharedCredentialsProvider, SharedEnv};
 use tokio::time::Instant;
 
 use crate::error::{Error, ServiceError};
 use crate::h1::H1Client;
 use crate::limits::Limits;
 use crate::prepare::PreparedRequest;
+use crate::proxy::Proxies;
 use crate::reply::Reply;
+use crate::request::Authorization;
 use crate::retry::{RetryNotice, RetryObserver, RetryPolicy, parse_retry_after};
 
-const ACCEPT: &str = "application/json, text/event-stream";
 /// The most of an error reply that is read: enough for any real error document.
 pub(crate) const MAX_ERROR_BODY: usize = 1024 * 1024;
 
@@ -25,9 +24,11 @@ type Attempt = Result<Result<Reply, Error>, tokio::time::error::Elapsed>;
 /// How requests are sent: the HTTP client, the credentials, retries and bounds.
 pub(crate) struct Sender {
     pub http: reqwest::Client,
-    /// Streams' own connections; `None`: streams go through `http` too (a
-    /// proxy is configured, or the caller gave the HTTP client).
+    /// Streams' own connections; `None`: streams go through `http` too (the
+    /// caller gave the HTTP client, or turned them off).
     pub h1: Option<H1Client>,
+    /// Which URLs go through a proxy (those streams go through `http`, configured with the same proxies).
+    pub proxies: Proxies,
     /// Signs requests; `None` when only a GenAI API key was given.
     pub credentials: Option<SharedCredentialsProvider>,
     /// A Generative AI API key: OpenAI-compatible requests carry it as a
@@ -81,22 +82,13 @@ impl Sender {
                 Some(deadline) => self.limits.read_timeout().min(deadline.saturating_duration_since(sent)),
                 None => self.timeout,
             };
-            let attempt_result = match (&self.h1, streaming) {
-                (Some(h1), true) => self.attempt_owned(h1, prepared, auth, header_wait).await,
-                _ => self.attempt_pooled(prepared, auth, header_wait, streaming).await,
-            };
+            let attempt_result = self.attempt(prepared, auth, header_wait, streaming).await;
             // The outer error (signing, a bad URL) is not retried; the inner one may be.
             let outcome = match attempt_result? {
                 Ok(outcome) => outcome,
-                Err(_elapsed) => Err(Error::Transport {
-                    url: prepared.url.clone(),
-                    message: format!("no response headers within {} s", header_wait.as_secs_f64()),
-                    timeout: true,
-                    connect: false,
-                    retryable: true,
-                    opc_request_id: Some(prepared.opc_request_id.clone()),
-                    source: None,
-                }),
+                Err(_elapsed) => {
+                    Err(Error::no_headers(&prepared.url, header_wait, Some(prepared.opc_request_id.clone())))
+                }
             };
             let status = outcome.as_ref().map(Reply::status).ok();
             if self.log_requests {
@@ -167,93 +159,39 @@ impl Sender {
         }
     }
 
-    /// One attempt through reqwest. `Ok(Err(_))`: no response headers in time.
-    async fn attempt_pooled(
+    /// One attempt: the request built and authenticated, then sent over a
+    /// stream's own connection or through reqwest. `Ok(Err(_))`: no response
+    /// headers in time.
+    async fn attempt(
         &self,
         prepared: &PreparedRequest,
         auth: Authorization<'_>,
         header_wait: Duration,
         streaming: bool,
     ) -> Result<Attempt, Error> {
-        let mut builder = if prepared.method == "GET" {
-            self.http.get(&prepared.url).header("accept", "application/json")
-        } else {
-            self.http
-                .post(&prepared.url)
-                .header("content-type", "application/json")
-                .header("accept", ACCEPT)
-                .header("opc-retry-token", &prepared.retry_token)
+        let request = crate::request::build(prepared, auth)?;
+        self.log_request(request.headers(), prepared);
+        let request_id = Some(prepared.opc_request_id.clone());
+        let own = self.h1.as_ref().filter(|_| streaming && !self.proxies.applies_to(request.uri()));
+        if let Some(h1) = own {
+            let sent = h1.post(&request);
+            return Ok(tokio::time::timeout(header_wait, sent).await.map(|outcome| {
+                outcome.map(Reply::Owned).map_err(|e| Error::from_io(&prepared.url, e.error, e.connect, request_id))
+            }));
         }
-        .header("opc-request-id", &prepared.opc_request_id);
-        for (name, value) in &prepared.headers {
-            builder = builder.header(*name, value);
-        }
-        if let Authorization::Bearer(key) = auth {
-            builder = builder.bearer_auth(key.expose());
-        }
-        if prepared.method != "GET" {
-            builder = builder.body(prepared.body.clone());
-        }
-        let mut request = builder.build().map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let mut request =
+            reqwest::Request::try_from(request).map_err(|e| Error::from_reqwest(&prepared.url, e, None))?;
         if !streaming {
             *request.timeout_mut() = Some(self.timeout);
         }
-        if let Authorization::Sign(credentials) = auth {
-            oci_auth::sign_reqwest_request(&mut request, credentials, &SigningSettings::default())?;
-        }
-        self.log_request(
-            request.headers().iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("<binary>"))),
-            prepared,
-        );
-        let request_id = Some(prepared.opc_request_id.clone());
         Ok(tokio::time::timeout(header_wait, self.http.execute(request))
             .await
             .map(|outcome| outcome.map(Reply::Pooled).map_err(|e| Error::from_reqwest(&prepared.url, e, request_id))))
     }
 
-    /// One attempt of a stream over its own connection. `Ok(Err(_))`: no response headers in time.
-    async fn attempt_owned(
-        &self,
-        h1: &H1Client,
-        prepared: &PreparedRequest,
-        auth: Authorization<'_>,
-        header_wait: Duration,
-    ) -> Result<Attempt, Error> {
-        let url = reqwest::Url::parse(&prepared.url).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        let mut headers = vec![
-            ("content-type", "application/json"),
-            ("accept", ACCEPT),
-            ("opc-request-id", prepared.opc_request_id.as_str()),
-            ("opc-retry-token", prepared.retry_token.as_str()),
-        ];
-        headers.extend(prepared.headers.iter().map(|(name, value)| (*name, value.as_str())));
-        let bearer;
-        let instructions;
-        match auth {
-            Authorization::Sign(credentials) => {
-                let signable = SignableRequest::new(
-                    "POST",
-                    &prepared.url,
-                    headers.iter().copied(),
-                    SignableBody::Bytes(&prepared.body),
-                );
-                instructions = oci_auth::sign(&signable, credentials, &SigningSettings::default())?;
-                headers.extend(instructions.headers());
-            }
-            Authorization::Bearer(key) => {
-                bearer = format!("Bearer {}", key.expose());
-                headers.push(("authorization", bearer.as_str()));
-            }
-        }
-        self.log_request(headers.iter().copied(), prepared);
-        let request_id = Some(prepared.opc_request_id.clone());
-        Ok(tokio::time::timeout(header_wait, h1.post(&url, &headers, &prepared.body)).await.map(|outcome| {
-            outcome.map(Reply::Owned).map_err(|e| Error::from_io(&prepared.url, e.error, e.connect, request_id))
-        }))
-    }
-
-    fn log_request<'a>(&self, headers: impl Iterator<Item = (&'a str, &'a str)>, prepared: &PreparedRequest) {
+    fn log_request(&self, headers: &http::HeaderMap, prepared: &PreparedRequest) {
         if self.log_requests {
+            let headers = headers.iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("<binary>")));
             tracing::debug!(headers = ?redacted_headers(headers), "OCI GenAI request headers");
         }
         tracing::trace!(body = %String::from_utf8_lossy(&prepared.body), "OCI GenAI request");
@@ -308,30 +246,6 @@ fn error_body(body: &[u8]) -> oci_auth::ErrorBody {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn openai_errors_whole_or_cut_keep_their_code() {
-        let whole = error_body(br#"{"error": {"message": "no", "type": "invalid_request_error", "code": null}}"#);
-        assert_eq!((whole.code.as_deref(), whole.message.as_deref()), (Some("invalid_request_error"), Some("no")));
-        let cut = error_body(br#"{"error":{"code":"InvalidParameter","message":"mmmmmm"#);
-        assert_eq!(cut.code.as_deref(), Some("InvalidParameter"));
-        let oci = error_body(br#"{"code":"NotAuthenticated","message":"bad"}"#);
-        assert_eq!(oci.code.as_deref(), Some("NotAuthenticated"));
-    }
-}
-
-/// How one attempt is authenticated.
-#[derive(Clone, Copy)]
-enum Authorization<'a> {
-    /// An OCI request signature.
-    Sign(&'a Credentials),
-    /// A Generative AI API key (OpenAI-compatible API only).
-    Bearer(&'a Secret),
-}
-
 /// Header names and values for logs, with credentials replaced.
 fn redacted_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<(String, String)> {
     headers
@@ -349,12 +263,17 @@ fn redacted_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> Ve
         .collect()
 }
 
-/// Whether `value` can be written as a header value as it is (no CR, LF, NUL or other control but tab).
-pub(crate) fn sendable_header_value(value: &str) -> bool {
-    reqwest::header::HeaderValue::from_str(value).is_ok()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Whether `name: value` can be written as a header as it is.
-pub(crate) fn sendable_header(name: &str, value: &str) -> bool {
-    reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok() && sendable_header_value(value)
+    #[test]
+    fn openai_errors_whole_or_cut_keep_their_code() {
+        let whole = error_body(br#"{"error": {"message": "no", "type": "invalid_request_error", "code": null}}"#);
+        assert_eq!((whole.code.as_deref(), whole.message.as_deref()), (Some("invalid_request_error"), Some("no")));
+        let cut = error_body(br#"{"error":{"code":"InvalidParameter","message":"mmmmmm"#);
+        assert_eq!(cut.code.as_deref(), Some("InvalidParameter"));
+        let oci = error_body(br#"{"code":"NotAuthenticated","message":"bad"}"#);
+        assert_eq!(oci.code.as_deref(), Some("NotAuthenticated"));
+    }
 }

@@ -466,3 +466,42 @@ async fn a_stream_wakes_only_when_its_socket_has_data_on_any_runtime() {
     assert_eq!(counter.self_wakes.load(SeqCst), 0, "the stream woke itself");
     assert!(counter.wakes.load(SeqCst) <= pending + 1, "a wake without a wait: {counter:?}", counter = pending);
 }
+
+/// The builder's environment decides proxies for every request, streams
+/// included: a stream to a proxied host goes through the proxy (with the
+/// proxy URL's credentials), a host in `NO_PROXY` is reached directly.
+#[tokio::test]
+async fn proxies_come_from_the_builders_environment_for_streams_too() {
+    let proxy =
+        chat_server(ResponseTemplate::new(200).set_body_raw(fixture("generic-stream.sse"), "text/event-stream")).await;
+    let direct =
+        chat_server(ResponseTemplate::new(200).set_body_raw(fixture("generic-stream.sse"), "text/event-stream")).await;
+    let proxy_url = proxy.uri().replace("http://", "http://user:pw@");
+    let env = oci_auth::StaticEnv::new().with_var("HTTP_PROXY", proxy_url).with_var("NO_PROXY", "127.0.0.1");
+    let builder = |endpoint: &str| {
+        GenAiClient::builder()
+            .credentials_provider(credentials())
+            .service_endpoint(endpoint)
+            .allow_http(true)
+            .env(std::sync::Arc::new(env.clone()))
+            .build()
+            .unwrap()
+    };
+    // Only the proxy knows this name: the request reaches it, never DNS.
+    let mut stream =
+        builder("http://genai.proxied.test").chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
+    while let Some(event) = stream.next().await {
+        event.unwrap();
+    }
+    let seen = &proxy.received_requests().await.unwrap()[0];
+    assert_eq!(seen.headers["host"], "genai.proxied.test");
+    assert_eq!(seen.headers["proxy-authorization"], "Basic dXNlcjpwdw==");
+    assert_signed(seen);
+
+    let mut stream = builder(&direct.uri()).chat_stream(details("meta.llama", COMPARTMENT)).await.unwrap();
+    while let Some(event) = stream.next().await {
+        event.unwrap();
+    }
+    assert_eq!(direct.received_requests().await.unwrap().len(), 1);
+    assert_eq!(proxy.received_requests().await.unwrap().len(), 1, "NO_PROXY host went through the proxy");
+}

@@ -11,7 +11,8 @@
 //!
 //! Only what a chat call needs is here: one `POST` with a body, HTTP/1.1
 //! over TLS (rustls, the webpki roots, as reqwest uses) or plain TCP to
-//! loopback. Proxies are left to reqwest ([`use_for`]).
+//! loopback. A request that goes through a proxy goes through reqwest
+//! ([`crate::proxy`] decides for both).
 
 mod body;
 mod io;
@@ -27,15 +28,6 @@ pub(crate) use body::Body;
 use body::{Framing, ReadBuffer};
 use io::Io;
 use pool::{Key, Pool};
-
-/// The proxy variables reqwest honours: when one is set, streams go through reqwest.
-const PROXY_VARIABLES: [&str; 6] = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
-
-/// Whether streams may use their own connections under `env`: not when a
-/// proxy is configured (reqwest knows proxies, `NO_PROXY` and their auth).
-pub(crate) fn use_for(env: &dyn oci_auth::Env) -> bool {
-    PROXY_VARIABLES.iter().all(|name| env.var(name).is_none_or(|v| v.trim().is_empty()))
-}
 
 /// Opens, reuses and keeps HTTP/1.1 connections.
 #[derive(Clone)]
@@ -105,20 +97,12 @@ impl H1Client {
         }
     }
 
-    /// Sends `POST url` with `headers` (already signed) and `body`, and reads
-    /// the response head. A kept connection found closed by the server before
-    /// it answered is replaced by a new one, once.
-    pub async fn post(&self, url: &reqwest::Url, headers: &[(&str, &str)], body: &[u8]) -> Result<Response, SendError> {
-        let key = key(url).map_err(|error| SendError { connect: true, error })?;
-        // Written by hand below: every header is checked first, as `http` checks its own (no CR, LF, NUL).
-        if let Some((name, _)) = headers.iter().find(|(name, value)| !crate::send::sendable_header(name, value)) {
-            let error = std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("the `{name}` header holds a character HTTP does not allow (CR, LF, NUL…)"),
-            );
-            return Err(SendError { connect: true, error });
-        }
-        let request = self.request(url, &key, headers, body);
+    /// Sends `request` (built, checked and signed by [`crate::request`]) and
+    /// reads the response head. A kept connection found closed by the server
+    /// before it answered is replaced by a new one, once.
+    pub async fn post(&self, request: &http::Request<bytes::Bytes>) -> Result<Response, SendError> {
+        let key = key(request.uri()).map_err(|error| SendError { connect: true, error })?;
+        let request = self.request(request, &key);
         loop {
             let (io, reused) = match self.pool.take(&key) {
                 Some(io) => (io, true),
@@ -140,26 +124,28 @@ impl H1Client {
         }
     }
 
-    fn request(&self, url: &reqwest::Url, key: &Key, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-        let mut request = Vec::with_capacity(1024 + body.len());
-        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
-        for part in ["POST ", url.path(), &query, " HTTP/1.1\r\nuser-agent: ", self.user_agent, "\r\n"] {
-            request.extend_from_slice(part.as_bytes());
+    fn request(&self, request: &http::Request<bytes::Bytes>, key: &Key) -> Vec<u8> {
+        let body = request.body();
+        let mut bytes = Vec::with_capacity(1024 + body.len());
+        let target = request.uri().path_and_query().map_or("/", http::uri::PathAndQuery::as_str);
+        for part in [request.method().as_str(), " ", target, " HTTP/1.1\r\nuser-agent: ", self.user_agent, "\r\n"] {
+            bytes.extend_from_slice(part.as_bytes());
         }
-        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
-            request.extend_from_slice(format!("host: {}\r\n", host_header(key)).as_bytes());
+        let headers = request.headers();
+        if !headers.contains_key(http::header::HOST) {
+            bytes.extend_from_slice(format!("host: {}\r\n", host_header(key)).as_bytes());
         }
         for (name, value) in headers {
-            for part in [name, ": ", value, "\r\n"] {
-                request.extend_from_slice(part.as_bytes());
+            for part in [name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"] {
+                bytes.extend_from_slice(part);
             }
         }
-        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-length")) {
-            request.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+        if !headers.contains_key(http::header::CONTENT_LENGTH) {
+            bytes.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
         }
-        request.extend_from_slice(b"\r\n");
-        request.extend_from_slice(body);
-        request
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(body);
+        bytes
     }
 
     async fn connect(&self, key: &Key) -> std::io::Result<Io> {
@@ -303,19 +289,23 @@ fn keeps_alive(head: &Head) -> bool {
     head.http11 && !close && !ambiguous
 }
 
-fn key(url: &reqwest::Url) -> std::io::Result<Key> {
-    let https = match url.scheme() {
-        "https" => true,
-        "http" => false,
+fn key(uri: &http::Uri) -> std::io::Result<Key> {
+    let https = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
         other => {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("unsupported scheme `{other}`")));
+            let scheme = other.unwrap_or_default();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("unsupported scheme `{scheme}`"),
+            ));
         }
     };
-    let host = url
-        .host_str()
+    let host = uri
+        .host()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("no host in `{url}`")))?;
-    let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("no host in `{uri}`")))?;
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
     Ok(Key { https, host: host.to_owned(), port })
 }
 

@@ -57,6 +57,15 @@ async fn server(
     (url, task)
 }
 
+/// A `POST` of `body` to `url` with `headers`.
+fn request(url: &str, headers: &[(&'static str, &str)], body: &'static [u8]) -> http::Request<bytes::Bytes> {
+    let mut request = http::Request::post(url).body(bytes::Bytes::from_static(body)).unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(*name, value.parse().unwrap());
+    }
+    request
+}
+
 async fn read_body(response: &mut Response) -> std::io::Result<Vec<u8>> {
     let mut data = Vec::new();
     while std::future::poll_fn(|cx| response.body.poll_data(cx, &mut |d| data.extend_from_slice(d))).await? {}
@@ -73,7 +82,8 @@ async fn a_chunked_stream_is_read_in_place_and_its_connection_kept() {
     let client = client();
     let url: reqwest::Url = url.parse().unwrap();
     for _ in 0..2 {
-        let mut response = client.post(&url, &[("content-type", "application/json")], b"{}").await.unwrap();
+        let mut response =
+            client.post(&request(url.as_str(), &[("content-type", "application/json")], b"{}")).await.unwrap();
         assert_eq!((response.status, response.header("content-type")), (200, Some("text/event-stream")));
         assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
         assert_eq!(client.pool.len(), 1);
@@ -93,7 +103,7 @@ async fn a_kept_connection_closed_by_the_server_is_replaced() {
     let client = client();
     let url: reqwest::Url = url.parse().unwrap();
     for _ in 0..2 {
-        let mut response = client.post(&url, &[], b"{}").await.unwrap();
+        let mut response = client.post(&request(url.as_str(), &[], b"{}")).await.unwrap();
         assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
         // Let the server's close arrive, as it would while the connection sits idle.
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -108,9 +118,9 @@ async fn sized_bodies_end_at_their_length_and_close_delimited_ones_are_not_kept(
     let (url, server) = server(vec![sized, closing], 2).await;
     let client = client();
     let url: reqwest::Url = url.parse().unwrap();
-    let mut response = client.post(&url, &[], b"").await.unwrap();
+    let mut response = client.post(&request(url.as_str(), &[], b"")).await.unwrap();
     assert_eq!((response.status, read_body(&mut response).await.unwrap()), (404, b"abcde".to_vec()));
-    let mut response = client.post(&url, &[], b"").await.unwrap();
+    let mut response = client.post(&request(url.as_str(), &[], b"")).await.unwrap();
     assert_eq!(read_body(&mut response).await.unwrap(), b"ok");
     assert_eq!(client.pool.len(), 0, "the server said close");
     drop(client);
@@ -122,14 +132,14 @@ async fn a_body_cut_short_is_an_error_and_a_dropped_one_closes_its_connection() 
     let cut: &[u8] = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab";
     let (url, task) = server(vec![cut], 1).await;
     let client = client();
-    let mut response = client.post(&url.parse().unwrap(), &[], b"").await.unwrap();
+    let mut response = client.post(&request(url.as_str(), &[], b"")).await.unwrap();
     let err = read_body(&mut response).await.unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
     assert_eq!(client.pool.len(), 0);
     task.abort();
 
     let (url, task) = server(vec![CHUNKED_OK], 1).await;
-    let response = client.post(&url.parse().unwrap(), &[], b"").await.unwrap();
+    let response = client.post(&request(url.as_str(), &[], b"")).await.unwrap();
     drop(response);
     assert_eq!(client.pool.len(), 0);
     task.abort();
@@ -140,11 +150,11 @@ async fn nothing_listening_is_a_connect_error_and_garbage_an_invalid_reply() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url: reqwest::Url = format!("http://{}/x", listener.local_addr().unwrap()).parse().unwrap();
     drop(listener);
-    let err = client().post(&url, &[], b"").await.unwrap_err();
+    let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
     assert!(err.connect, "{err:?}");
 
     let (url, server) = server(vec![b"SSH-2.0-OpenSSH\r\n\r\n"], 1).await;
-    let err = client().post(&url.parse().unwrap(), &[], b"").await.unwrap_err();
+    let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
     assert!(!err.connect && err.error.kind() == std::io::ErrorKind::InvalidData, "{err:?}");
     server.abort();
 }
@@ -173,27 +183,18 @@ async fn tls_is_verified_against_the_roots() {
         }
     });
 
-    let err = client().post(&url, &[], b"").await.unwrap_err();
+    let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
     assert_eq!(err.error.kind(), std::io::ErrorKind::InvalidData, "an unknown issuer is refused: {err:?}");
 
     let mut roots = rustls::RootCertStore::empty();
     roots.add(certified.cert.der().clone()).unwrap();
     let trusting = H1Client::with_roots(roots, Duration::from_secs(5), "locus-rs/test");
     for _ in 0..2 {
-        let mut response = trusting.post(&url, &[], b"{}").await.unwrap();
+        let mut response = trusting.post(&request(url.as_str(), &[], b"{}")).await.unwrap();
         assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
     }
     assert_eq!(trusting.pool.len(), 1);
     server.abort();
-}
-
-#[test]
-fn proxies_send_streams_through_reqwest() {
-    let env = |pairs: &[(&str, &str)]| pairs.iter().fold(oci_auth::StaticEnv::new(), |e, (k, v)| e.with_var(*k, *v));
-    assert!(use_for(&env(&[])));
-    assert!(use_for(&env(&[("HTTPS_PROXY", " ")])));
-    assert!(!use_for(&env(&[("https_proxy", "http://proxy:3128")])));
-    assert!(!use_for(&env(&[("ALL_PROXY", "socks5://proxy")])));
 }
 
 #[tokio::test]
@@ -202,7 +203,7 @@ async fn a_head_larger_than_the_read_buffer_is_refused() {
         format!("HTTP/1.1 200 OK\r\nx-filler: {}\r\n\r\n", "a".repeat(70 * 1024)).into_bytes().into_boxed_slice(),
     );
     let (url, task) = server(vec![huge], 1).await;
-    let err = client().post(&url.parse().unwrap(), &[], b"").await.unwrap_err();
+    let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
     assert!(err.error.to_string().contains("response headers larger than 64 KiB"), "{err:?}");
     task.abort();
 }
@@ -222,7 +223,7 @@ async fn the_framing_corpus_is_read_exactly_or_refused() {
         let (url, task) = server(vec![response], 1).await;
         let client = client();
         let read = tokio::time::timeout(Duration::from_secs(5), async {
-            let mut response = client.post(&url.parse().unwrap(), &[], b"").await.map_err(|e| e.error)?;
+            let mut response = client.post(&request(url.as_str(), &[], b"")).await.map_err(|e| e.error)?;
             read_body(&mut response).await
         })
         .await
@@ -252,17 +253,6 @@ async fn the_framing_corpus_is_read_exactly_or_refused() {
         }
         task.abort();
     }
-}
-
-#[tokio::test]
-async fn a_header_value_with_a_line_break_is_never_written() {
-    let (url, task) = server(vec![CHUNKED_OK], 1).await;
-    let err = client()
-        .post(&url.parse().unwrap(), &[("authorization", "Bearer sk\r\nx-injected: 1")], b"{}")
-        .await
-        .unwrap_err();
-    assert!(err.connect && err.error.kind() == std::io::ErrorKind::InvalidInput, "{err:?}");
-    task.abort();
 }
 
 /// A name that resolves to an unreachable IPv6 address first and a
