@@ -303,6 +303,12 @@ fn report(machine: &str, ours: &Value, peer: &Value) -> String {
            per write, `perf record`), splits the SSE lines and allocates the event's text; the floor does none\n\
            of this, which is most of the gap to it. `cargo bench --bench sse` and `-p locus-providers --bench\n\
            accumulate` measure these parts alone.\n\
+         - **A faster JSON reader does not close it.** The chunk is already read as a field subset\n\
+           (`locus-providers` `shape/chunk_view.rs`: text borrowed, unknown fields skipped, no list built):\n\
+           140–190 ns a chunk with serde_json on this CPU. `sonic-rs` 0.5 reading the same borrowed view\n\
+           through serde took 235–370 ns (1.6–1.9× slower; `-C target-cpu=native` did not change the order)\n\
+           on 81–129-byte chunks, measured 2026-12-04, so serde_json stays. Parsing exactly is ~40% of the\n\
+           gap to a floor that parses nothing.\n\
          - **Chat completions** chunks carry `id`, `object`, `created` and `model` in every event: about\n\
            180 bytes per one-character delta against the native ~100, which the client scans and parses; the signing,\n\
            connection and SSE path is shared with native, so the bytes are the likely\n\
