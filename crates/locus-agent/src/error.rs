@@ -6,8 +6,10 @@ pub use oci_genai_transport::ErrorKind;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The model failed.
-    #[error(transparent)]
+    /// The model failed. Its message is the model's error, which is also its
+    /// [`source`](std::error::Error::source) (and so on down to the
+    /// transport's and auth's errors).
+    #[error("{0}")]
     Model(#[from] locus_providers::Error),
     /// The model's answer stopped part way (the stream broke, ended before
     /// its finish event, or passed the answer cap): what arrived is kept.
@@ -20,10 +22,10 @@ pub enum Error {
         source: Box<locus_providers::Error>,
     },
     /// The GenAI client could not be built ([`OciSetup::build`](crate::OciSetup::build)).
-    #[error(transparent)]
+    #[error("{0}")]
     Transport(#[from] oci_genai_transport::Error),
     /// Authentication or its configuration failed.
-    #[error(transparent)]
+    #[error("{0}")]
     Auth(#[from] oci_auth::Error),
     /// A model string with an unknown provider prefix.
     #[error("unknown model provider `{prefix}` in `{model}`; known providers: {}", known.join(", "))]
@@ -66,6 +68,23 @@ impl Error {
     /// setup, not the service (exit code 3 in the CLI).
     pub fn is_config(&self) -> bool {
         self.kind() == ErrorKind::Configuration
+    }
+
+    /// The transport's error under this one, when the service or the
+    /// connection failed (through the model, or building the client).
+    ///
+    /// ```
+    /// use locus_agent::Error;
+    /// let error = Error::from(locus_providers::Error::from(oci_genai_transport::Error::Config("x".into())));
+    /// assert!(error.transport().is_some());
+    /// ```
+    pub fn transport(&self) -> Option<&oci_genai_transport::Error> {
+        match self {
+            Error::Model(e) => e.transport(),
+            Error::Incomplete { source, .. } => source.transport(),
+            Error::Transport(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// The answer that arrived before the failure, for [`Error::Incomplete`].

@@ -506,3 +506,25 @@ async fn an_approval_hook_decides_which_calls_run() {
         .collect();
     assert_eq!(texts, ["4", "ERROR: the call to `delete_everything` was not allowed: the user said no"]);
 }
+
+/// Each layer keeps the one below as its `source()`: a program can walk from
+/// the agent's error down to the transport's (its status, its
+/// opc-request-id), or ask for it directly.
+#[tokio::test]
+async fn the_transport_error_is_reached_through_the_source_chain() {
+    let refused = ResponseTemplate::new(404)
+        .insert_header("opc-request-id", "REQ-404")
+        .set_body_json(json!({"code": "NotAuthorizedOrNotFound", "message": "no such model"}));
+    let (server, _) = serve(vec![refused]).await;
+    let error = agent(&server, "oci:meta.llama").build().unwrap().run_to_completion("x").await.unwrap_err();
+    let mut chain: Vec<&(dyn std::error::Error + 'static)> = vec![&error];
+    while let Some(next) = chain.last().and_then(|e| e.source()) {
+        chain.push(next);
+    }
+    assert!(chain.iter().any(|e| e.is::<locus_providers::Error>()), "{chain:?}");
+    let transport = chain.iter().find_map(|e| e.downcast_ref::<oci_genai_transport::Error>()).expect("in the chain");
+    assert_eq!((transport.status(), transport.opc_request_id()), (Some(404), Some("REQ-404")));
+    assert_eq!(error.transport().and_then(|e| e.service()).map(|s| s.code.as_str()), Some("NotAuthorizedOrNotFound"));
+    // The message says it once: the layers above show the transport's words as their own.
+    assert_eq!(error.to_string(), transport.to_string());
+}

@@ -114,8 +114,7 @@ pub fn log_filter_for(env: &dyn oci_auth::Env, serving: bool) -> String {
         .iter()
         .find_map(|name| env.var(name).filter(|v| !v.trim().is_empty()))
         .unwrap_or_else(|| default.into());
-    let requests = env.var("OCI_LOG_REQUESTS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-    if requests { format!("{base},oci_genai_transport=debug") } else { base }
+    if oci_genai_transport::log_requests_asked(env) { format!("{base},oci_genai_transport=debug") } else { base }
 }
 
 /// Whether logs were asked for (`RUST_LOG` or `LOCUS_LOG` set): then they

@@ -156,17 +156,8 @@ pub async fn embed(args: EmbedArgs, out: &mut dyn Write, err: &mut dyn Write) ->
     for group in texts.chunks(GROUP) {
         let group: Vec<EmbedInput> = group.iter().map(|t| EmbedInput::Text(t.clone())).collect();
         let vectors = embedder.embed(&group).await.map_err(|e| match e {
-            locus_providers::Error::Transport(oci_genai_transport::Error::BatchFailed {
-                batch,
-                first_input,
-                inputs,
-                source,
-            }) => CliError::Request(oci_genai_transport::Error::BatchFailed {
-                batch: batch + done / oci_genai_transport::MAX_EMBED_BATCH,
-                first_input: first_input + done,
-                inputs,
-                source,
-            }),
+            // A batch's number and inputs counted over the whole run, not this group.
+            locus_providers::Error::Transport(e) => CliError::Request(e.after_inputs(done)),
             other => locus_agent::Error::from(other).into(),
         })?;
         match args.format {

@@ -48,16 +48,13 @@ impl GatewayError {
 impl From<locus_providers::Error> for GatewayError {
     fn from(error: locus_providers::Error) -> Self {
         use oci_genai_transport::ErrorKind;
-        let opc_request_id = match &error {
-            locus_providers::Error::Transport(e) => e.opc_request_id().map(str::to_owned),
-            _ => None,
-        };
+        let opc_request_id = error.transport().and_then(|e| e.opc_request_id()).map(str::to_owned);
         let mut message = error.to_string();
         if let Some(hint) = error.hint() {
             message.push_str(&format!("; {hint}"));
         }
-        let (status, kind, code) = match &error {
-            locus_providers::Error::Transport(oci_genai_transport::Error::Service(e)) => {
+        let (status, kind, code) = match error.transport().and_then(oci_genai_transport::Error::service) {
+            Some(e) => {
                 let kind = match e.status {
                     401 => "authentication_error",
                     403 => "permission_error",
@@ -68,8 +65,8 @@ impl From<locus_providers::Error> for GatewayError {
                 };
                 (e.status, kind, e.code.clone())
             }
-            other if is_the_clients(other) => (400, "invalid_request_error", "invalid_request".to_owned()),
-            other => match other.kind() {
+            None if is_the_clients(&error) => (400, "invalid_request_error", "invalid_request".to_owned()),
+            None => match error.kind() {
                 // The gateway's own settings (no compartment, no region, credentials): not the client's to fix.
                 ErrorKind::Configuration => (500, "api_error", "gateway_configuration".to_owned()),
                 ErrorKind::Authentication => (401, "authentication_error", "upstream_authentication".to_owned()),
@@ -84,12 +81,6 @@ impl From<locus_providers::Error> for GatewayError {
 /// Whether the request itself cannot be sent as asked: a model id that names
 /// nothing, a parameter the model's shape cannot carry.
 fn is_the_clients(error: &locus_providers::Error) -> bool {
-    use oci_genai_transport::Error as T;
-    match error {
-        locus_providers::Error::Unsupported { .. } | locus_providers::Error::InvalidRequest(_) => true,
-        locus_providers::Error::Transport(e) => {
-            matches!(e, T::InvalidModelId { .. } | T::TransportCannotServe { .. } | T::InvalidRequest(_))
-        }
-        _ => false,
-    }
+    matches!(error, locus_providers::Error::Unsupported { .. } | locus_providers::Error::InvalidRequest(_))
+        || error.transport().is_some_and(oci_genai_transport::Error::is_request_mistake)
 }

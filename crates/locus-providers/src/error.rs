@@ -6,8 +6,9 @@ use oci_genai_transport as transport;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The service or the connection failed.
-    #[error(transparent)]
+    /// The service or the connection failed. Its message is the transport
+    /// error's, which is also its [`source`](std::error::Error::source).
+    #[error("{0}")]
     Transport(#[from] transport::Error),
 
     /// A request this model's shape cannot express.
@@ -65,6 +66,21 @@ impl Error {
         advice: impl Into<String>,
     ) -> Self {
         Error::Unsupported { parameter, model: model.to_owned(), shape, advice: advice.into() }
+    }
+
+    /// The transport's error, when the service or the connection failed.
+    ///
+    /// ```
+    /// use locus_providers::Error;
+    /// let error = Error::from(oci_genai_transport::Error::Config("no region".into()));
+    /// assert!(error.transport().is_some());
+    /// assert!(Error::NoFinishReason.transport().is_none());
+    /// ```
+    pub fn transport(&self) -> Option<&transport::Error> {
+        match self {
+            Error::Transport(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// What to do about it, when known (see [`transport::Error::hint`]).

@@ -214,13 +214,7 @@ impl OciChatModel {
     /// Why a stream attempt should fall back, for errors that mean "this
     /// deployment does not stream".
     fn fallback_reason(error: &transport::Error) -> Option<String> {
-        match error {
-            transport::Error::NotAStream { .. } | transport::Error::EmptyStream { .. } => Some(error.to_string()),
-            transport::Error::Service(e) if e.status == 400 && e.message.to_ascii_lowercase().contains("stream") => {
-                Some(error.to_string())
-            }
-            _ => None,
-        }
+        error.is_stream_refused().then(|| error.to_string())
     }
 
     async fn fallback(&self, request: &ChatRequest, reason: String) -> Vec<Result<ModelEvent, Error>> {

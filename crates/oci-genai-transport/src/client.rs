@@ -206,7 +206,7 @@ impl GenAiClientBuilder {
     }
 
     /// Logs each request (method, URL, status, latency, `opc-request-id`);
-    /// default: `OCI_LOG_REQUESTS=1`.
+    /// default: as [`log_requests_asked`] reads the builder's `env`.
     pub fn log_requests(mut self, on: bool) -> Self {
         self.log_requests = Some(on);
         self
@@ -321,9 +321,7 @@ impl GenAiClientBuilder {
                 builder.build().map_err(|e| Error::Config(e.to_string()))?
             }
         };
-        let log_requests = self
-            .log_requests
-            .unwrap_or_else(|| self.env.var("OCI_LOG_REQUESTS").is_some_and(|v| v == "1" || v == "true"));
+        let log_requests = self.log_requests.unwrap_or_else(|| log_requests_asked(self.env.as_ref()));
         Ok(GenAiClient {
             inner: Arc::new(Inner {
                 routing: Routing {
@@ -585,4 +583,20 @@ fn check_service_endpoint(url: &str, allow_http: bool) -> Result<(), Error> {
         ))),
         scheme => Err(Error::Config(format!("service endpoint `{url}`: use an https URL (not `{scheme}:`)"))),
     }
+}
+
+/// Whether `env` asks for each request to be logged: `OCI_LOG_REQUESTS` is
+/// `1` or `true` (any case), as the OCI SDKs read it. The one reading of the
+/// variable: the client's default, and what the CLI turns its log filter on by.
+///
+/// ```
+/// use oci_auth::StaticEnv;
+/// use oci_genai_transport::log_requests_asked;
+/// assert!(log_requests_asked(&StaticEnv::new().with_var("OCI_LOG_REQUESTS", "TRUE")));
+/// assert!(log_requests_asked(&StaticEnv::new().with_var("OCI_LOG_REQUESTS", " 1 ")));
+/// assert!(!log_requests_asked(&StaticEnv::new().with_var("OCI_LOG_REQUESTS", "0")));
+/// assert!(!log_requests_asked(&StaticEnv::new()));
+/// ```
+pub fn log_requests_asked(env: &dyn oci_auth::Env) -> bool {
+    env.var("OCI_LOG_REQUESTS").is_some_and(|v| v.trim() == "1" || v.trim().eq_ignore_ascii_case("true"))
 }

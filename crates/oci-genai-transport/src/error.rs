@@ -292,6 +292,53 @@ impl Error {
         }
     }
 
+    /// The service's error answer, when the service gave one (the batch's,
+    /// for a failed batch).
+    ///
+    /// ```
+    /// use oci_genai_transport::Error;
+    /// assert!(Error::Config("x".into()).service().is_none());
+    /// ```
+    pub fn service(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e),
+            Error::BatchFailed { source, .. } => source.service(),
+            _ => None,
+        }
+    }
+
+    /// Whether the call is the caller's own mistake, found before anything
+    /// was sent: a model id that names nothing, a transport that cannot serve
+    /// the model, a request that cannot be sent as built.
+    pub fn is_request_mistake(&self) -> bool {
+        matches!(self, Error::InvalidModelId { .. } | Error::TransportCannotServe { .. } | Error::InvalidRequest(_))
+    }
+
+    /// Whether the deployment answered a streaming request without a stream:
+    /// a reply that is not SSE, an empty stream, or a 400 that names
+    /// streaming — a whole answer may still work.
+    pub fn is_stream_refused(&self) -> bool {
+        match self {
+            Error::NotAStream { .. } | Error::EmptyStream { .. } => true,
+            Error::Service(e) => e.status == 400 && e.message.to_ascii_lowercase().contains("stream"),
+            _ => false,
+        }
+    }
+
+    /// A failed batch renumbered as part of a larger call whose first
+    /// `inputs_before` inputs went in earlier batches; other errors as they are.
+    pub fn after_inputs(self, inputs_before: usize) -> Error {
+        match self {
+            Error::BatchFailed { batch, first_input, inputs, source } => Error::BatchFailed {
+                batch: batch + inputs_before / crate::MAX_EMBED_BATCH,
+                first_input: first_input + inputs_before,
+                inputs,
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// The service's error code, for service errors.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -494,7 +541,7 @@ pub(crate) fn names_no_host(message: &str) -> bool {
         .any(|m| message.contains(m))
 }
 
-/// `error`'s message followed by its causes' (`a: b: c`), and the causes.
+/// `error`'s message followed by its causes' (`a: b: c`, each said once), and the causes.
 pub(crate) fn with_causes<'a>(
     error: &'a (dyn std::error::Error + 'static),
 ) -> (String, Vec<&'a (dyn std::error::Error + 'static)>) {
@@ -502,8 +549,12 @@ pub(crate) fn with_causes<'a>(
     let mut causes = Vec::new();
     let mut cause = error.source();
     while let Some(inner) = cause {
-        message.push_str(": ");
-        message.push_str(&inner.to_string());
+        // A layer that shows its cause's words (as this crate's wrappers do) is not repeated.
+        let text = inner.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
         causes.push(inner);
         cause = inner.source();
     }

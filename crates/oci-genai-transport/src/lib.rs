@@ -65,7 +65,7 @@ mod stream;
 mod transport;
 
 pub use call::{ChatCall, OpenAiCall, check_compartment};
-pub use client::{GenAiClient, GenAiClientBuilder, is_loopback};
+pub use client::{GenAiClient, GenAiClientBuilder, is_loopback, log_requests_asked};
 pub use embed::{EmbedCall, EmbedInput, Embeddings, MAX_EMBED_BATCH};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
