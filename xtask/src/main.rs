@@ -10,6 +10,8 @@
 //!   dependency checks, and every test; ends with one `N passed, N failed` line.
 //! - `cargo xtask deps`: `oci-auth` without features pulls no runtime or HTTP
 //!   stack; every license is allowed; duplicate versions listed.
+//! - `cargo xtask layout`: no import cycle between a crate's files, no
+//!   hand-written file over 400 lines of code.
 //! - `cargo xtask interop`: the official `openai` Python package (API key and
 //!   OCI signing) against the emulator's OpenAI-compatible API.
 
@@ -17,6 +19,7 @@ mod bench;
 mod codegen;
 mod deps;
 mod interop;
+mod layout;
 mod release;
 
 use std::io::{BufRead, BufReader};
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&root()),
         Some("deps") => deps::deps(&root()),
         Some("interop") => interop::interop(&root()),
+        Some("layout") => layout::layout(&root()),
         Some("release") => match args.get(1) {
             Some(bump) => release::release(&root(), bump, args.iter().any(|a| a == "--execute"), ci),
             None => Err("usage: cargo xtask release <patch|minor|major|X.Y.Z> [--execute]".into()),
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
                  bench              end-to-end figures against the emulator, beside the OCI Python SDK (docs/perf.md)\n  \
                  release <bump>     check, package and publish (dry run unless --execute)\n  \
                  deps               dependency hygiene: oci-auth's tree, licenses, duplicates\n  \
+                 layout             no import cycle between a crate's files, no long hand-written file\n  \
                  interop            the official openai package against the emulator's /openai/v1"
             );
             return ExitCode::from(2);

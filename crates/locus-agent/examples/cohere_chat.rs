@@ -13,7 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     // Auth from ~/.oci/config (DEFAULT, or OCI_CLI_PROFILE), built once with the client and the model.
-    let model = OciSetup::new("cohere.command-r-plus-08-2024").compartment_id(compartment).build()?;
+    let model = OciSetup::new("cohere.command-r-plus-08-2024")?.compartment_id(compartment).build()?;
     let agent = Agent::builder().model(model).tool(builtin::calculator()).build()?;
     let mut conversation = agent.conversation();
     println!("{}", conversation.send("What is 17*23?").await?.text);

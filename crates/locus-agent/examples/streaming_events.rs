@@ -14,7 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: streaming_events <oci:model> <compartment OCID>");
         std::process::exit(2);
     };
-    let model = OciSetup::new(locus_agent::oci_id(&model)?).compartment_id(compartment).build()?;
+    let model = OciSetup::new(&model)?.compartment_id(compartment).build()?;
     let agent = Agent::builder().model(model).tool(builtin::calculator()).tool(builtin::clock()).build()?;
     let mut events = agent.run("What time is it, and what is 2^10?");
     while let Some(event) = events.next().await {

@@ -16,7 +16,7 @@ use crate::tools::RegisteredTool;
 /// ```no_run
 /// use locus_agent::{tools::builtin, Agent, OciSetup};
 /// # async fn run() -> Result<(), locus_agent::Error> {
-/// let model = OciSetup::new("ocid1.generativeaiendpoint.oc1.us-chicago-1.example")
+/// let model = OciSetup::new("ocid1.generativeaiendpoint.oc1.us-chicago-1.example")?
 ///     .compartment_id("ocid1.compartment.oc1..example")
 ///     .build()?; // auth, client and model, each built once
 /// let agent = Agent::builder()

@@ -8,8 +8,8 @@
 //! use futures::StreamExt;
 //! use locus_agent::{tools::builtin, Agent, AgentEvent, OciSetup};
 //! # async fn run() -> Result<(), locus_agent::Error> {
-//! let model = OciSetup::new("ocid1.generativeaiendpoint.oc1.us-chicago-1.example") // a DAC endpoint
-//!     .compartment_id("ocid1.compartment.oc1..example")                          // required for DAC
+//! let model = OciSetup::new("ocid1.generativeaiendpoint.oc1.us-chicago-1.example")? // a DAC endpoint
+//!     .compartment_id("ocid1.compartment.oc1..example")                           // required for DAC
 //!     .build()?;
 //! let agent = Agent::builder().model(model).tool(builtin::calculator()).build()?;
 //! let mut events = agent.run("What is 17*23?");
@@ -60,6 +60,6 @@ pub use builder::AgentBuilder;
 pub use conversation::Conversation;
 pub use error::{Error, ErrorKind};
 pub use events::{AgentEvent, AgentResult, AgentStream, StopReason, ToolCallRecord};
-pub use registry::{ModelProvider, ModelRegistry, OciProvider};
-pub use setup::{OciSetup, oci_id};
+pub use registry::{ModelProvider, ModelRegistry, OciProvider, oci_id};
+pub use setup::OciSetup;
 pub use tools::{FnTool, SharedTool, Tool, ToolError, ToolOutput, tool_fn};

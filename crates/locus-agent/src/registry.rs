@@ -8,6 +8,36 @@ use oci_genai_transport::GenAiClient;
 
 use crate::error::Error;
 
+/// The OCI id in a model string as a user writes it: `oci:<id>`, a bare
+/// OCI model name, or an OCID; another provider's prefix is an error naming
+/// the one this crate knows. The one reading of a model string: the
+/// environment, the defaults file, flags and [`OciSetup::new`](crate::OciSetup::new) all go through it.
+///
+/// ```
+/// use locus_agent::oci_id;
+/// assert_eq!(oci_id("oci:meta.llama-3.3-70b-instruct")?, "meta.llama-3.3-70b-instruct");
+/// assert_eq!(oci_id(" meta.llama-3.3-70b-instruct ")?, "meta.llama-3.3-70b-instruct");
+/// assert_eq!(oci_id("ocid1.generativeaiendpoint.oc1.iad.x")?, "ocid1.generativeaiendpoint.oc1.iad.x");
+/// assert!(oci_id("anthropic:claude").is_err());
+/// assert!(oci_id("oci:").is_err());
+/// # Ok::<(), locus_agent::Error>(())
+/// ```
+pub fn oci_id(model: &str) -> Result<String, Error> {
+    let model = model.trim();
+    if !model.contains(':') {
+        return Ok(model.to_owned());
+    }
+    let (prefix, id) = ModelRegistry::split(model)?;
+    if prefix != "oci" {
+        return Err(Error::UnknownProvider {
+            prefix: prefix.to_owned(),
+            model: model.to_owned(),
+            known: vec!["oci".into()],
+        });
+    }
+    Ok(id.to_owned())
+}
+
 /// Makes chat models for one prefix.
 pub trait ModelProvider: Send + Sync + std::fmt::Debug {
     /// A model for `model_id` (the part after `prefix:`).

@@ -1,17 +1,16 @@
 //! The settings of an OCI chat model, each with where it came from — the one
-//! resolution path behind [`OciSetup::from_env`](crate::OciSetup::from_env),
+//! resolution path behind [`OciSetup::from_settings`](crate::OciSetup::from_settings),
 //! `locus chat`, `locus doctor` and `locus raw-request`.
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use locus_providers::{ApiFormat, OciChatModel};
-use oci_auth::{Auth, AuthType, Env, Secret, SharedEnv};
-use oci_genai_transport::{GenAiClient, Transport};
+use locus_providers::ApiFormat;
+use oci_auth::{AuthType, Env, Secret};
+use oci_genai_transport::Transport;
 
 use crate::error::Error;
-use crate::setup::{OciSetup, oci_id};
+use crate::registry::oci_id;
 
 /// Where a setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,21 +118,6 @@ where
         .transpose()
 }
 
-/// A model id as a user writes it: `oci:<id>`, a bare OCI model name, or an
-/// OCID; another provider's prefix is an error.
-///
-/// ```
-/// use locus_agent::settings::model_id;
-/// assert_eq!(model_id("oci:meta.llama-3.3-70b-instruct")?, "meta.llama-3.3-70b-instruct");
-/// assert_eq!(model_id("meta.llama-3.3-70b-instruct")?, "meta.llama-3.3-70b-instruct");
-/// assert!(model_id("anthropic:claude").is_err());
-/// # Ok::<(), locus_agent::Error>(())
-/// ```
-pub fn model_id(model: &str) -> Result<String, Error> {
-    let model = model.trim();
-    if model.contains(':') || oci_genai_transport::is_ocid(model) { oci_id(model) } else { Ok(model.to_owned()) }
-}
-
 impl Settings {
     /// The environment's settings: `LOCUS_MODEL_ID` (with
     /// `LOCUS_MODEL_PROVIDER`, default and only `oci`), `LOCUS_OCI_PROFILE`
@@ -153,7 +137,7 @@ impl Settings {
                         (Some(provider), false) => format!("{provider}:{}", model.value),
                         _ => model.value.clone(),
                     };
-                Some(Setting::new(model_id(&qualified)?, model.source))
+                Some(Setting::new(oci_id(&qualified)?, model.source))
             }
             None => None,
         };
@@ -213,45 +197,6 @@ impl Settings {
             ("project", text(&self.project_id)),
         ];
         all.into_iter().filter_map(|(name, row)| row.map(|(value, source)| (name, value, source))).collect()
-    }
-
-    /// The builders these settings fill (see [`OciSetup`]); `env` is what
-    /// they read the rest from (home, config file, region tables).
-    pub fn into_setup(self, env: SharedEnv) -> OciSetup {
-        let mut auth = Auth::builder().env(Arc::clone(&env));
-        let mut client = GenAiClient::builder().env(env);
-        let mut model = OciChatModel::builder(self.model.map(|m| m.value).unwrap_or_default());
-        if let Some(path) = self.config_file {
-            auth = auth.config_file(path.value);
-        }
-        if let Some(profile) = self.profile {
-            auth = auth.profile(profile.value);
-        }
-        if let Some(auth_type) = self.auth_type {
-            auth = auth.auth_type(auth_type.value);
-        }
-        if let Some(region) = self.region {
-            client = client.region(region.value);
-        }
-        if let Some(endpoint) = self.service_endpoint {
-            client = client.service_endpoint(endpoint.value);
-        }
-        if let Some(key) = self.genai_api_key {
-            client = client.genai_api_key(key.value);
-        }
-        if let Some(project) = self.project_id {
-            client = client.project_id(project.value);
-        }
-        if let Some(compartment) = self.compartment_id {
-            model = model.compartment_id(compartment.value);
-        }
-        if let Some(format) = self.api_format {
-            model = model.api_format(format.value);
-        }
-        if let Some(transport) = self.transport {
-            model = model.transport(transport.value);
-        }
-        OciSetup { auth, client, model }
     }
 }
 

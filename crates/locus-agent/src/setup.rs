@@ -8,7 +8,8 @@ use oci_auth::{Auth, AuthBuilder, OsEnv, SharedEnv};
 use oci_genai_transport::{GenAiClient, GenAiClientBuilder};
 
 use crate::error::Error;
-use crate::registry::ModelRegistry;
+use crate::registry::oci_id;
+use crate::settings::Settings;
 
 /// Everything an OCI chat model needs, as the builders that own each part:
 /// how to authenticate ([`AuthBuilder`]), the client (region, endpoint,
@@ -35,13 +36,60 @@ pub struct OciSetup {
 }
 
 impl OciSetup {
-    /// `model_id` (a model name, model OCID or endpoint OCID, `oci:` optional) with default builders.
-    pub fn new(model_id: impl Into<String>) -> Self {
-        OciSetup {
+    /// `model` (a model name, model OCID or endpoint OCID, `oci:` optional,
+    /// read by [`oci_id`](crate::oci_id)) with default builders; another
+    /// provider's prefix is an error.
+    ///
+    /// ```
+    /// use locus_agent::OciSetup;
+    /// assert!(OciSetup::new("oci:meta.llama-3.3-70b-instruct").is_ok());
+    /// assert!(OciSetup::new("anthropic:claude").is_err());
+    /// ```
+    pub fn new(model: &str) -> Result<Self, Error> {
+        Ok(OciSetup {
             auth: Auth::builder(),
             client: GenAiClient::builder(),
-            model: OciChatModel::builder(strip_provider(&model_id.into())),
+            model: OciChatModel::builder(oci_id(model)?),
+        })
+    }
+
+    /// The builders `settings` fill; `env` is what they read the rest from
+    /// (home, config file, region tables).
+    pub fn from_settings(settings: Settings, env: SharedEnv) -> Self {
+        let mut auth = Auth::builder().env(Arc::clone(&env));
+        let mut client = GenAiClient::builder().env(env);
+        let mut model = OciChatModel::builder(settings.model.map(|m| m.value).unwrap_or_default());
+        if let Some(path) = settings.config_file {
+            auth = auth.config_file(path.value);
         }
+        if let Some(profile) = settings.profile {
+            auth = auth.profile(profile.value);
+        }
+        if let Some(auth_type) = settings.auth_type {
+            auth = auth.auth_type(auth_type.value);
+        }
+        if let Some(region) = settings.region {
+            client = client.region(region.value);
+        }
+        if let Some(endpoint) = settings.service_endpoint {
+            client = client.service_endpoint(endpoint.value);
+        }
+        if let Some(key) = settings.genai_api_key {
+            client = client.genai_api_key(key.value);
+        }
+        if let Some(project) = settings.project_id {
+            client = client.project_id(project.value);
+        }
+        if let Some(compartment) = settings.compartment_id {
+            model = model.compartment_id(compartment.value);
+        }
+        if let Some(format) = settings.api_format {
+            model = model.api_format(format.value);
+        }
+        if let Some(transport) = settings.transport {
+            model = model.transport(transport.value);
+        }
+        OciSetup { auth, client, model }
     }
 
     /// The compartment (required; a dedicated endpoint's own).
@@ -76,7 +124,7 @@ impl OciSetup {
     /// # Ok::<(), locus_agent::Error>(())
     /// ```
     pub fn from_env(env: SharedEnv) -> Result<Self, Error> {
-        Ok(crate::settings::Settings::from_env(env.as_ref())?.into_setup(env))
+        Ok(Self::from_settings(Settings::from_env(env.as_ref())?, env))
     }
 
     /// Builds the auth, then the client with it, then the model on the
@@ -111,22 +159,4 @@ impl crate::Agent {
         let model = OciSetup::from_env(Arc::new(OsEnv))?.build()?;
         crate::Agent::builder().model(model).build()
     }
-}
-
-/// The OCI id in a model string: `oci:<id>`, or an OCID as it is; another
-/// provider's prefix is an error naming the one this setup knows.
-pub fn oci_id(model: &str) -> Result<String, Error> {
-    let (prefix, id) = ModelRegistry::split(model)?;
-    if prefix != "oci" {
-        return Err(Error::UnknownProvider {
-            prefix: prefix.to_owned(),
-            model: model.to_owned(),
-            known: vec!["oci".into()],
-        });
-    }
-    Ok(id.to_owned())
-}
-
-fn strip_provider(model: &str) -> String {
-    model.trim().strip_prefix("oci:").unwrap_or(model.trim()).to_owned()
 }

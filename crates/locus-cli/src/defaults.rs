@@ -23,7 +23,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use locus_agent::settings::{Setting, Settings, Source, model_id};
+use locus_agent::oci_id;
+use locus_agent::settings::{Setting, Settings, Source};
 use oci_auth::Env;
 use serde::Deserialize;
 
@@ -165,7 +166,7 @@ fn entry_settings(entry: &Entry, source: &Source) -> Result<Settings, CliError> 
         // An alias name is kept as written; the caller looks it up.
         model: match trimmed(&entry.model) {
             Some(model) if model.contains(':') || oci_genai_transport::is_ocid(&model) => {
-                Some(Setting::new(model_id(&model).map_err(|e| bad("model", &e))?, source.clone()))
+                Some(Setting::new(oci_id(&model).map_err(|e| bad("model", &e))?, source.clone()))
             }
             other => other.map(|m| Setting::new(m, source.clone())),
         },

@@ -55,7 +55,7 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
     let defaults = crate::defaults::DefaultsFile::load(None, env.as_ref())?;
     let settings =
         args.auth.settings().or(locus_agent::settings::Settings::from_env(env.as_ref())?).or(defaults.settings()?);
-    let auth = settings.into_setup(env).auth.build()?;
+    let auth = locus_agent::OciSetup::from_settings(settings, env).auth.build()?;
 
     let client = reqwest::Client::builder()
         .user_agent(concat!("locus-rs/", env!("CARGO_PKG_VERSION")))

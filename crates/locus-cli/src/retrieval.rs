@@ -113,7 +113,7 @@ async fn client(setup: &SetupArgs, default_model: &str) -> Result<(GenAiClient, 
     let settings = setup.settings(env.as_ref())?;
     // The defaults file's and LOCUS_MODEL_ID's model is a chat model: only --model counts here.
     let model = match &setup.model.model {
-        Some(model) => locus_agent::settings::model_id(model).map_err(|e| CliError::Usage(format!("--model: {e}")))?,
+        Some(model) => locus_agent::oci_id(model).map_err(|e| CliError::Usage(format!("--model: {e}")))?,
         None => default_model.to_owned(),
     };
     let Some(compartment) = settings.compartment_id.clone().map(|c| c.value) else {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::Args;
 use locus_agent::OciSetup;
-use locus_agent::settings::{Setting, Settings, Source, model_id};
+use locus_agent::oci_id;
+use locus_agent::settings::{Setting, Settings, Source};
 use locus_providers::ApiFormat;
 use oci_auth::{AuthBuilder, AuthType, Env, OsEnv, SharedEnv};
 use oci_genai_transport::{GenAiClientBuilder, Limits, RetryPolicy, Transport};
@@ -205,7 +206,7 @@ impl SetupArgs {
                 Ok(flags.or(alias).or(Settings { model: None, ..environment }).or(file))
             }
             None => {
-                let id = model_id(&model.value).map_err(|e| CliError::Usage(format!("{}: {e}", model.source)))?;
+                let id = oci_id(&model.value).map_err(|e| CliError::Usage(format!("{}: {e}", model.source)))?;
                 Ok(Settings { model: Some(Setting::new(id, model.source)), ..merged })
             }
         }
@@ -221,7 +222,7 @@ impl SetupArgs {
     pub fn flag_settings(&self) -> Result<Settings, CliError> {
         let mut flags = self.raw_flag_settings();
         if let Some(model) = flags.model.take() {
-            let id = model_id(&model.value).map_err(|e| CliError::Usage(format!("{}: {e}", model.source)))?;
+            let id = oci_id(&model.value).map_err(|e| CliError::Usage(format!("{}: {e}", model.source)))?;
             flags.model = Some(Setting::new(id, model.source));
         }
         Ok(flags)
@@ -230,7 +231,7 @@ impl SetupArgs {
     /// The builders for these settings, with the client's bounds and the
     /// model's fallback choice applied.
     pub fn oci_setup_from(&self, settings: Settings, env: SharedEnv) -> OciSetup {
-        let setup = settings.into_setup(env);
+        let setup = locus_agent::OciSetup::from_settings(settings, env);
         OciSetup {
             auth: setup.auth,
             client: self.client.apply(setup.client),

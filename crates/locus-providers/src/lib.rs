@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod accumulator;
+mod chat_model;
 mod error;
 mod inline;
 mod model;
@@ -39,9 +40,10 @@ pub mod telemetry;
 mod types;
 
 pub use accumulator::{DEFAULT_MAX_ANSWER_BYTES, StreamAccumulator};
+pub use chat_model::{ChatModel, EventStream, SharedChatModel, response_events};
 pub use error::Error;
 pub use inline::{InlineToolCallFilter, extract_inline_tool_calls};
-pub use model::{ChatModel, EventStream, OciChatModel, OciChatModelBuilder, SharedChatModel, response_events};
+pub use model::{OciChatModel, OciChatModelBuilder};
 pub use oci_genai_transport::EmbedInput;
 pub use retrieval::{Embedder, InputType, OciEmbedder, OciReranker, Ranked, Reranker};
 pub use shape::{ApiFormat, CohereShape, CohereV2Shape, GenericShape, RequestShape, StreamState};

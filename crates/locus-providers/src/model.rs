@@ -1,41 +1,21 @@
-//! Chat models: the trait agents use, and its OCI implementation.
+//! The OCI chat model: [`ChatModel`] on the transport, by the model's dialect.
 
-use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::StreamExt;
-use futures::stream::BoxStream;
 use oci_genai_transport::sse::SseEvent;
 use oci_genai_transport::{self as transport, ChatCall, GenAiClient, OpenAiCall, ServingMode, Transport};
 use tracing::Instrument as _;
 
+use crate::chat_model::{ChatModel, EventStream, response_events};
 use crate::error::Error;
 use crate::inline::{InlineToolCallFilter, extract_inline_tool_calls};
 use crate::openai::{chat_completions, responses};
 use crate::shape::{ApiFormat, RequestShape, StreamState};
 use crate::telemetry::{self, CallRecord};
 use crate::types::{ChatRequest, ChatResponse, ModelEvent};
-
-/// A stream of model events.
-pub type EventStream = BoxStream<'static, Result<ModelEvent, Error>>;
-
-/// A chat model: a whole answer, or its events as they arrive.
-#[async_trait::async_trait]
-pub trait ChatModel: Send + Sync + fmt::Debug {
-    /// A name for logs and errors (the model id).
-    fn name(&self) -> &str;
-
-    /// The whole answer.
-    async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse, Error>;
-
-    /// The answer as events; errors arrive as items.
-    async fn stream(&self, request: &ChatRequest) -> EventStream;
-}
-
-/// A shared chat model.
-pub type SharedChatModel = Arc<dyn ChatModel>;
 
 /// A model on OCI Generative AI, on demand or on a dedicated endpoint,
 /// through the transport that serves it ([`Transport::for_model`] unless
@@ -230,31 +210,6 @@ impl OciChatModel {
         }
         events
     }
-}
-
-/// A whole response as the events a stream would have carried.
-pub fn response_events(response: ChatResponse) -> Vec<ModelEvent> {
-    let mut events = Vec::new();
-    if let Some(reasoning) = response.reasoning {
-        events.push(ModelEvent::ReasoningDelta(reasoning));
-    }
-    let text = response.message.text();
-    if !text.is_empty() {
-        events.push(ModelEvent::TextDelta(text));
-    }
-    for (index, call) in response.message.tool_calls.into_iter().enumerate() {
-        events.push(ModelEvent::ToolCallDelta {
-            index,
-            arguments: call.arguments_text(),
-            id: Some(call.id),
-            name: Some(call.name),
-        });
-    }
-    events.push(ModelEvent::Finished(response.finish_reason));
-    if let Some(usage) = response.usage {
-        events.push(ModelEvent::Usage(usage));
-    }
-    events
 }
 
 impl Default for OciChatModelBuilder {

@@ -23,8 +23,8 @@ use futures::StreamExt as _;
 use tracing::Span;
 use tracing::field::Empty;
 
+use crate::chat_model::EventStream;
 use crate::error::Error;
-use crate::model::EventStream;
 use crate::types::{ChatRequest, FinishReason, ModelEvent, Usage};
 
 /// `gen_ai.provider.name` of every call.

@@ -548,7 +548,7 @@ impl GenAiClient {
             deadline,
             deadline_secs: limits.stream_deadline().as_secs(),
         };
-        Ok(ChatStream::new(response, prepared, times))
+        Ok(ChatStream::new(response, prepared.end, prepared.url, prepared.opc_request_id, times))
     }
 }
 

@@ -45,6 +45,7 @@
 mod call;
 mod client;
 mod embed;
+mod end;
 mod endpoint;
 mod error;
 mod h1;

@@ -4,11 +4,11 @@ use bytes::Bytes;
 use oci_auth::{Auth, SharedEnv};
 
 use crate::call::{ChatCall, check_compartment, set_streaming};
+use crate::end::StreamEnd;
 use crate::endpoint::{RegionSettings, ResolvedEndpoint, resolve_endpoint};
 use crate::error::{Error, RequestContext};
 use crate::models::{BaseChatRequest, ChatDetails};
 use crate::serving::ServingMode;
-use crate::stream::StreamEnd;
 use crate::transport::Transport;
 
 const CHAT_PATH: &str = "/20231130/actions/chat";

@@ -80,8 +80,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::end::StreamEnd;
     use crate::error::RequestContext;
-    use crate::stream::StreamEnd;
     use crate::transport::Transport;
 
     fn prepared(method: &'static str, headers: Vec<(&'static str, String)>) -> PreparedRequest {
