@@ -5,18 +5,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use futures::StreamExt;
 use locus_agent::mcp::McpTools;
 use locus_agent::settings::{Setting, Settings, Source};
-use locus_agent::{Agent, AgentEvent, AgentResult, AgentStream, StopReason, tools::builtin};
-use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, Message, OciChatModel, SharedChatModel};
+use locus_agent::{Agent, AgentResult, tools::builtin};
+use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, SharedChatModel};
 use oci_auth::{OsEnv, SharedEnv};
 
 use crate::error::{CliError, ExitCode};
 use crate::input::{self, Stdin};
-use crate::session::{self, Session, Sessions};
+use crate::render::{ShowOptions, show};
+use crate::session::{Resume, SessionStore};
 use crate::setup_args::SetupArgs;
-use crate::terminal::{Spinner, Terminal, announce_retry, escape_controls, one_line};
+use crate::terminal::interruptible;
+use crate::terminal::{Terminal, announce_retry};
 use crate::tools::CliApproval;
 
 /// The arguments of `locus chat`.
@@ -190,7 +191,12 @@ pub async fn run(
         show_reasoning: args.show_reasoning,
         terminal,
     };
-    let mut store = SessionStore::open(&args, &model_id, data_dir)?;
+    let resume = match (&args.session, args.continue_session) {
+        (Some(name), _) => Resume::Named(name),
+        (None, true) => Resume::Latest,
+        (None, false) => Resume::New,
+    };
+    let mut store = SessionStore::open(resume, &model_id, if args.no_save { None } else { data_dir })?;
     let mut conversation = agent.conversation_with(std::mem::take(&mut store.session.messages));
     match prompt {
         Some(prompt) => {
@@ -209,66 +215,6 @@ pub async fn run(
             crate::repl::run(&agent, &mut conversation, &mut store, options, out, err).await
         }
         None => Err(CliError::Usage("no prompt".into())),
-    }
-}
-
-/// Runs `future` unless Ctrl-C comes first (`None`).
-pub(crate) async fn interruptible<T>(future: impl std::future::Future<Output = T>) -> Option<T> {
-    tokio::select! {
-        result = future => Some(result),
-        _ = tokio::signal::ctrl_c() => None,
-    }
-}
-
-/// Where this chat's conversation is kept, if anywhere.
-pub(crate) struct SessionStore {
-    pub session: Session,
-    sessions: Option<Sessions>,
-    /// Whether the session is on disk (read from it, or saved once): then even an empty history is written.
-    on_disk: bool,
-    /// The data directory, for the line history.
-    pub data_dir: Option<PathBuf>,
-}
-
-impl SessionStore {
-    fn open(args: &ChatArgs, model: &str, data_dir: Option<PathBuf>) -> Result<Self, CliError> {
-        let data_dir = if args.no_save { None } else { data_dir };
-        let sessions = data_dir.as_deref().map(Sessions::new);
-        let session = match (&sessions, &args.session, args.continue_session) {
-            (Some(sessions), Some(name), _) => sessions.open(name)?,
-            (Some(sessions), None, true) => sessions.latest()?.ok_or_else(|| {
-                CliError::Usage("--continue: there is no saved session yet; start one with --session NAME".into())
-            })?,
-            (None, Some(_), _) | (None, None, true) => {
-                return Err(CliError::Usage(
-                    "sessions need a data directory: set HOME or XDG_DATA_HOME (or drop --session/--continue, \
-                     or --no-save)"
-                        .into(),
-                ));
-            }
-            _ => Session { name: session::new_name(std::time::SystemTime::now()), ..Default::default() },
-        };
-        let on_disk = !session.messages.is_empty();
-        let session = Session { model: model.to_owned(), ..session };
-        Ok(SessionStore { session, sessions, on_disk, data_dir })
-    }
-
-    /// Saves `history` as the session (nothing with `--no-save`). A session
-    /// that cannot be written is a warning naming the path, once, and is not
-    /// tried again: the answer the user has is never turned into a failure.
-    pub fn save(&mut self, history: &[Message]) {
-        self.session.messages = history.to_vec();
-        match &self.sessions {
-            // A run that added nothing to a new session leaves no file; a /reset empties an existing one.
-            Some(sessions) if !history.is_empty() || self.on_disk => match sessions.save(&self.session) {
-                Ok(()) => self.on_disk = true,
-                Err(e) => {
-                    tracing::warn!("the conversation was not saved: {e}");
-                    self.sessions = None;
-                }
-            },
-            _ => {}
-        }
     }
 }
 
@@ -304,141 +250,6 @@ async fn emulated(
     let model = setup.model.client(client).build().map_err(locus_agent::Error::from)?;
     tracing::info!(url = emulator.url(), "emulator started");
     Ok((model, emulator))
-}
-
-/// How a run is shown.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ShowOptions {
-    /// One JSON object on stdout instead of the streamed text.
-    pub json: bool,
-    /// Escape control characters in the model's text (stdout is a terminal);
-    /// stderr is always escaped.
-    pub escape_stdout: bool,
-    /// The transport the model goes through, named in `--json` output.
-    pub transport: Option<oci_genai_transport::Transport>,
-    /// Print reasoning text on stderr as it streams.
-    pub show_reasoning: bool,
-    /// What stdout and stderr are: colour and the waiting indicator only on a terminal.
-    pub terminal: Terminal,
-}
-
-/// Prints a run: tokens to `out` as they stream, tool activity to `err`. An
-/// answer cut short keeps what arrived: the streamed text stays on its own
-/// line, and `--json` prints it with `"partial": true` before the error.
-pub async fn show(
-    mut stream: AgentStream,
-    options: ShowOptions,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<AgentResult, CliError> {
-    let mut result = None;
-    // Whether text was printed since the last line end: a tool call ends the line first.
-    let mut line_open = false;
-    // Whether reasoning was printed (on stderr) since the last line end.
-    let mut reasoning_open = false;
-    // A person at a terminal sees that the model is being waited for.
-    let waiting =
-        |terminal: Terminal| (terminal.color && !options.json).then(|| Spinner::start("waiting for the model"));
-    let mut spinner = waiting(options.terminal);
-    while let Some(event) = stream.next().await {
-        if let Some(spinner) = spinner.take() {
-            spinner.stop();
-        }
-        if reasoning_open && !matches!(event, Ok(AgentEvent::ReasoningDelta(_))) {
-            writeln!(err)?;
-            reasoning_open = false;
-        }
-        let event = match event {
-            Ok(event) => event,
-            Err(error) => {
-                if std::mem::take(&mut line_open) {
-                    writeln!(out)?;
-                }
-                if let (true, Some(partial)) = (options.json, error.partial_text()) {
-                    let value = serde_json::json!({"text": partial, "partial": true, "error": error.to_string()});
-                    serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
-                    writeln!(out)?;
-                }
-                return Err(error.into());
-            }
-        };
-        match event {
-            AgentEvent::TextDelta(text) if !options.json => {
-                let text = if options.escape_stdout { escape_controls(&text) } else { text.as_str().into() };
-                out.write_all(text.as_bytes())?;
-                out.flush()?;
-                line_open = !text.ends_with('\n');
-            }
-            AgentEvent::ToolCallStarted { name, arguments, .. } => {
-                if std::mem::take(&mut line_open) {
-                    writeln!(out)?;
-                }
-                writeln!(err, "⚙ {} {}", one_line(&name), one_line(&arguments.to_string()))?;
-            }
-            AgentEvent::ReasoningDelta(text) if options.show_reasoning => {
-                let text = escape_controls(&text);
-                write!(err, "{}", options.terminal.dim(&text))?;
-                err.flush()?;
-                reasoning_open = true;
-            }
-            AgentEvent::ToolCallFinished(record) => {
-                let mark = if record.is_error { "✗" } else { "✓" };
-                let output: String = record.output.chars().take(200).collect();
-                writeln!(
-                    err,
-                    "{mark} {} → {} ({} ms)",
-                    one_line(&record.name),
-                    one_line(&output),
-                    record.duration.as_millis()
-                )?;
-                spinner = waiting(options.terminal);
-            }
-            AgentEvent::ModelFallback { reason } => {
-                if std::mem::take(&mut line_open) {
-                    writeln!(out)?;
-                }
-                writeln!(
-                    err,
-                    "! the endpoint refused to stream; answering whole for the rest of this run (--no-fallback to refuse): {}",
-                    one_line(&reason)
-                )?;
-            }
-            AgentEvent::Finished(r) => result = Some(r),
-            _ => {}
-        }
-    }
-    let result = result.ok_or(locus_agent::Error::NoResult)?;
-    if options.json {
-        let mut value = serde_json::json!({
-            "text": result.text,
-            "stop_reason": result.stop_reason,
-            "finish_reason": result.finish_reason.as_ref().map(|f| f.as_str()),
-            "usage": {
-                "prompt_tokens": result.usage.prompt_tokens,
-                "completion_tokens": result.usage.completion_tokens,
-                "total_tokens": result.usage.total_tokens,
-            },
-            "iterations": result.iterations,
-            "tool_calls": result.tool_calls.iter().map(|c| serde_json::json!({
-                "name": c.name, "arguments": c.arguments, "is_error": c.is_error,
-            })).collect::<Vec<_>>(),
-        });
-        if let Some(transport) = options.transport {
-            value["transport"] = transport.as_str().into();
-        }
-        serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
-    }
-    writeln!(out)?;
-    match result.stop_reason {
-        StopReason::MaxTokens => writeln!(
-            err,
-            "warning: the answer was cut off at the model's token limit; raise --max-tokens for a whole answer"
-        )?,
-        StopReason::ContentFiltered => writeln!(err, "warning: the service's content filter stopped the answer")?,
-        stop if !stop.is_complete() => writeln!(err, "stopped: {stop:?} after {} model calls", result.iterations)?,
-        _ => {}
-    }
-    Ok(result)
 }
 
 fn exit_code(result: &AgentResult) -> ExitCode {

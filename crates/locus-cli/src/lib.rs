@@ -25,6 +25,7 @@ pub mod input;
 mod limits;
 pub mod models;
 pub mod raw_request;
+mod render;
 mod repl;
 pub mod retrieval;
 pub mod serve;

@@ -7,8 +7,10 @@ use std::io::Write;
 use locus_agent::{Agent, Conversation};
 use rustyline::error::ReadlineError;
 
-use crate::chat::{SessionStore, ShowOptions, interruptible, show};
 use crate::error::{CliError, ExitCode};
+use crate::render::{ShowOptions, show};
+use crate::session::SessionStore;
+use crate::terminal::interruptible;
 
 /// The line editor (its history in the data directory, `0600`).
 type Editor = rustyline::DefaultEditor;

@@ -123,6 +123,68 @@ fn timestamp(now: std::time::SystemTime) -> String {
     format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
+/// Which conversation a chat holds: a saved one by name (`--session`), the
+/// latest saved (`--continue`), or a new one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Resume<'a> {
+    Named(&'a str),
+    Latest,
+    New,
+}
+
+/// Where this chat's conversation is kept, if anywhere.
+pub(crate) struct SessionStore {
+    pub session: Session,
+    sessions: Option<Sessions>,
+    /// Whether the session is on disk (read from it, or saved once): then even an empty history is written.
+    on_disk: bool,
+    /// The data directory, for the line history.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl SessionStore {
+    /// The session `resume` names, held with `model`, kept under `data_dir`
+    /// (`None`: nothing is kept, as with `--no-save`).
+    pub fn open(resume: Resume<'_>, model: &str, data_dir: Option<PathBuf>) -> Result<Self, CliError> {
+        let sessions = data_dir.as_deref().map(Sessions::new);
+        let session = match (&sessions, resume) {
+            (Some(sessions), Resume::Named(name)) => sessions.open(name)?,
+            (Some(sessions), Resume::Latest) => sessions.latest()?.ok_or_else(|| {
+                CliError::Usage("--continue: there is no saved session yet; start one with --session NAME".into())
+            })?,
+            (None, Resume::Named(_) | Resume::Latest) => {
+                return Err(CliError::Usage(
+                    "sessions need a data directory: set HOME or XDG_DATA_HOME (or drop --session/--continue, \
+                     or --no-save)"
+                        .into(),
+                ));
+            }
+            (_, Resume::New) => Session { name: new_name(std::time::SystemTime::now()), ..Default::default() },
+        };
+        let on_disk = !session.messages.is_empty();
+        let session = Session { model: model.to_owned(), ..session };
+        Ok(SessionStore { session, sessions, on_disk, data_dir })
+    }
+
+    /// Saves `history` as the session (nothing with `--no-save`). A session
+    /// that cannot be written is a warning naming the path, once, and is not
+    /// tried again: the answer the user has is never turned into a failure.
+    pub fn save(&mut self, history: &[Message]) {
+        self.session.messages = history.to_vec();
+        match &self.sessions {
+            // A run that added nothing to a new session leaves no file; a /reset empties an existing one.
+            Some(sessions) if !history.is_empty() || self.on_disk => match sessions.save(&self.session) {
+                Ok(()) => self.on_disk = true,
+                Err(e) => {
+                    tracing::warn!("the conversation was not saved: {e}");
+                    self.sessions = None;
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,14 @@ fn needs_escape(c: char) -> bool {
     c.is_control() && c != '\n' && c != '\t'
 }
 
+/// Runs `future` unless Ctrl-C comes first (`None`).
+pub(crate) async fn interruptible<T>(future: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        result = future => Some(result),
+        _ = tokio::signal::ctrl_c() => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
