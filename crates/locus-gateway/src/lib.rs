@@ -32,6 +32,7 @@ mod guard;
 mod listener;
 mod routes;
 mod server;
+mod state;
 pub mod translate;
 
 use std::net::SocketAddr;
@@ -115,7 +116,7 @@ impl Gateway {
         let address = listener.local_addr().map_err(listen)?;
         // Port 0 became a port: requests name that one.
         config.listen = address;
-        let state = Arc::new(server::State {
+        let state = Arc::new(state::State {
             calls: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_calls.max(1))),
             config,
             client,

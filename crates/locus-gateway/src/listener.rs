@@ -11,7 +11,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
-use crate::server::{self, State};
+use crate::server;
+use crate::state::State;
 
 /// The longest pause after repeated accept errors.
 const MAX_ACCEPT_PAUSE: Duration = Duration::from_secs(1);

@@ -18,7 +18,7 @@ use serde_json::json;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::error::GatewayError;
-use crate::server::{Body, Served, State, full};
+use crate::state::{Body, Served, State, full};
 use crate::translate::{self, ChunkWriter};
 
 fn now() -> u64 {
