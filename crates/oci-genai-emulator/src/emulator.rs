@@ -20,9 +20,9 @@ impl Emulator {
 
     /// Serves `config` on `port` of 127.0.0.1 (0: any free port).
     pub async fn start_on(config: EmulatorConfig, port: u16) -> std::io::Result<RunningEmulator> {
-        let listener = tokio::net::TcpListener::bind(server::loopback(port)).await?;
+        let listener = tokio::net::TcpListener::bind(crate::state::loopback(port)).await?;
         let address = listener.local_addr()?;
-        let state = Arc::new(server::State::new(config)?);
+        let state = Arc::new(crate::state::State::new(config)?);
         let task = tokio::spawn(server::serve(listener, Arc::clone(&state)));
         Ok(RunningEmulator { url: format!("http://{address}"), state, task })
     }
@@ -31,7 +31,7 @@ impl Emulator {
 /// A running emulator; dropping it stops it.
 pub struct RunningEmulator {
     url: String,
-    state: Arc<server::State>,
+    state: Arc<crate::state::State>,
     task: tokio::task::JoinHandle<()>,
 }
 

@@ -34,10 +34,13 @@ mod emulator;
 mod identity;
 mod management;
 pub mod mcp;
+mod native;
 mod openai;
 mod render;
 mod retrieval;
 mod server;
+mod state;
+mod stream_body;
 
 pub use config::{
     Behaviour, DEMO_COMPARTMENT, DEMO_ENDPOINT, EmulatorConfig, Fault, ModelConfig, QWEN_ENDPOINT, REMOTE_ENDPOINT,

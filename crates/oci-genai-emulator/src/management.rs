@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::server::{Outcome, State, authenticate, error};
+use crate::state::{Outcome, State, authenticate, error};
 
 /// Answers a listing, or `None` when `path` is not one.
 pub(crate) fn handle(state: &State, parts: &hyper::http::request::Parts, request_id: &str) -> Option<Outcome> {

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use crate::behaviour::{View, answer};
 use crate::config::{Fault, ModelConfig, Turn};
 use crate::render::{call_id, finish_reason, pieces, token_counts};
-use crate::server::{Outcome, State, Style, authenticate, before_answer, fault_for, full, stream_body};
+use crate::state::{Outcome, State, authenticate, fault_for, full};
+use crate::stream_body::{Style, before_answer, stream_body};
 
 /// An OpenAI-shaped error: `{"error": {"message", "type", "code"}}`.
 fn error(status: u16, code: &str, message: &str, request_id: &str) -> Outcome {
@@ -28,7 +29,7 @@ fn error(status: u16, code: &str, message: &str, request_id: &str) -> Outcome {
         _ => "invalid_request_error",
     };
     let body = json!({"error": {"message": message, "type": kind, "code": code}}).to_string();
-    let mut response = crate::server::error(status, code, message, request_id)?;
+    let mut response = crate::state::error(status, code, message, request_id)?;
     *response.body_mut() = full(Bytes::from(body));
     Ok(response)
 }

@@ -8,7 +8,8 @@ use hyper::Response;
 use oci_genai_transport::models::{EmbedContent, EmbedTextDetails, RerankTextDetails};
 use serde_json::json;
 
-use crate::server::{Outcome, State, authenticate, before_answer, error, fault_for, find_model, full};
+use crate::state::{Outcome, State, authenticate, error, fault_for, find_model, full};
+use crate::stream_body::before_answer;
 
 /// Dimensions of the emulated embeddings.
 pub(crate) const DIMENSIONS: usize = 256;
