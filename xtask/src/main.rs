@@ -7,7 +7,7 @@
 //!   packages and (with `--execute`) bumps, tags and publishes.
 //! - `cargo xtask ci`: formatting, clippy (`-D warnings`), stale generated
 //!   code, docs (`-D warnings`), a build of `oci-auth` with no features, the
-//!   dependency checks, and every test; ends with one `N passed, N failed` line.
+//!   dependency and layout checks, and every test; ends with one `N passed, N failed` line.
 //! - `cargo xtask deps`: `oci-auth` without features pulls no runtime or HTTP
 //!   stack; every license is allowed; duplicate versions listed.
 //! - `cargo xtask layout`: no import cycle between a crate's files, no
@@ -86,6 +86,8 @@ fn ci() -> Result<(), String> {
     step("oci-auth core tests", cargo().args(["test", "-q", "-p", "oci-auth", "--no-default-features", "--lib"]))?;
     eprintln!("\n==> dependencies");
     deps::deps(&root())?;
+    eprintln!("\n==> layout");
+    layout::layout(&root())?;
     step(
         "docs",
         cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"),
