@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::Args;
 use locus_agent::settings::Settings;
 use oci_auth::{ApiKeyProvider, Auth, AuthType, OsEnv, SharedEnv};
-use oci_genai_transport::{ErrorKind, GenAiClient, RegionSettings, ServingMode, Transport, resolve_endpoint};
+use oci_genai_transport::{ErrorKind, GenAiClient, ServingMode};
 
 use crate::error::{CliError, ExitCode};
 use crate::setup_args::SetupArgs;
@@ -92,18 +92,6 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
         }
     };
 
-    // The region: the one chat would call.
-    let configured = match &auth {
-        Some(auth) => match auth.resolve_region().await {
-            Ok(region) => region.map(|r| r.id().to_owned()),
-            Err(e) => {
-                report
-                    .fail(&e.to_string(), "set the region (--region, LOCUS_OCI_REGION, or `region` in the profile)")?;
-                None
-            }
-        },
-        None => None,
-    };
     let explicit = settings.region.as_ref().map(|r| r.value.clone());
 
     // The model, built exactly as chat builds it.
@@ -145,13 +133,13 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
     };
     let Some((serving, transport)) = serving else { return finish(report) };
 
-    // Where chat would send it.
-    let regions = RegionSettings { explicit: explicit.clone(), configured: configured.clone() };
-    let service_endpoint = settings.service_endpoint.as_ref().map(|s| s.value.as_str());
-    match resolve_endpoint(service_endpoint, &regions, &serving, env.as_ref()) {
-        Ok(resolved) => {
-            report.pass(&format!("endpoint {}{}", resolved.url, path(transport)))?;
-            for warning in &resolved.warnings {
+    // Where chat would send it, as the client decides it for a call.
+    let Some(client) = client else { return finish(report) };
+    match client.route(&serving, transport).await {
+        Ok(route) => {
+            let region = route.region.as_deref().map(|r| format!(" (region {r})")).unwrap_or_default();
+            report.pass(&format!("endpoint {}{region}", route.url))?;
+            for warning in &route.warnings {
                 // An explicit region away from the endpoint's: 404 for sure. A profile's: chat calls the endpoint's.
                 match explicit {
                     Some(_) => {
@@ -172,9 +160,7 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
         report.note("no request sent (--offline)")?;
         return finish(report);
     }
-    if let Some(client) = client {
-        probe(&mut report, &client, &serving, &settings).await?;
-    }
+    probe(&mut report, &client, &serving, &settings).await?;
     finish(report)
 }
 
@@ -213,14 +199,6 @@ fn model_fix(error: &locus_providers::Error) -> String {
             "pass --compartment-id (for a dedicated endpoint, the endpoint's compartment), or drop --transport".into()
         }
         _ => error.hint().unwrap_or_else(|| "fix what the message names".into()),
-    }
-}
-
-fn path(transport: Transport) -> &'static str {
-    match transport {
-        Transport::Native => "/20231130/actions/chat",
-        Transport::ChatCompletions => "/openai/v1/chat/completions",
-        Transport::Responses => "/openai/v1/responses",
     }
 }
 

@@ -356,6 +356,10 @@ impl GenAiClient {
         GenAiClientBuilder::default()
     }
 
+    pub(crate) fn routing(&self) -> &Routing {
+        &self.inner.routing
+    }
+
     /// Whether OpenAI-compatible calls go with a Generative AI API key
     /// (then they need no compartment).
     pub fn has_genai_api_key(&self) -> bool {
@@ -455,10 +459,7 @@ impl GenAiClient {
             return Err(Error::MissingCompartment { dedicated: false });
         }
         let body = serde_json::to_vec(request).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        let path = match transport {
-            Transport::Responses => "/responses",
-            _ => "/chat/completions",
-        };
+        let path = transport.chat_path();
         let request = OpenAiRequest {
             transport,
             model,

@@ -11,9 +11,6 @@ use crate::models::{BaseChatRequest, ChatDetails};
 use crate::serving::ServingMode;
 use crate::transport::Transport;
 
-const CHAT_PATH: &str = "/20231130/actions/chat";
-/// The OpenAI-compatible API's base path on the inference host.
-pub(crate) const OPENAI_PATH: &str = "/openai/v1";
 
 /// Where requests go: the configured region (through the auth), an explicit
 /// region or service endpoint, and the environment for region tables.
@@ -49,7 +46,7 @@ pub(crate) struct OpenAiRequest<'a> {
     pub model: &'a str,
     pub compartment_id: Option<&'a str>,
     pub project_id: Option<&'a str>,
-    /// The path under `/openai/v1`.
+    /// The path on the inference host (`/openai/v1/…`).
     pub path: &'a str,
     pub body: Vec<u8>,
     pub streaming: bool,
@@ -68,7 +65,7 @@ impl Routing {
             chat_request: request,
         };
         let body = serde_json::to_vec(&details).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        let mut prepared = self.prepare_action(CHAT_PATH, &serving, &compartment_id, body).await?;
+        let mut prepared = self.prepare_action(Transport::Native.chat_path(), &serving, &compartment_id, body).await?;
         prepared.end = StreamEnd::Native { usage_requested };
         Ok(prepared)
     }
@@ -100,7 +97,7 @@ impl Routing {
         };
         Ok(PreparedRequest {
             method: "POST",
-            url: format!("{}{OPENAI_PATH}{}", resolved.url, request.path),
+            url: format!("{}{}", resolved.url, request.path),
             body: Bytes::from(request.body),
             transport: request.transport,
             headers,
@@ -172,7 +169,7 @@ impl Routing {
     }
 
     /// The host for `serving`: the explicit endpoint, or the region's.
-    async fn resolve(&self, serving: &ServingMode) -> Result<ResolvedEndpoint, Error> {
+    pub(crate) async fn resolve(&self, serving: &ServingMode) -> Result<ResolvedEndpoint, Error> {
         let configured = match &self.auth {
             Some(auth) => auth.resolve_region().await?.map(|r| r.id().to_owned()),
             None => None,

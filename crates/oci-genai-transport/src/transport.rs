@@ -66,6 +66,22 @@ impl Transport {
         Err(Error::TransportCannotServe { transport: self, model: serving.id().to_owned(), reason })
     }
 
+    /// The path a chat call through this transport is sent to, under the
+    /// inference host.
+    ///
+    /// ```
+    /// use oci_genai_transport::Transport;
+    /// assert_eq!(Transport::Native.chat_path(), "/20231130/actions/chat");
+    /// assert_eq!(Transport::Responses.chat_path(), "/openai/v1/responses");
+    /// ```
+    pub fn chat_path(self) -> &'static str {
+        match self {
+            Transport::Native => "/20231130/actions/chat",
+            Transport::ChatCompletions => "/openai/v1/chat/completions",
+            Transport::Responses => "/openai/v1/responses",
+        }
+    }
+
     /// `native`, `chat-completions` or `responses`.
     pub fn as_str(self) -> &'static str {
         match self {
