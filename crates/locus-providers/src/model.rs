@@ -102,7 +102,7 @@ impl OciChatModel {
     }
 
     fn openai_call<R>(&self, request: R) -> OpenAiCall<R> {
-        let call = OpenAiCall::new(request);
+        let call = OpenAiCall::new(request).serving_mode(self.serving.clone());
         match self.compartment_id.trim() {
             "" => call,
             compartment => call.compartment_id(compartment),

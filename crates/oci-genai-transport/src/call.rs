@@ -58,6 +58,9 @@ impl ChatCall {
 pub struct OpenAiCall<R> {
     /// The compartment (`opc-compartment-id`).
     pub compartment_id: Option<String>,
+    /// The model's serving mode, when the caller has it already (else it is
+    /// read from the request's `model`, once).
+    pub serving: Option<ServingMode>,
     /// The request.
     pub request: R,
 }
@@ -65,7 +68,14 @@ pub struct OpenAiCall<R> {
 impl<R> OpenAiCall<R> {
     /// A call of `request`, without a compartment yet.
     pub fn new(request: R) -> Self {
-        OpenAiCall { compartment_id: None, request }
+        OpenAiCall { compartment_id: None, serving: None, request }
+    }
+
+    /// The model's serving mode, as the caller already decided it: the
+    /// request's `model` must be its id (else the call is refused as invalid).
+    pub fn serving_mode(mut self, serving: ServingMode) -> Self {
+        self.serving = Some(serving);
+        self
     }
 
     /// The compartment.

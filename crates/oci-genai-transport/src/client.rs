@@ -18,6 +18,7 @@ use crate::prepare::{OpenAiRequest, PreparedRequest, Routing};
 use crate::proxy::Proxies;
 use crate::retry::{RetryNotice, RetryObserver, RetryPolicy};
 use crate::send::{MAX_ERROR_BODY, Sender};
+use crate::serving::ServingMode;
 use crate::stream::{ChatStream, StreamTimes};
 use crate::transport::Transport;
 
@@ -403,9 +404,10 @@ impl GenAiClient {
     /// # Ok(()) }
     /// ```
     pub async fn chat_completions(&self, call: OpenAiCall<ChatCompletionRequest>) -> Result<ChatCompletion, Error> {
-        let OpenAiCall { compartment_id, mut request } = call;
+        let OpenAiCall { compartment_id, serving, mut request } = call;
         (request.stream, request.stream_options) = (None, None);
-        let prepared = self.prepare_openai(Transport::ChatCompletions, compartment_id, &request.model, &request, false);
+        let prepared =
+            self.prepare_openai(Transport::ChatCompletions, compartment_id, serving, &request.model, &request, false);
         self.whole(prepared.await?).await
     }
 
@@ -416,19 +418,21 @@ impl GenAiClient {
     /// `{"error": …}` chunk ends it with [`Error::StreamFailed`].
     pub async fn chat_completions_stream(&self, call: OpenAiCall<ChatCompletionRequest>) -> Result<ChatStream, Error> {
         let deadline = Instant::now() + self.inner.sender.limits.stream_deadline();
-        let OpenAiCall { compartment_id, mut request } = call;
+        let OpenAiCall { compartment_id, serving, mut request } = call;
         request.stream = Some(true);
         request.stream_options = Some(StreamOptions { include_usage: true });
-        let prepared = self.prepare_openai(Transport::ChatCompletions, compartment_id, &request.model, &request, true);
+        let prepared =
+            self.prepare_openai(Transport::ChatCompletions, compartment_id, serving, &request.model, &request, true);
         self.stream(prepared.await?, deadline).await
     }
 
     /// Sends a Responses call (`POST /openai/v1/responses`, `stream`
     /// cleared) and returns the response.
     pub async fn responses(&self, call: OpenAiCall<ResponseRequest>) -> Result<Response, Error> {
-        let OpenAiCall { compartment_id, mut request } = call;
+        let OpenAiCall { compartment_id, serving, mut request } = call;
         request.stream = None;
-        let prepared = self.prepare_openai(Transport::Responses, compartment_id, &request.model, &request, false);
+        let prepared =
+            self.prepare_openai(Transport::Responses, compartment_id, serving, &request.model, &request, false);
         self.whole(prepared.await?).await
     }
 
@@ -439,9 +443,10 @@ impl GenAiClient {
     /// [`Error::StreamFailed`].
     pub async fn responses_stream(&self, call: OpenAiCall<ResponseRequest>) -> Result<ChatStream, Error> {
         let deadline = Instant::now() + self.inner.sender.limits.stream_deadline();
-        let OpenAiCall { compartment_id, mut request } = call;
+        let OpenAiCall { compartment_id, serving, mut request } = call;
         request.stream = Some(true);
-        let prepared = self.prepare_openai(Transport::Responses, compartment_id, &request.model, &request, true);
+        let prepared =
+            self.prepare_openai(Transport::Responses, compartment_id, serving, &request.model, &request, true);
         self.stream(prepared.await?, deadline).await
     }
 
@@ -450,10 +455,21 @@ impl GenAiClient {
         &self,
         transport: Transport,
         compartment_id: Option<String>,
+        serving: Option<ServingMode>,
         model: &str,
         request: &impl serde::Serialize,
         streaming: bool,
     ) -> Result<PreparedRequest, Error> {
+        let serving = match serving {
+            Some(serving) if serving.id() == model => serving,
+            Some(serving) => {
+                return Err(Error::InvalidRequest(format!(
+                    "the request names model `{model}` but the call's serving mode is `{}`",
+                    serving.id()
+                )));
+            }
+            None => ServingMode::from_model_id(model)?,
+        };
         let signed = self.inner.sender.api_key.is_none();
         if signed && compartment_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
             return Err(Error::MissingCompartment { dedicated: false });
@@ -462,7 +478,7 @@ impl GenAiClient {
         let path = transport.chat_path();
         let request = OpenAiRequest {
             transport,
-            model,
+            serving,
             compartment_id: compartment_id.as_deref(),
             project_id: self.inner.project_id.as_deref(),
             path,
@@ -476,7 +492,7 @@ impl GenAiClient {
     pub(crate) async fn prepare_action(
         &self,
         path: &str,
-        serving: &crate::ServingMode,
+        serving: &ServingMode,
         compartment_id: &str,
         body: Vec<u8>,
     ) -> Result<PreparedRequest, Error> {

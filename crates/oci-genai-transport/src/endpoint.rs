@@ -13,6 +13,8 @@ pub struct ResolvedEndpoint {
     pub url: String,
     /// The region called, when known.
     pub region: Option<String>,
+    /// A dedicated endpoint's own region (from its OCID), decided here once.
+    pub endpoint_region: Option<String>,
     /// Problems noticed on the way (also logged as warnings).
     pub warnings: Vec<String>,
 }
@@ -51,11 +53,13 @@ pub fn resolve_endpoint(
     env: &dyn Env,
 ) -> Result<ResolvedEndpoint, Error> {
     let endpoint_region = serving.endpoint_region(env);
+    let own_region = endpoint_region.as_ref().map(|r| r.id().to_owned());
     let mut warnings = Vec::new();
     if let Some(url) = service_endpoint {
         return Ok(ResolvedEndpoint {
             url: url.trim_end_matches('/').to_owned(),
             region: regions.explicit.clone().or_else(|| regions.configured.clone()),
+            endpoint_region: own_region,
             warnings,
         });
     }
@@ -95,7 +99,12 @@ pub fn resolve_endpoint(
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
-    Ok(ResolvedEndpoint { url: inference_url(&chosen), region: Some(chosen.id().to_owned()), warnings })
+    Ok(ResolvedEndpoint {
+        url: inference_url(&chosen),
+        region: Some(chosen.id().to_owned()),
+        endpoint_region: own_region,
+        warnings,
+    })
 }
 
 /// `https://inference.generativeai.<region>.oci.<domain>`.

@@ -11,7 +11,6 @@ use crate::models::{BaseChatRequest, ChatDetails};
 use crate::serving::ServingMode;
 use crate::transport::Transport;
 
-
 /// Where requests go: the configured region (through the auth), an explicit
 /// region or service endpoint, and the environment for region tables.
 #[derive(Debug)]
@@ -43,7 +42,7 @@ pub(crate) struct PreparedRequest {
 /// An OpenAI-compatible request before it is routed.
 pub(crate) struct OpenAiRequest<'a> {
     pub transport: Transport,
-    pub model: &'a str,
+    pub serving: ServingMode,
     pub compartment_id: Option<&'a str>,
     pub project_id: Option<&'a str>,
     /// The path on the inference host (`/openai/v1/…`).
@@ -74,7 +73,7 @@ impl Routing {
     /// transport cannot serve the model; the compartment and project travel
     /// as headers.
     pub async fn prepare_openai(&self, request: OpenAiRequest<'_>) -> Result<PreparedRequest, Error> {
-        let serving = ServingMode::from_model_id(request.model)?;
+        let serving = request.serving;
         request.transport.check(&serving)?;
         let resolved = self.resolve(&serving).await?;
         let mut headers = Vec::new();
@@ -123,7 +122,7 @@ impl Routing {
             model: Some(serving.id().to_owned()),
             dedicated: serving.is_dedicated(),
             region: resolved.region,
-            endpoint_region: serving.endpoint_region(self.env.as_ref()).map(|r| r.id().to_owned()),
+            endpoint_region: resolved.endpoint_region,
             compartment_id: Some(compartment_id.to_owned()),
         };
         Ok(PreparedRequest {

@@ -204,3 +204,16 @@ async fn a_responses_stream_ends_at_response_completed_and_fails_at_an_error_eve
     let err = events[1].as_ref().unwrap_err();
     assert!(err.to_string().contains("rate_limit_exceeded: slow down"), "{err}");
 }
+
+/// A caller that has the serving mode already hands it down with the call;
+/// one that disagrees with the request's `model` is refused before sending.
+#[tokio::test]
+async fn a_serving_mode_handed_down_must_name_the_requests_model() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    let other = ServingMode::from_model_id("meta.llama-3.3-70b-instruct").unwrap();
+    let err =
+        client(&server.uri()).chat_completions(completions("openai.gpt-5").serving_mode(other)).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    assert!(err.to_string().contains("`openai.gpt-5`"), "{err}");
+}
