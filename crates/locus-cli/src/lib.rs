@@ -42,7 +42,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use error::{CliError, EXIT_CODES, ExitCode};
 pub use input::Stdin;
-pub use setup_args::{AuthArgs, ClientArgs, ModelArgs, SetupArgs};
+pub use setup_args::{AuthArgs, ClientArgs, ModelArgs, ServiceArgs, SetupArgs};
 pub use terminal::Terminal;
 
 /// Agents, model listings and signed requests on OCI Generative AI.

@@ -9,14 +9,14 @@ use oci_auth::{OsEnv, SharedEnv};
 use oci_genai_transport::{EndpointSummary, ModelSummary};
 
 use crate::error::{CliError, ExitCode};
-use crate::setup_args::SetupArgs;
+use crate::setup_args::ServiceArgs;
 
 /// The arguments of `locus models`.
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
-    /// The compartment, auth and region (as `locus chat` takes them; the model is not used).
+    /// The compartment, auth and region.
     #[command(flatten)]
-    pub setup: SetupArgs,
+    pub setup: ServiceArgs,
     /// Print one JSON object (`region`, `compartment_id`, `models`, `endpoints`).
     #[arg(long)]
     pub json: bool,

@@ -53,8 +53,7 @@ pub async fn run(args: RawRequestArgs, out: &mut dyn Write, err: &mut dyn Write)
     // The one resolution path: flags over LOCUS_* over OCI_* over the defaults file.
     let env: oci_auth::SharedEnv = std::sync::Arc::new(oci_auth::OsEnv);
     let defaults = crate::defaults::DefaultsFile::load(None, env.as_ref())?;
-    let settings =
-        args.auth.settings().or(locus_agent::settings::Settings::from_env(env.as_ref())?).or(defaults.settings()?);
+    let settings = crate::setup_args::layered_without_model(args.auth.settings(), env.as_ref(), &defaults)?;
     let auth = locus_agent::OciSetup::from_settings(settings, env).auth.build()?;
 
     let client = reqwest::Client::builder()

@@ -11,7 +11,7 @@ use oci_genai_transport::models::Truncate;
 use oci_genai_transport::{EmbedInput, GenAiClient};
 
 use crate::error::{CliError, ExitCode};
-use crate::setup_args::SetupArgs;
+use crate::setup_args::ServiceArgs;
 
 /// The default embedding model.
 pub const DEFAULT_EMBED_MODEL: &str = "cohere.embed-english-v3.0";
@@ -55,9 +55,13 @@ pub struct EmbedArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub format: Format,
-    /// The embedding model (default: cohere.embed-english-v3.0), compartment, auth and client.
+    /// The embedding model: a model name or OCID, `oci:` optional (default:
+    /// cohere.embed-english-v3.0; LOCUS_MODEL_ID and the defaults file name chat models).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The compartment, auth and client.
     #[command(flatten)]
-    pub setup: SetupArgs,
+    pub setup: ServiceArgs,
 }
 
 fn parse_input_type(value: &str) -> Result<InputType, String> {
@@ -81,9 +85,13 @@ pub struct RerankArgs {
     /// One JSON object per ranked document: index, score, document.
     #[arg(long)]
     pub json: bool,
-    /// The rerank model (default: cohere.rerank-v3.5), compartment, auth and client.
+    /// The rerank model: a model name or OCID, `oci:` optional (default:
+    /// cohere.rerank-v3.5; LOCUS_MODEL_ID and the defaults file name chat models).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The compartment, auth and client.
     #[command(flatten)]
-    pub setup: SetupArgs,
+    pub setup: ServiceArgs,
 }
 
 /// The inputs: the arguments, else the file's lines.
@@ -107,12 +115,15 @@ fn inputs(arguments: &[String], file: Option<&PathBuf>, what: &str) -> Result<Ve
     Ok(items)
 }
 
-/// The client and compartment for a model of `setup`, `default_model` unless `--model` names another.
-async fn client(setup: &SetupArgs, default_model: &str) -> Result<(GenAiClient, String, String), CliError> {
+/// The client and compartment for `model` (`default_model` when `None`).
+async fn client(
+    setup: &ServiceArgs,
+    model: Option<&str>,
+    default_model: &str,
+) -> Result<(GenAiClient, String, String), CliError> {
     let env: SharedEnv = Arc::new(OsEnv);
     let settings = setup.settings(env.as_ref())?;
-    // The defaults file's and LOCUS_MODEL_ID's model is a chat model: only --model counts here.
-    let model = match &setup.model.model {
+    let model = match model {
         Some(model) => locus_agent::oci_id(model).map_err(|e| CliError::Usage(format!("--model: {e}")))?,
         None => default_model.to_owned(),
     };
@@ -138,7 +149,7 @@ pub async fn embed(args: EmbedArgs, out: &mut dyn Write, err: &mut dyn Write) ->
     if args.format == Format::Npy && crate::terminal::Terminal::detect().stdout {
         return Err(CliError::Usage("--format npy writes binary: redirect standard output to a file".into()));
     }
-    let (client, model, compartment) = client(&args.setup, DEFAULT_EMBED_MODEL).await?;
+    let (client, model, compartment) = client(&args.setup, args.model.as_deref(), DEFAULT_EMBED_MODEL).await?;
     let mut embedder = OciEmbedder::new(client, &model, compartment).map_err(locus_agent::Error::from)?;
     if let Some(input_type) = args.input_type {
         embedder = embedder.input_type(input_type);
@@ -206,7 +217,7 @@ pub async fn rerank(args: RerankArgs, out: &mut dyn Write) -> Result<ExitCode, C
     if args.query.trim().is_empty() {
         return Err(CliError::Usage("--query is empty".into()));
     }
-    let (client, model, compartment) = client(&args.setup, DEFAULT_RERANK_MODEL).await?;
+    let (client, model, compartment) = client(&args.setup, args.model.as_deref(), DEFAULT_RERANK_MODEL).await?;
     let reranker = OciReranker::new(client, &model, compartment).map_err(locus_agent::Error::from)?;
     let ranked = reranker.rerank(&args.query, &documents, args.top_n).await.map_err(locus_agent::Error::from)?;
     for rank in ranked {

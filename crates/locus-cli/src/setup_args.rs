@@ -1,5 +1,8 @@
 //! The flags that configure authentication, the client and the model — the
-//! one place where `chat`, `doctor` and `raw-request` turn them into builders.
+//! one place where every command turns them into settings and builders:
+//! [`SetupArgs`] for the commands that call a chat model (`chat`, `doctor`,
+//! `serve`), [`ServiceArgs`] for those that call the service without one
+//! (`models`, `embed`, `rerank`), [`AuthArgs`] alone for `raw-request`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -245,4 +248,57 @@ impl SetupArgs {
         let settings = self.settings(env.as_ref())?;
         Ok(self.oci_setup_from(settings, env))
     }
+}
+
+/// The flags of a command that calls the service without a chat model
+/// (`models`, `embed`, `rerank`): the compartment, how to authenticate,
+/// where to call. The chat model's settings (`--model` of `chat`,
+/// `LOCUS_MODEL_ID`, the defaults file's `model` and aliases) play no part.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    /// The compartment (default: LOCUS_OCI_COMPARTMENT, OCI_COMPARTMENT_ID, the defaults file).
+    #[arg(long)]
+    pub compartment_id: Option<String>,
+    /// How to authenticate.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Where to call, and the client's bounds.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The defaults file (default: LOCUS_CONFIG, else ~/.config/locus/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub locus_config: Option<PathBuf>,
+}
+
+impl ServiceArgs {
+    /// Every setting but the model's, and where it came from: flags over
+    /// `LOCUS_*` over `OCI_*` over the defaults file.
+    pub fn settings(&self, env: &dyn Env) -> Result<Settings, CliError> {
+        let flags = Settings {
+            compartment_id: self.compartment_id.clone().map(|v| Setting::new(v, Source::Flag("--compartment-id"))),
+            ..Default::default()
+        }
+        .or(self.client.settings())
+        .or(self.auth.settings());
+        let defaults = DefaultsFile::load(self.locus_config.as_deref(), env)?;
+        layered_without_model(flags, env, &defaults)
+    }
+
+    /// The builders for these settings, with the client's bounds applied.
+    pub fn oci_setup_from(&self, settings: Settings, env: SharedEnv) -> OciSetup {
+        let setup = locus_agent::OciSetup::from_settings(settings, env);
+        OciSetup { auth: setup.auth, client: self.client.apply(setup.client), model: setup.model }
+    }
+}
+
+/// `flags` over the environment over the defaults file, leaving out the
+/// chat model's settings of the two (its id, and the transport and request
+/// shape that go with it): for commands that call no chat model.
+pub(crate) fn layered_without_model(
+    flags: Settings,
+    env: &dyn Env,
+    defaults: &DefaultsFile,
+) -> Result<Settings, CliError> {
+    let chat_model_free = |s: Settings| Settings { model: None, transport: None, api_format: None, ..s };
+    Ok(flags.or(chat_model_free(Settings::from_env(env)?)).or(chat_model_free(defaults.settings()?)))
 }

@@ -671,6 +671,14 @@ fn embed_and_rerank_from_the_command_line() {
     assert_eq!(ranked.iter().map(|r| r["index"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
     // No inputs: usage.
     assert_eq!(run(&mut base("embed")).code, 2);
+    // Only the flags that apply (issue 27, item 4): a chat model's flags are usage errors here.
+    for (command, flag) in [("embed", "--no-fallback"), ("rerank", "--transport"), ("models", "--model")] {
+        let out = run(locus(served.dir.path()).args([command, flag, "x"]));
+        assert_eq!(out.code, 2, "{command} {flag}: {}", out.stderr);
+    }
+    // The chat model's environment is not the embedding model's: the default embedding model answers.
+    let out = run(base("embed").arg("hello").env("LOCUS_MODEL_ID", "meta.llama-3.3-70b-instruct"));
+    assert_eq!((out.code, out.stdout.lines().count()), (0, 1), "{}", out.stderr);
 }
 
 /// A stand-in OTLP/HTTP collector: records each POST's path and body, answers 200.
