@@ -30,6 +30,7 @@
 
 mod accumulator;
 mod chat_model;
+mod dialect;
 mod error;
 mod inline;
 mod model;

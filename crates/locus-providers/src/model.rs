@@ -6,13 +6,13 @@ use std::task::{Context, Poll};
 
 use futures::StreamExt;
 use oci_genai_transport::sse::SseEvent;
-use oci_genai_transport::{self as transport, ChatCall, GenAiClient, OpenAiCall, ServingMode, Transport};
+use oci_genai_transport::{self as transport, GenAiClient, ServingMode, Transport};
 use tracing::Instrument as _;
 
 use crate::chat_model::{ChatModel, EventStream, response_events};
+use crate::dialect::{self, Target};
 use crate::error::Error;
 use crate::inline::{InlineToolCallFilter, extract_inline_tool_calls};
-use crate::openai::{chat_completions, responses};
 use crate::shape::{ApiFormat, RequestShape, StreamState};
 use crate::telemetry::{self, CallRecord};
 use crate::types::{ChatRequest, ChatResponse, ModelEvent};
@@ -83,58 +83,28 @@ impl OciChatModel {
     }
 
     async fn complete_once(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let model = self.serving.id();
-        let response = match self.transport {
-            Transport::Native => {
-                let result = self.client.chat(self.call(request)?).await.map_err(|e| self.with_shape_hint(e))?;
-                self.shape.parse_response(result)?
-            }
-            Transport::ChatCompletions => {
-                let call = self.openai_call(chat_completions::build(request, model)?);
-                chat_completions::parse_response(self.client.chat_completions(call).await?)?
-            }
-            Transport::Responses => {
-                let call = self.openai_call(responses::build(request, model)?);
-                responses::parse_response(self.client.responses(call).await?)?
-            }
-        };
+        let response = dialect::for_transport(self.transport).complete(&self.target(), request).await?;
         Ok(self.extract_inline(response))
     }
 
-    fn openai_call<R>(&self, request: R) -> OpenAiCall<R> {
-        let call = OpenAiCall::new(request).serving_mode(self.serving.clone());
-        match self.compartment_id.trim() {
-            "" => call,
-            compartment => call.compartment_id(compartment),
+    /// What the model's dialect speaks to.
+    fn target(&self) -> Target<'_> {
+        Target {
+            client: &self.client,
+            shape: self.shape.as_ref(),
+            serving: &self.serving,
+            compartment_id: &self.compartment_id,
         }
     }
 
     /// The event stream of `request` on this model's transport, once started.
     async fn start_stream(&self, request: &ChatRequest) -> Result<transport::ChatStream, Error> {
-        let model = self.serving.id();
-        Ok(match self.transport {
-            Transport::Native => self.client.chat_stream(self.call(request)?).await?,
-            Transport::ChatCompletions => {
-                self.client.chat_completions_stream(self.openai_call(chat_completions::build(request, model)?)).await?
-            }
-            Transport::Responses => {
-                self.client.responses_stream(self.openai_call(responses::build(request, model)?)).await?
-            }
-        })
+        dialect::for_transport(self.transport).start_stream(&self.target(), request).await
     }
 
     /// Appends the neutral events of one stream event, as this model's transport and shape read them.
     fn parse_event(&self, event: SseEvent, state: &mut StreamState, out: &mut Vec<ModelEvent>) -> Result<(), Error> {
-        match self.transport {
-            Transport::Native => self.shape.parse_stream_chunk(event, state, out),
-            Transport::ChatCompletions => chat_completions::parse_chunk(event, out),
-            Transport::Responses => responses::parse_event(event, state, out),
-        }
-    }
-
-    fn call(&self, request: &ChatRequest) -> Result<ChatCall, Error> {
-        let body = self.shape.build_request(request, &self.serving)?;
-        Ok(ChatCall::new(self.serving.clone(), self.compartment_id.clone(), body))
+        dialect::for_transport(self.transport).parse_event(&self.target(), event, state, out)
     }
 
     fn extract_inline(&self, mut response: ChatResponse) -> ChatResponse {
@@ -150,18 +120,6 @@ impl OciChatModel {
         response
     }
 
-    /// A 400 from a dedicated endpoint sent the Generic shape is most often a Cohere model.
-    fn with_shape_hint(&self, error: transport::Error) -> Error {
-        let generic = self.transport == Transport::Native && self.shape.name() == "GENERIC";
-        if error.status() == Some(400) && self.serving.is_dedicated() && generic {
-            tracing::warn!(
-                "the dedicated endpoint refused the GENERIC request shape; if it serves a Cohere model, set \
-                 api_format(ApiFormat::Cohere) (locus chat --api-format cohere)"
-            );
-        }
-        Error::Transport(error)
-    }
-
     /// The answer itself, when a streaming request was answered with a whole
     /// JSON reply this transport can read: used as it came, never asked for again.
     fn whole_reply(&self, error: &transport::Error) -> Option<ChatResponse> {
@@ -169,11 +127,7 @@ impl OciChatModel {
         if !content_type.starts_with("application/json") {
             return None;
         }
-        let response = match self.transport {
-            Transport::Native => self.shape.parse_response(serde_json::from_str(body).ok()?).ok()?,
-            Transport::ChatCompletions => chat_completions::parse_response(serde_json::from_str(body).ok()?).ok()?,
-            Transport::Responses => responses::parse_response(serde_json::from_str(body).ok()?).ok()?,
-        };
+        let response = dialect::for_transport(self.transport).parse_whole(&self.target(), body)?;
         Some(self.extract_inline(response))
     }
 
@@ -366,7 +320,7 @@ impl OciChatModel {
                 }
                 return match Self::fallback_reason(&error) {
                     Some(reason) => futures::stream::iter(self.fallback(request, reason).await).boxed(),
-                    None => futures::stream::iter([Err(self.with_shape_hint(error))]).boxed(),
+                    None => futures::stream::iter([Err(self.target().with_shape_hint(error))]).boxed(),
                 };
             }
             Err(error) => return futures::stream::iter([Err(error)]).boxed(),

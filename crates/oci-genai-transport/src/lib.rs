@@ -42,6 +42,7 @@
 
 #![deny(missing_docs)]
 
+mod builder;
 mod call;
 mod client;
 mod embed;
@@ -66,8 +67,9 @@ pub mod sse;
 mod stream;
 mod transport;
 
+pub use builder::{GenAiClientBuilder, is_loopback, log_requests_asked};
 pub use call::{ChatCall, OpenAiCall, check_compartment};
-pub use client::{GenAiClient, GenAiClientBuilder, is_loopback, log_requests_asked};
+pub use client::GenAiClient;
 pub use embed::{EmbedCall, EmbedInput, Embeddings, MAX_EMBED_BATCH};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
