@@ -95,12 +95,17 @@ impl Error {
         }
     }
 
-    /// What to do about it, when known.
+    /// What to do about it, when known, settings named by the library's builders.
     pub fn hint(&self) -> Option<String> {
+        self.hint_for(&oci_genai_transport::BuilderNames)
+    }
+
+    /// [`hint`](Self::hint) with settings named by `names` (the CLI names its flags).
+    pub fn hint_for(&self, names: &dyn oci_genai_transport::SettingNames) -> Option<String> {
         match self {
-            Error::Model(e) => e.hint(),
-            Error::Incomplete { source, .. } => source.hint(),
-            Error::Transport(e) => e.hint(),
+            Error::Model(e) => e.hint_for(names),
+            Error::Incomplete { source, .. } => source.hint_for(names),
+            Error::Transport(e) => e.hint_for(names),
             _ => None,
         }
     }

@@ -428,7 +428,7 @@ async fn an_endless_answer_stops_at_the_answer_cap() {
     let agent = agent(&server, "oci:meta.llama").max_answer_bytes(1000).build().unwrap();
     let error = agent.run_to_completion("x").await.unwrap_err();
     assert_eq!(error.partial_text().map(str::len), Some(1000));
-    assert!(error.hint().unwrap().contains("--max-answer-bytes"));
+    assert!(error.hint().unwrap().contains("AgentBuilder::max_answer_bytes"));
 }
 
 #[tokio::test]

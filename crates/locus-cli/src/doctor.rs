@@ -198,7 +198,7 @@ fn model_fix(error: &locus_providers::Error) -> String {
         ErrorKind::Configuration => {
             "pass --compartment-id (for a dedicated endpoint, the endpoint's compartment), or drop --transport".into()
         }
-        _ => error.hint().unwrap_or_else(|| "fix what the message names".into()),
+        _ => error.hint_for(&crate::error::FlagNames).unwrap_or_else(|| "fix what the message names".into()),
     }
 }
 
@@ -248,7 +248,7 @@ async fn probe(
                 Some(403) => format!(
                     "a policy: add `allow group <your-group> to use generative-ai-family in compartment id {compartment}`"
                 ),
-                _ => e.hint().unwrap_or_else(|| "check the network and proxy (HTTPS_PROXY), then try again".into()),
+                _ => e.hint_for(&crate::error::FlagNames).unwrap_or_else(|| "check the network and proxy (HTTPS_PROXY), then try again".into()),
             };
             report.fail(&format!("the signed request failed: {e}"), &fix)
         }

@@ -69,9 +69,31 @@ pub enum CliError {
     ChecksFailed(usize),
 }
 
+/// The command line's names of the settings hints point at: its flags.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FlagNames;
+
+impl oci_genai_transport::SettingNames for FlagNames {
+    fn name(&self, setting: oci_genai_transport::Setting) -> String {
+        use oci_genai_transport::Setting;
+        match setting {
+            Setting::Region => "--region, LOCUS_OCI_REGION, or the profile's `region`".into(),
+            Setting::ServiceEndpoint => "--service-endpoint".into(),
+            Setting::IdleTimeout => "--idle-timeout".into(),
+            Setting::StreamDeadline => "--timeout".into(),
+            Setting::Transport(transport) => format!("--transport {transport}"),
+            Setting::ApiFormat => "--api-format".into(),
+            Setting::WholeAnswers => "--no-stream".into(),
+            Setting::Fallback => "drop --no-fallback".into(),
+            Setting::MaxAnswerBytes => "--max-answer-bytes".into(),
+            _ => format!("{setting:?}"),
+        }
+    }
+}
+
 /// A transport error with its hint, when there is one.
 fn request_message(error: &oci_genai_transport::Error) -> String {
-    match error.hint() {
+    match error.hint_for(&FlagNames) {
         Some(hint) => format!("{error}\nhint: {hint}"),
         None => error.to_string(),
     }
@@ -79,7 +101,7 @@ fn request_message(error: &oci_genai_transport::Error) -> String {
 
 /// The agent's error with its hint, when there is one.
 fn agent_message(error: &locus_agent::Error) -> String {
-    match error.hint() {
+    match error.hint_for(&FlagNames) {
         Some(hint) => format!("{error}\nhint: {hint}"),
         None => error.to_string(),
     }
@@ -144,4 +166,21 @@ fn snake_case(name: &str) -> String {
         out.push(c.to_ascii_lowercase());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The library names settings by its builders; the command line by its flags.
+    #[test]
+    fn hints_name_the_command_lines_flags() {
+        let idle = oci_genai_transport::Error::StreamIdle { seconds: 60, opc_request_id: None };
+        assert!(idle.hint().is_some_and(|h| h.contains("GenAiClientBuilder::read_timeout")));
+        let shown = CliError::Request(idle).to_string();
+        assert!(shown.contains("hint:") && shown.contains("--idle-timeout"), "{shown}");
+        assert!(!shown.contains("GenAiClientBuilder"), "{shown}");
+        let agent = CliError::Agent(locus_providers::Error::AnswerTooLarge { limit: 10 }.into()).to_string();
+        assert!(agent.contains("--max-answer-bytes") && !agent.contains("AgentBuilder"), "{agent}");
+    }
 }

@@ -83,18 +83,24 @@ impl Error {
         }
     }
 
-    /// What to do about it, when known (see [`transport::Error::hint`]).
+    /// What to do about it, when known, settings named by the library's
+    /// builders (see [`transport::Error::hint`]).
     pub fn hint(&self) -> Option<String> {
+        self.hint_for(&transport::BuilderNames)
+    }
+
+    /// [`hint`](Self::hint) with settings named by `names`.
+    pub fn hint_for(&self, names: &dyn transport::SettingNames) -> Option<String> {
+        use transport::Setting;
         match self {
-            Error::Transport(e) => e.hint(),
+            Error::Transport(e) => e.hint_for(names),
             Error::StreamingFailed { .. } => {
-                Some("allow the fallback to a whole answer (the default; locus chat without --no-fallback)".into())
+                Some(format!("allow the fallback to a whole answer ({})", names.name(Setting::Fallback)))
             }
-            Error::AnswerTooLarge { .. } => Some(
-                "the model kept writing: lower max_tokens, or raise the cap (--max-answer-bytes) if such an answer \
-                 is expected"
-                    .into(),
-            ),
+            Error::AnswerTooLarge { .. } => Some(format!(
+                "the model kept writing: lower max_tokens, or raise the cap ({}) if such an answer is expected",
+                names.name(Setting::MaxAnswerBytes)
+            )),
             _ => None,
         }
     }

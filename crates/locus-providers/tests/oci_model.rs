@@ -171,7 +171,7 @@ async fn a_refused_stream_falls_back_by_default_and_says_so() {
         "{message}"
     );
     assert!(message.ends_with("and falling back to a whole answer was turned off"), "{message}");
-    assert!(events[0].as_ref().unwrap_err().hint().unwrap().contains("--no-fallback"));
+    assert!(events[0].as_ref().unwrap_err().hint().unwrap().contains("allow_fallback"));
 
     let lenient = OciChatModel::builder(DAC).client(client(&server)).compartment_id(COMPARTMENT).build().unwrap();
     let (events, response) = collect(&lenient, &ask("x")).await;

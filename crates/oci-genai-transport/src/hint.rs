@@ -1,23 +1,87 @@
-//! What to do about an error: each hint written once, here.
+//! What to do about an error: each hint written once, here, naming the
+//! settings it points at as [`Setting`]s, so that each caller names them as
+//! its user knows them (a library user by builder methods, a command line
+//! by its flags).
 
 use crate::error::Error;
+use crate::transport::Transport;
+
+/// A setting a hint points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The region called.
+    Region,
+    /// An explicit service endpoint.
+    ServiceEndpoint,
+    /// How long a stream may go without data.
+    IdleTimeout,
+    /// How long a whole answer may take.
+    StreamDeadline,
+    /// The API a model goes through, set to this one.
+    Transport(Transport),
+    /// The native request shape.
+    ApiFormat,
+    /// Whole answers instead of streams.
+    WholeAnswers,
+    /// Falling back to a whole answer when a stream is refused.
+    Fallback,
+    /// The cap on an answer's size.
+    MaxAnswerBytes,
+}
+
+/// How a caller names [`Setting`]s in hints.
+pub trait SettingNames {
+    /// `setting`, as this caller's user sets it.
+    fn name(&self, setting: Setting) -> String;
+}
+
+/// The library's names: builder methods and variables.
+///
+/// ```
+/// use oci_genai_transport::{BuilderNames, Setting, SettingNames, Transport};
+/// assert_eq!(BuilderNames.name(Setting::Transport(Transport::Native)), "OciChatModelBuilder::transport(Transport::Native)");
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuilderNames;
+
+impl SettingNames for BuilderNames {
+    fn name(&self, setting: Setting) -> String {
+        match setting {
+            Setting::Region => "GenAiClientBuilder::region, or the profile's `region`".into(),
+            Setting::ServiceEndpoint => "GenAiClientBuilder::service_endpoint".into(),
+            Setting::IdleTimeout => "GenAiClientBuilder::read_timeout".into(),
+            Setting::StreamDeadline => "Limits::with_stream_deadline".into(),
+            Setting::Transport(t) => format!("OciChatModelBuilder::transport(Transport::{t:?})"),
+            Setting::ApiFormat => "OciChatModelBuilder::api_format".into(),
+            Setting::WholeAnswers => "AgentBuilder::streaming(false)".into(),
+            Setting::Fallback => "OciChatModelBuilder::allow_fallback(true), the default".into(),
+            Setting::MaxAnswerBytes => "AgentBuilder::max_answer_bytes".into(),
+        }
+    }
+}
 
 impl Error {
-    /// What to do about it, for the failures we know.
+    /// What to do about it, for the failures we know, naming settings by the
+    /// library's builders ([`hint_for`](Self::hint_for) names them otherwise).
     pub fn hint(&self) -> Option<String> {
+        self.hint_for(&BuilderNames)
+    }
+
+    /// [`hint`](Self::hint) with settings named by `names`.
+    pub fn hint_for(&self, names: &dyn SettingNames) -> Option<String> {
+        let n = |setting| names.name(setting);
         let Error::Service(e) = self else {
             return match self {
-                Error::BatchFailed { source, .. } => source.hint(),
-                Error::StreamIdle { .. } => Some(
-                    "the model stopped sending; raise the idle timeout (--idle-timeout, \
-                     GenAiClientBuilder::read_timeout) or retry"
-                        .into(),
-                ),
-                Error::StreamDeadline { .. } => Some(
-                    "the answer took longer than the deadline: raise it (--timeout, Limits::with_stream_deadline), \
-                     or ask for a shorter answer"
-                        .into(),
-                ),
+                Error::BatchFailed { source, .. } => source.hint_for(names),
+                Error::StreamIdle { .. } => Some(format!(
+                    "the model stopped sending; raise the idle timeout ({}) or retry",
+                    n(Setting::IdleTimeout)
+                )),
+                Error::StreamDeadline { .. } => Some(format!(
+                    "the answer took longer than the deadline: raise it ({}), or ask for a shorter answer",
+                    n(Setting::StreamDeadline)
+                )),
                 Error::IncompleteStream { .. } => Some(
                     "the service or a proxy between closed the stream early; retry, and quote the opc-request-id \
                      if it persists"
@@ -31,16 +95,15 @@ impl Error {
                      if it persists"
                         .into(),
                 ),
-                Error::Transport { message, .. } if crate::error::names_no_host(message) => {
-                    Some(
-                        "that host name does not exist: check the region (--region, the profile's `region`, \
-                         GenAiClientBuilder::region) and any --service-endpoint"
-                            .into(),
-                    )
-                }
-                Error::NotAStream { .. } => {
-                    Some("this deployment does not stream: ask for whole answers (--no-stream, AgentBuilder::streaming(false))".into())
-                }
+                Error::Transport { message, .. } if crate::error::names_no_host(message) => Some(format!(
+                    "that host name does not exist: check the region ({}) and any service endpoint ({})",
+                    n(Setting::Region),
+                    n(Setting::ServiceEndpoint)
+                )),
+                Error::NotAStream { .. } => Some(format!(
+                    "this deployment does not stream: ask for whole answers ({})",
+                    n(Setting::WholeAnswers)
+                )),
                 _ => None,
             };
         };
@@ -68,18 +131,19 @@ impl Error {
                 ctx.region.as_deref().unwrap_or("this region")
             ),
             (400, _) if e.message.to_ascii_lowercase().contains("unsupported openai operation") => format!(
-                "{} is not served by the OpenAI-compatible API: use the native transport (--transport native, \
-                 Transport::Native, LOCUS_OCI_TRANSPORT=native)",
-                ctx.model.as_deref().unwrap_or("this model")
+                "{} is not served by the OpenAI-compatible API: use the native transport ({})",
+                ctx.model.as_deref().unwrap_or("this model"),
+                n(Setting::Transport(Transport::Native))
             ),
             (400, _) if e.message.to_ascii_lowercase().contains("compartment") => {
                 "check compartment_id: a valid compartment OCID (for a dedicated endpoint, the endpoint's compartment)"
                     .into()
             }
             (400, _) if e.message.to_ascii_lowercase().contains("apiformat") || e.message.contains("api format") => {
-                "wrong request shape for this model: set the API format (--api-format cohere or generic, \
-                 OciChatModelBuilder::api_format)"
-                    .into()
+                format!(
+                    "wrong request shape for this model: set the API format, cohere or generic ({})",
+                    n(Setting::ApiFormat)
+                )
             }
             (401, _) => format!(
                 "authentication failed even after refreshing the credentials: {}",

@@ -73,6 +73,7 @@ pub use client::GenAiClient;
 pub use embed::{EmbedCall, EmbedInput, Embeddings, MAX_EMBED_BATCH};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
+pub use hint::{BuilderNames, Setting, SettingNames};
 pub use limits::Limits;
 pub use management::{EndpointSummary, ModelSummary};
 pub use retry::{RetryNotice, RetryObserver, RetryPolicy};

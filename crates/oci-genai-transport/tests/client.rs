@@ -409,11 +409,13 @@ async fn a_401_refreshes_once_even_when_later_attempts_are_retried() {
     assert_eq!(provider.refreshes.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
-/// Counts wake-ups, and those that come while the stream is being polled: a
-/// task waking itself, which costs a trip through the scheduler per event.
+/// Counts wake-ups, and those that come from inside the stream's own poll (on
+/// the polling thread, while it polls): a task waking itself, which costs a
+/// trip through the scheduler per event. (The I/O driver's wake from another
+/// thread during a poll is the socket's news, not a self-wake.)
 #[derive(Default)]
 struct WakeCounter {
-    polling: std::sync::atomic::AtomicBool,
+    polling: std::sync::Mutex<Option<std::thread::ThreadId>>,
     wakes: std::sync::atomic::AtomicUsize,
     self_wakes: std::sync::atomic::AtomicUsize,
     notify: tokio::sync::Notify,
@@ -427,7 +429,7 @@ impl std::task::Wake for WakeCounter {
     fn wake_by_ref(self: &std::sync::Arc<Self>) {
         use std::sync::atomic::Ordering::SeqCst;
         self.wakes.fetch_add(1, SeqCst);
-        if self.polling.load(SeqCst) {
+        if *self.polling.lock().unwrap() == Some(std::thread::current().id()) {
             self.self_wakes.fetch_add(1, SeqCst);
         }
         self.notify.notify_one();
@@ -447,9 +449,9 @@ async fn a_stream_wakes_only_when_its_socket_has_data_on_any_runtime() {
     let waker = std::task::Waker::from(std::sync::Arc::clone(&counter));
     let (mut events, mut pending) = (0, 0);
     loop {
-        counter.polling.store(true, SeqCst);
+        *counter.polling.lock().unwrap() = Some(std::thread::current().id());
         let polled = stream.poll_next_unpin(&mut Context::from_waker(&waker));
-        counter.polling.store(false, SeqCst);
+        *counter.polling.lock().unwrap() = None;
         match polled {
             Poll::Ready(Some(event)) => {
                 event.unwrap();

@@ -127,7 +127,7 @@ async fn openai_shaped_errors_keep_their_code_and_say_what_to_do() {
     let err = client(&server.uri()).chat_completions(completions("cohere.command-a-03-2025")).await.unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert_eq!(err.code(), Some("invalid_request_error"));
-    assert!(err.hint().unwrap().contains("--transport native"), "{:?}", err.hint());
+    assert!(err.hint().unwrap().contains("Transport::Native"), "{:?}", err.hint());
 }
 
 #[tokio::test]
