@@ -12,6 +12,8 @@
 //!   stack; every license is allowed; duplicate versions listed.
 //! - `cargo xtask layout`: no import cycle between a crate's files, no
 //!   hand-written file over 400 lines of code.
+//! - `cargo xtask man`: the man pages (`locus.1`, `locus-chat.1`, …) into
+//!   `target/man`, from the same clap definition as the parser.
 //! - `cargo xtask interop`: the official `openai` Python package (API key and
 //!   OCI signing) against the emulator's OpenAI-compatible API.
 
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Some("deps") => deps::deps(&root()),
         Some("interop") => interop::interop(&root()),
         Some("layout") => layout::layout(&root()),
+        Some("man") => man(),
         Some("release") => match args.get(1) {
             Some(bump) => release::release(&root(), bump, args.iter().any(|a| a == "--execute"), ci),
             None => Err("usage: cargo xtask release <patch|minor|major|X.Y.Z> [--execute]".into()),
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
                  release <bump>     check, package and publish (dry run unless --execute)\n  \
                  deps               dependency hygiene: oci-auth's tree, licenses, duplicates\n  \
                  layout             no import cycle between a crate's files, no long hand-written file\n  \
+                 man                the man pages, into target/man (from the CLI's own definition)\n  \
                  interop            the official openai package against the emulator's /openai/v1"
             );
             return ExitCode::from(2);
@@ -69,6 +73,15 @@ fn root() -> PathBuf {
 
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// The man pages, written by the `locus` binary's hidden `man` command.
+fn man() -> Result<(), String> {
+    let dir = root().join("target/man");
+    step(
+        "man pages",
+        cargo().args(["run", "-q", "-p", "locus-cli", "--bin", "locus", "--", "man"]).arg(&dir),
+    )
 }
 
 fn step(name: &str, command: &mut Command) -> Result<(), String> {

@@ -31,6 +31,7 @@ pub mod retrieval;
 pub mod serve;
 pub mod session;
 pub mod setup_args;
+pub mod shell;
 pub mod telemetry;
 pub mod terminal;
 mod tools;
@@ -81,6 +82,11 @@ pub enum Command {
     Emulator(emulator::EmulatorCommand),
     /// Send one signed request to any OCI API (the twin of `oci raw-request`).
     RawRequest(raw_request::RawRequestArgs),
+    /// Print the shell completion script: `locus completions bash > …` (see --help for where each goes).
+    Completions(shell::CompletionsArgs),
+    /// Write the man pages into a directory (`cargo xtask man`).
+    #[command(hide = true)]
+    Man(shell::ManArgs),
 }
 
 /// The `tracing` filter of the `locus` binary: `RUST_LOG`, else `LOCUS_LOG`
@@ -197,6 +203,8 @@ where
         Command::Serve(args) => serve::run(args, out).await,
         Command::Emulator(command) => emulator::run(command, out).await,
         Command::RawRequest(args) => raw_request::run(args, out, err).await.map(|()| ExitCode::Ok),
+        Command::Completions(args) => shell::completions(&args, out),
+        Command::Man(args) => shell::man(&args, out),
     };
     match result {
         Ok(code) => code as i32,

@@ -24,6 +24,24 @@ fn help_and_version() {
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), concat!("locus ", env!("CARGO_PKG_VERSION")));
 }
 
+/// Completions come from the parser's own definition; bash loads them (when there is a bash).
+#[test]
+fn completions_for_each_shell_and_bash_loads_its_own() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = locus().args(["completions", shell]).output().unwrap();
+        assert!(output.status.success() && !output.stdout.is_empty(), "{shell}");
+    }
+    assert_eq!(locus().args(["completions", "tcsh"]).output().unwrap().status.code(), Some(2));
+    let script = locus().args(["completions", "bash"]).output().unwrap().stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locus.bash");
+    std::fs::write(&path, script).unwrap();
+    let check = format!("source {}; complete -p locus", path.display());
+    if let Ok(loaded) = Command::new("bash").args(["--norc", "-c", &check]).output() {
+        assert!(String::from_utf8_lossy(&loaded.stdout).contains("locus"), "{loaded:?}");
+    }
+}
+
 #[test]
 fn the_readme_dry_run_prints_signed_json() {
     let output = locus()
