@@ -78,10 +78,7 @@ fn cargo() -> Command {
 /// The man pages, written by the `locus` binary's hidden `man` command.
 fn man() -> Result<(), String> {
     let dir = root().join("target/man");
-    step(
-        "man pages",
-        cargo().args(["run", "-q", "-p", "locus-cli", "--bin", "locus", "--", "man"]).arg(&dir),
-    )
+    step("man pages", cargo().args(["run", "-q", "-p", "locus-cli", "--bin", "locus", "--", "man"]).arg(&dir))
 }
 
 fn step(name: &str, command: &mut Command) -> Result<(), String> {

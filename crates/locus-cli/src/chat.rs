@@ -30,11 +30,14 @@ pub struct ChatArgs {
     #[command(flatten)]
     pub setup: SetupArgs,
     /// Attach a text file to the prompt (repeatable).
-    #[arg(long = "file", value_name = "FILE")]
+    #[arg(long = "file", short = 'f', value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// System prompt.
-    #[arg(long)]
+    #[arg(long, short = 's')]
     pub system: Option<String>,
+    /// Print the token counts (in, out, reasoning) and model calls on stderr after each answer.
+    #[arg(long, short = 'u')]
+    pub usage: bool,
     /// Most tokens per answer.
     #[arg(long)]
     pub max_tokens: Option<u32>,
@@ -190,6 +193,7 @@ pub async fn run(
         transport: Some(transport),
         show_reasoning: args.show_reasoning,
         terminal,
+        usage: args.usage,
     };
     let resume = match (&args.session, args.continue_session) {
         (Some(name), _) => Resume::Named(name),

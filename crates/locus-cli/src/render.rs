@@ -23,6 +23,15 @@ pub struct ShowOptions {
     pub show_reasoning: bool,
     /// What stdout and stderr are: colour and the waiting indicator only on a terminal.
     pub terminal: Terminal,
+    /// Print the run's token counts on stderr after the answer (`-u`).
+    pub usage: bool,
+}
+
+/// A run's token counts as one line: `tokens: 812 in, 45 out (12 reasoning), 2 model calls`.
+pub(crate) fn usage_line(usage: &locus_providers::Usage, calls: u32) -> String {
+    let reasoning = usage.reasoning_tokens.map(|r| format!(" ({r} reasoning)")).unwrap_or_default();
+    let calls = if calls == 1 { "1 model call".to_owned() } else { format!("{calls} model calls") };
+    format!("tokens: {} in, {} out{reasoning}, {calls}", usage.prompt_tokens, usage.completion_tokens)
 }
 
 /// Prints a run: tokens to `out` as they stream, tool activity to `err`. An
@@ -140,6 +149,9 @@ pub async fn show(
         StopReason::ContentFiltered => writeln!(err, "warning: the service's content filter stopped the answer")?,
         stop if !stop.is_complete() => writeln!(err, "stopped: {stop:?} after {} model calls", result.iterations)?,
         _ => {}
+    }
+    if options.usage && !options.json {
+        writeln!(err, "{}", usage_line(&result.usage, result.iterations))?;
     }
     Ok(result)
 }

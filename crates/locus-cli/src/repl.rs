@@ -1,6 +1,7 @@
 //! The interactive session of `locus chat`: line editing with history,
-//! multi-line input between `"""` lines, `/reset` and `/exit`, and Ctrl-C
-//! cancelling the answer being written, not the session.
+//! multi-line input between `"""` lines, `/reset`, `/save NAME`, `/usage`,
+//! `/help` and `/exit`, and Ctrl-C cancelling the answer being written, not
+//! the session.
 
 use std::io::Write;
 
@@ -20,6 +21,8 @@ type Editor = rustyline::DefaultEditor;
 enum Input {
     Prompt(String),
     Command(&'static str),
+    /// `/save NAME`.
+    Save(String),
     /// `/word` that is no command: never sent to the model.
     Unknown(String),
     Nothing,
@@ -53,6 +56,10 @@ async fn next_input(editor: Editor) -> Result<(Editor, Input), CliError> {
         "/exit" | "/quit" => Input::End,
         "/reset" => Input::Command("reset"),
         "/help" => Input::Command("help"),
+        "/usage" => Input::Command("usage"),
+        text if text.split_whitespace().next() == Some("/save") => {
+            Input::Save(text.split_whitespace().nth(1).unwrap_or_default().to_owned())
+        }
         // `/word` alone or with arguments is meant as a command; `/etc/hosts …` is a prompt.
         text if is_command_like(text) => Input::Unknown(text.split_whitespace().next().unwrap_or(text).to_owned()),
         "\"\"\"" => {
@@ -85,8 +92,9 @@ fn is_command_like(text: &str) -> bool {
     first.strip_prefix('/').is_some_and(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
-const HELP: &str = "/exit or Ctrl-D ends the session, /reset forgets the conversation, a line of \"\"\" starts and \
-                    ends multi-line input, Ctrl-C cancels the answer being written";
+const HELP: &str = "/exit or Ctrl-D ends the session, /reset forgets the conversation, /save NAME keeps it as \
+                    session NAME, /usage shows the tokens spent, /help this; a line of \"\"\" starts and ends \
+                    multi-line input, Ctrl-C cancels the answer being written";
 
 /// Runs the session until `/exit` or Ctrl-D; every answer is saved to the session.
 pub(crate) async fn run(
@@ -111,6 +119,7 @@ pub(crate) async fn run(
     if let Some(path) = &history_file {
         let _ = editor.load_history(path);
     }
+    let mut spent = (locus_providers::Usage::default(), 0u32);
     loop {
         let (next_editor, input) = next_input(editor).await?;
         editor = next_editor;
@@ -122,16 +131,29 @@ pub(crate) async fn run(
                 store.save(&[]);
                 writeln!(err, "(the conversation is forgotten)")?;
             }
+            Input::Command("usage") => {
+                writeln!(err, "{} (this session)", crate::render::usage_line(&spent.0, spent.1))?
+            }
             Input::Command(_) => writeln!(err, "{HELP}")?,
+            Input::Save(name) if name.is_empty() => writeln!(err, "/save needs a name: /save NAME")?,
+            Input::Save(name) => match store.save_as(&name, conversation.history()) {
+                Ok(path) => {
+                    writeln!(err, "(saved as session `{name}`: {}; --session {name} goes on from it)", path.display())?
+                }
+                Err(e) => writeln!(err, "error: {}", crate::terminal::escape_controls(&e.to_string()))?,
+            },
             Input::Unknown(command) => writeln!(
                 err,
-                "unknown command `{}` (not sent to the model): the commands are /help, /reset and /exit",
+                "unknown command `{}` (not sent to the model): the commands are /help, /reset, /save NAME, /usage \
+                 and /exit",
                 crate::terminal::one_line(&command)
             )?,
             Input::Prompt(text) => match interruptible(show(conversation.run(text), options, out, err)).await {
                 None => writeln!(err, "\n(answer cancelled)")?,
                 Some(Err(e)) => writeln!(err, "error: {}", crate::terminal::escape_controls(&e.to_string()))?,
-                Some(Ok(_)) => {
+                Some(Ok(result)) => {
+                    spent.0.add(&result.usage);
+                    spent.1 += result.iterations;
                     conversation.settle();
                     store.save(conversation.history());
                 }

@@ -44,7 +44,7 @@ impl Sessions {
         Sessions { dir: data_dir.join("sessions") }
     }
 
-    fn path(&self, name: &str) -> Result<PathBuf, CliError> {
+    pub(crate) fn path(&self, name: &str) -> Result<PathBuf, CliError> {
         let valid = !name.is_empty()
             && name.len() <= 100
             && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
@@ -164,6 +164,19 @@ impl SessionStore {
         let on_disk = !session.messages.is_empty();
         let session = Session { model: model.to_owned(), ..session };
         Ok(SessionStore { session, sessions, on_disk, data_dir })
+    }
+
+    /// Keeps the conversation as the session `name` from now on (`/save`):
+    /// written at once, and after every answer.
+    pub fn save_as(&mut self, name: &str, history: &[Message]) -> Result<PathBuf, CliError> {
+        let Some(sessions) = &self.sessions else {
+            return Err(CliError::Usage("nothing is saved in this session (--no-save, or no data directory)".into()));
+        };
+        let path = sessions.path(name)?;
+        self.session.name = name.to_owned();
+        self.on_disk = true;
+        self.save(history);
+        Ok(path)
     }
 
     /// Saves `history` as the session (nothing with `--no-save`). A session

@@ -123,7 +123,7 @@ impl ClientArgs {
 pub struct ModelArgs {
     /// A model name, model OCID, endpoint OCID (`oci:` optional) or an alias
     /// of the defaults file (default: LOCUS_MODEL_ID, else the defaults file's `model`).
-    #[arg(long)]
+    #[arg(long, short = 'm')]
     pub model: Option<String>,
     /// The compartment (required; for a dedicated endpoint, the endpoint's;
     /// default: LOCUS_OCI_COMPARTMENT, OCI_COMPARTMENT_ID, the defaults file).

@@ -955,3 +955,42 @@ fn a_planted_history_link_is_not_written_through() {
     assert!(session.seen().contains("the line history was not saved"), "{}", session.seen());
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }
+
+/// `-u` prints the tokens after the answer; `-m`, `-s`, `-f` are the short
+/// flags people expect (issue 28, item 15); in a session `/usage` sums
+/// them and `/save NAME` keeps the conversation as a named session (item 2).
+#[test]
+fn usage_on_request_short_flags_and_the_sessions_usage_and_save() {
+    let served = serve();
+    let notes = served.dir.path().join("notes.txt");
+    std::fs::write(&notes, "some notes").unwrap();
+    let mut command = locus(served.dir.path());
+    command.args(["chat", "--config-file", &served.config, "--service-endpoint", &served.url]);
+    command.args(["-m", "thinker", "--compartment-id", DEMO_COMPARTMENT, "--transport", "native"]);
+    command.args(["-s", "Be brief.", "-f", notes.to_str().unwrap(), "-u", "2+2?"]);
+    let out = run(&mut command);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "The answer is 4.");
+    let line = out.stderr.lines().find(|l| l.starts_with("tokens: ")).unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(line.contains(" in, ") && line.contains(" out") && line.ends_with("1 model call"), "{line}");
+    let quiet = run(served.chat("thinker").args(["--transport", "native", "2+2?"]));
+    assert!(!quiet.stderr.contains("tokens:"), "{}", quiet.stderr);
+
+    let mut args = served.chat_args("thinker");
+    args.extend(["--transport".into(), "native".into()]);
+    let mut session = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &args, served.dir.path(), &[]);
+    session.expect("> ", Duration::from_secs(10));
+    session.send("2+2?\r");
+    session.expect("The answer is 4.", Duration::from_secs(10));
+    session.expect("> ", Duration::from_secs(5));
+    session.send("/usage\r");
+    session.expect("1 model call (this session)", Duration::from_secs(5));
+    session.send("/save kept-one\r");
+    session.expect("(saved as session `kept-one`", Duration::from_secs(5));
+    session.send("/save ../nope\r");
+    session.expect("error: --session `../nope`", Duration::from_secs(5));
+    session.send("/exit\r");
+    assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
+    let saved = served.dir.path().join(".local/share/locus/sessions/kept-one.json");
+    assert!(std::fs::read_to_string(&saved).unwrap().contains("The answer is 4."), "{}", saved.display());
+}
