@@ -137,8 +137,16 @@ pub async fn run(args: DoctorArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
     let Some(client) = client else { return finish(report) };
     match client.route(&serving, transport).await {
         Ok(route) => {
-            let region = route.region.as_deref().map(|r| format!(" (region {r})")).unwrap_or_default();
+            let source = match (&settings.region, serving.is_dedicated()) {
+                (Some(region), _) => format!("from {}", region.source),
+                (None, true) => "the endpoint's own".to_owned(),
+                (None, false) => "from the profile".to_owned(),
+            };
+            let region = route.region.as_deref().map(|r| format!(" (region {r}, {source})")).unwrap_or_default();
             report.pass(&format!("endpoint {}{region}", route.url))?;
+            if let Some(warning) = &route.unknown_region {
+                report.fail(warning, "check the region's spelling (--region, LOCUS_OCI_REGION or the profile's)")?;
+            }
             for warning in &route.warnings {
                 // An explicit region away from the endpoint's: 404 for sure. A profile's: chat calls the endpoint's.
                 match explicit {

@@ -230,3 +230,25 @@ fn raw_request_and_doctor_against_a_served_emulator() {
         assert!(stdout.contains(needle), "{needle}: {stdout}");
     }
 }
+
+/// A region typo is caught before anything is sent (issue 28, item 9):
+/// `doctor --offline` names the region, where it came from, and the known
+/// region it most likely means.
+#[test]
+fn a_region_typo_is_named_with_the_nearest_known_region_before_sending() {
+    let output = locus()
+        .args(["doctor", "--offline", "--config-file", "docs/examples/oci-config", "--region", "us-chicgo-1"])
+        .args(["--model", "meta.llama-3.3-70b-instruct", "--compartment-id", "ocid1.compartment.oc1..x"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("(region us-chicgo-1, from --region)"), "{stdout}");
+    assert!(stdout.contains("did you mean us-chicago-1?"), "{stdout}");
+    let fine = locus()
+        .args(["doctor", "--offline", "--config-file", "docs/examples/oci-config", "--region", "us-chicago-1"])
+        .args(["--model", "meta.llama-3.3-70b-instruct", "--compartment-id", "ocid1.compartment.oc1..x"])
+        .output()
+        .unwrap();
+    assert_eq!(fine.status.code(), Some(0), "{}", String::from_utf8_lossy(&fine.stdout));
+}

@@ -53,6 +53,12 @@ pub struct RegionInfo {
 }
 
 impl RegionInfo {
+    /// Whether the region table (or `OCI_REGION_METADATA`) knows this region:
+    /// an unknown one may be a typo, or a region newer than this release.
+    pub fn is_known(&self) -> bool {
+        self.realm.is_some()
+    }
+
     /// The region identifier, e.g. `us-chicago-1`.
     pub fn id(&self) -> &str {
         &self.id
@@ -106,6 +112,41 @@ pub fn resolve_from(name: &str, origin: Option<&str>, env: &dyn Env) -> Result<R
         DEFAULT_DOMAIN.to_owned()
     });
     Ok(RegionInfo { id, realm, second_level_domain })
+}
+
+/// The known region identifiers closest to `name` (a typo's likely
+/// meaning): at most three, each within three edits, closest first.
+///
+/// ```
+/// assert_eq!(oci_auth::region::suggestions("us-chicgo-1"), ["us-chicago-1"]);
+/// assert!(oci_auth::region::suggestions("mars-base-9").is_empty());
+/// ```
+pub fn suggestions(name: &str) -> Vec<&'static str> {
+    let name = name.trim().to_ascii_lowercase();
+    let mut scored: Vec<(usize, &'static str)> = table()
+        .region_realms
+        .keys()
+        .map(|id| (edit_distance(&name, id), id.as_str()))
+        .filter(|(distance, _)| *distance <= 3)
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+/// Levenshtein distance over bytes (region names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &x) in a.iter().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(x != y)).min(row[j] + 1).min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
 }
 
 /// `us-chicago-1`, `ord`: lowercase ASCII letters and digits in hyphen-separated runs.

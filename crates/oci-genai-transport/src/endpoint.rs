@@ -99,12 +99,40 @@ pub fn resolve_endpoint(
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
+    if let Some(warning) = unknown_region(&chosen) {
+        // Said once per region and process (a run makes many calls); kept in every resolution's warnings.
+        static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        let mut said = SAID.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !said.iter().any(|r| r == chosen.id()) {
+            said.push(chosen.id().to_owned());
+            tracing::warn!("{warning}");
+        }
+        warnings.push(warning);
+    }
     Ok(ResolvedEndpoint {
         url: inference_url(&chosen),
         region: Some(chosen.id().to_owned()),
         endpoint_region: own_region,
         warnings,
     })
+}
+
+/// A warning for a region the table does not know: a typo, most often.
+pub(crate) fn unknown_region(region: &RegionInfo) -> Option<String> {
+    if region.is_known() {
+        return None;
+    }
+    let nearest = region::suggestions(region.id());
+    let guess = match nearest.as_slice() {
+        [] => String::new(),
+        names => format!("; did you mean {}?", names.join(" or ")),
+    };
+    Some(format!(
+        "the region `{}` is not one this version knows{guess} (calling {} anyway; OCI_REGION_METADATA describes a \
+         region newer than this release)",
+        region.id(),
+        inference_url(region)
+    ))
 }
 
 /// `https://inference.generativeai.<region>.oci.<domain>`.
@@ -122,6 +150,14 @@ mod tests {
     }
 
     const DAC_ORD: &str = "ocid1.generativeaiendpoint.oc1.us-chicago-1.x";
+
+    #[test]
+    fn an_unknown_region_is_called_with_a_warning_naming_the_nearest_known_ones() {
+        let r = resolve(Some("us-chicgo-1"), None, "meta.llama").unwrap();
+        assert_eq!(r.url, "https://inference.generativeai.us-chicgo-1.oci.oraclecloud.com");
+        assert!(r.warnings.iter().any(|w| w.contains("did you mean us-chicago-1?")), "{:?}", r.warnings);
+        assert!(resolve(Some("us-chicago-1"), None, "meta.llama").unwrap().warnings.is_empty());
+    }
 
     #[test]
     fn on_demand_uses_the_configured_or_explicit_region() {

@@ -61,6 +61,13 @@ impl SettingNames for BuilderNames {
     }
 }
 
+/// The region of an inference or management URL (`https://inference.generativeai.<region>.oci.…`).
+fn region_in(url: &str) -> Option<&str> {
+    let host = url.split("://").nth(1)?.split(['/', ':']).next()?;
+    let rest = host.strip_prefix("inference.generativeai.").or_else(|| host.strip_prefix("generativeai."))?;
+    rest.split('.').next().filter(|r| !r.is_empty())
+}
+
 impl Error {
     /// What to do about it, for the failures we know, naming settings by the
     /// library's builders ([`hint_for`](Self::hint_for) names them otherwise).
@@ -95,11 +102,21 @@ impl Error {
                      if it persists"
                         .into(),
                 ),
-                Error::Transport { message, .. } if crate::error::names_no_host(message) => Some(format!(
-                    "that host name does not exist: check the region ({}) and any service endpoint ({})",
-                    n(Setting::Region),
-                    n(Setting::ServiceEndpoint)
-                )),
+                Error::Transport { message, url, .. } if crate::error::names_no_host(message) => {
+                    let called = region_in(url).map(|region| {
+                        let nearest = oci_auth::region::suggestions(region);
+                        match nearest.as_slice() {
+                            [] => format!(" `{region}`"),
+                            names => format!(" `{region}` — did you mean {}?", names.join(" or ")),
+                        }
+                    });
+                    Some(format!(
+                        "that host name does not exist: check the region{} ({}) and any service endpoint ({})",
+                        called.unwrap_or_default(),
+                        n(Setting::Region),
+                        n(Setting::ServiceEndpoint)
+                    ))
+                }
                 Error::NotAStream { .. } => Some(format!(
                     "this deployment does not stream: ask for whole answers ({})",
                     n(Setting::WholeAnswers)
@@ -159,5 +176,30 @@ impl Error {
             }
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A region typo shows up as a host that does not exist: the hint names the region and its likely meaning.
+    #[test]
+    fn a_missing_host_names_the_region_called_and_the_nearest_known() {
+        let error = Error::Transport {
+            url: "https://inference.generativeai.us-chicgo-1.oci.oraclecloud.com/20231130/actions/chat".into(),
+            message: "error sending request: dns error: failed to lookup address information: Name or service not \
+                      known"
+                .into(),
+            timeout: false,
+            connect: true,
+            retryable: false,
+            opc_request_id: None,
+            source: None,
+        };
+        let hint = error.hint().unwrap_or_default();
+        assert!(hint.contains("`us-chicgo-1` — did you mean us-chicago-1?"), "{hint}");
+        assert_eq!(region_in("https://generativeai.eu-frankfurt-1.oci.oraclecloud.com/x"), Some("eu-frankfurt-1"));
+        assert_eq!(region_in("http://127.0.0.1:8080/x"), None);
     }
 }

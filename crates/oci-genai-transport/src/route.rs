@@ -19,6 +19,10 @@ pub struct Route {
     /// Problems noticed on the way, as sending would log them (a region
     /// that is not the endpoint's, say).
     pub warnings: Vec<String>,
+    /// A region the region table does not know (a typo, most often): the
+    /// warning that says so, naming the nearest known regions. Not repeated
+    /// in `warnings`.
+    pub unknown_region: Option<String>,
 }
 
 impl GenAiClient {
@@ -43,12 +47,20 @@ impl GenAiClient {
     /// ```
     pub async fn route(&self, serving: &ServingMode, transport: Transport) -> Result<Route, Error> {
         transport.check(serving)?;
-        let resolved = self.routing().resolve(serving).await?;
+        let mut resolved = self.routing().resolve(serving).await?;
+        let env = self.routing().env.as_ref();
+        let unknown_region = resolved
+            .region
+            .as_deref()
+            .and_then(|r| oci_auth::region::resolve(r, env).ok())
+            .and_then(|info| crate::endpoint::unknown_region(&info));
+        resolved.warnings.retain(|w| Some(w) != unknown_region.as_ref());
         Ok(Route {
             url: format!("{}{}", resolved.url, transport.chat_path()),
             transport,
             region: resolved.region,
             warnings: resolved.warnings,
+            unknown_region,
         })
     }
 }
