@@ -106,7 +106,7 @@ async fn chat_exit_codes() {
 }
 
 #[tokio::test]
-async fn chat_service_errors_exit_4_with_a_hint() {
+async fn a_404_from_chat_exits_3_with_a_hint() {
     let reply = wiremock::ResponseTemplate::new(404).insert_header("opc-request-id", "REQ-404").set_body_json(
         json!({"code": "NotAuthorizedOrNotFound", "message": "Authorization failed or requested resource not found."}),
     );
@@ -116,7 +116,7 @@ async fn chat_service_errors_exit_4_with_a_hint() {
     let mut args = chat_args(&config, &endpoint, DAC);
     args.extend(["--region", "us-ashburn-1", "hi"]);
     let output = locus(&args).await;
-    assert_eq!(output.code, 4);
+    assert_eq!(output.code, 3);
     for needle in
         ["404 NotAuthorizedOrNotFound", "REQ-404", "hint: the endpoint is in us-chicago-1 but us-ashburn-1 was called"]
     {

@@ -169,7 +169,7 @@ async fn session_token_requests_round_trip() {
 }
 
 #[tokio::test]
-async fn service_errors_exit_4_with_code_message_and_request_id() {
+async fn a_404_exits_3_with_code_message_and_request_id() {
     let server = oci_server(
         ResponseTemplate::new(404)
             .insert_header("opc-request-id", "ABC123/DEF")
@@ -177,7 +177,7 @@ async fn service_errors_exit_4_with_code_message_and_request_id() {
     )
     .await;
     let output = post_chat(&server, &OciDir::new(), &[]).await;
-    assert_eq!(output.code, 4);
+    assert_eq!(output.code, 3);
     for needle in
         ["HTTP 404", "404 NotAuthorizedOrNotFound", "Authorization failed", "opc-request-id: ABC123/DEF", "hint:"]
     {
@@ -190,7 +190,7 @@ async fn a_wrong_key_is_rejected_with_401_and_a_hint() {
     let server = oci_server(ResponseTemplate::new(200)).await;
     // Same fingerprint, different key: the server cannot verify the signature.
     let output = post_chat(&server, &OciDir::with_key(&fixtures().join("keys/other-rsa2048.pem"), None), &[]).await;
-    assert_eq!(output.code, 4);
+    assert_eq!(output.code, 3);
     assert!(output.stderr.contains("401 NotAuthenticated"), "{}", output.stderr);
     assert!(output.stderr.contains("fingerprint"), "{}", output.stderr);
 }

@@ -23,8 +23,9 @@ pub enum ExitCode {
 pub const EXIT_CODES: &str = "Exit codes:
   0    done
   2    usage: a flag, an argument or the input is wrong
-  3    configuration or authentication: config file, key, profile, region, compartment, model id
-  4    service or connection: an error answer, a timeout, an incomplete stream
+  3    the setup: config file, key, profile, region, compartment, model id — also when the service
+       refuses them (401 credentials, 403 policy, 404 no such model or endpoint there)
+  4    the service or the connection: another error answer (429, 5xx…), a timeout, an incomplete stream
   5    the run did not complete: a budget, max iterations, a loop, an answer cut off or filtered
   130  interrupted (Ctrl-C)";
 
@@ -113,6 +114,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => ExitCode::Usage,
             CliError::Auth(_) => ExitCode::AuthConfig,
+            CliError::Service { status: 401 | 403 | 404, .. } => ExitCode::AuthConfig,
             CliError::Service { .. } | CliError::Transport(_) | CliError::Output(_) => ExitCode::Service,
             CliError::Request(e) if config_or_auth(e.kind()) => ExitCode::AuthConfig,
             CliError::Request(_) => ExitCode::Service,
@@ -123,9 +125,11 @@ impl CliError {
     }
 }
 
-/// Fixed where the command runs (a setting, a key, a clock): exit 3.
+/// Fixed in the setup (a setting, a key, a clock, a model id, a region, a
+/// policy), also when the service is what refused it: exit 3.
 fn config_or_auth(kind: oci_genai_transport::ErrorKind) -> bool {
-    matches!(kind, oci_genai_transport::ErrorKind::Configuration | oci_genai_transport::ErrorKind::Authentication)
+    use oci_genai_transport::ErrorKind as K;
+    matches!(kind, K::Configuration | K::Authentication | K::PermissionOrNotFound | K::Region)
 }
 
 /// `error` as `--json` prints it on stdout:

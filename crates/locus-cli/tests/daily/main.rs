@@ -198,7 +198,7 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     let help = run(locus(dir.path()).args(["chat", "--help"]));
     assert!(!help.stdout.contains('\x1b') && help.stdout.contains("130  interrupted"), "{}", help.stdout);
     let top = run(locus(dir.path()).arg("--help"));
-    assert!(top.stdout.contains("Exit codes:") && top.stdout.contains("3    configuration"), "{}", top.stdout);
+    assert!(top.stdout.contains("Exit codes:") && top.stdout.contains("3    the setup"), "{}", top.stdout);
 }
 
 #[test]
@@ -347,7 +347,7 @@ fn models_lists_the_regions_models_and_the_compartments_endpoints() {
     let mut plain = locus(served.dir.path());
     plain.args(["models", "--config-file", &served.config, "--service-endpoint", &served.url]);
     let out = run(plain.args(["--compartment-id", "ocid1.compartment.oc1..other"]));
-    assert_eq!(out.code, 4);
+    assert_eq!(out.code, 3);
     assert!(out.stderr.contains("404 NotAuthorizedOrNotFound") && out.stderr.contains("hint:"), "{}", out.stderr);
 }
 
@@ -898,10 +898,10 @@ fn a_closed_pipe_ends_quietly() {
 fn errors_under_json_are_json_on_stdout() {
     let home = tempfile::tempdir().unwrap();
     let out = run(locus(home.path()).args(["chat", "--emulator", "--json", "--model", "nope.model", "hi"]));
-    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert_eq!(out.code, 3, "{}", out.stderr);
     let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let error = &value["error"];
-    assert_eq!((error["kind"].as_str(), error["exit_code"].as_i64()), (Some("permission_or_not_found"), Some(4)));
+    assert_eq!((error["kind"].as_str(), error["exit_code"].as_i64()), (Some("permission_or_not_found"), Some(3)));
     assert!(error["opc_request_id"].as_str().is_some_and(|id| !id.is_empty()), "{value}");
     assert!(error["hint"].as_str().is_some_and(|h| h.contains("policy")), "{value}");
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
@@ -993,4 +993,114 @@ fn usage_on_request_short_flags_and_the_sessions_usage_and_save() {
     assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
     let saved = served.dir.path().join(".local/share/locus/sessions/kept-one.json");
     assert!(std::fs::read_to_string(&saved).unwrap().contains("The answer is 4."), "{}", saved.display());
+}
+
+/// One exit-code table for every command (issue 28, item 6): a setup the
+/// service refuses (404: a typo'd model, a wrong compartment) is 3, as
+/// `--help` says; a service or connection failure is 4.
+#[test]
+fn exit_codes_follow_one_table_in_every_command() {
+    let served = serve();
+    let service = |command: &str| {
+        let mut c = locus(served.dir.path());
+        c.args([command, "--config-file", &served.config, "--service-endpoint", &served.url]);
+        c
+    };
+    let cases: Vec<(&str, Command, i32)> = vec![
+        (
+            "chat, a typo'd model",
+            {
+                let mut c = served.chat("nope.model");
+                c.arg("hi");
+                c
+            },
+            3,
+        ),
+        (
+            "chat, no answer within --timeout",
+            {
+                let mut c = served.chat("sluggish");
+                c.args(["--timeout", "1", "hi"]);
+                c
+            },
+            4,
+        ),
+        (
+            "models, a wrong compartment",
+            {
+                let mut c = service("models");
+                c.args(["--compartment-id", "ocid1.compartment.oc1..wrong"]);
+                c
+            },
+            3,
+        ),
+        (
+            "embed, a typo'd model",
+            {
+                let mut c = service("embed");
+                c.args(["--compartment-id", DEMO_COMPARTMENT, "--model", "cohere.nope", "hi"]);
+                c
+            },
+            3,
+        ),
+        (
+            "rerank, a typo'd model",
+            {
+                let mut c = service("rerank");
+                c.args(["--compartment-id", DEMO_COMPARTMENT, "--model", "cohere.nope", "--query", "q", "a"]);
+                c
+            },
+            3,
+        ),
+        (
+            "raw-request, a 404",
+            {
+                let mut c = locus(served.dir.path());
+                c.args(["raw-request", "--config-file", &served.config, "--method", "GET", "--target-uri"])
+                    .arg(format!("{}/20231130/nothing", served.url));
+                c
+            },
+            3,
+        ),
+        (
+            "raw-request, nothing listening",
+            {
+                let mut c = locus(served.dir.path());
+                c.args([
+                    "raw-request",
+                    "--config-file",
+                    &served.config,
+                    "--method",
+                    "GET",
+                    "--target-uri",
+                    "http://127.0.0.1:9/x",
+                ]);
+                c
+            },
+            4,
+        ),
+        (
+            "doctor, a typo'd model",
+            {
+                let mut c = locus(served.dir.path());
+                c.args([
+                    "doctor",
+                    "--config-file",
+                    &served.config,
+                    "--service-endpoint",
+                    &served.url,
+                    "--model",
+                    "nope.model",
+                    "--compartment-id",
+                    DEMO_COMPARTMENT,
+                ]);
+                c
+            },
+            3,
+        ),
+    ];
+    for (name, mut command, code) in cases {
+        let out = run(&mut command);
+        assert_eq!(out.code, code, "{name}: {}", out.stderr);
+    }
 }
