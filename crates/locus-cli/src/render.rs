@@ -9,6 +9,9 @@ use locus_agent::{AgentEvent, AgentResult, AgentStream, StopReason};
 use crate::error::CliError;
 use crate::terminal::{Spinner, Terminal, escape_controls, one_line};
 
+/// How long a run without a terminal waits in silence before saying so.
+const NOTICE_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How a run is shown.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ShowOptions {
@@ -48,9 +51,12 @@ pub async fn show(
     let mut line_open = false;
     // Whether reasoning was printed (on stderr) since the last line end.
     let mut reasoning_open = false;
-    // A person at a terminal sees that the model is being waited for.
-    let waiting =
-        |terminal: Terminal| (terminal.color && !options.json).then(|| Spinner::start("waiting for the model"));
+    // A person at a terminal sees that the model is being waited for; a pipe or log gets one line after 10 s.
+    let waiting = |terminal: Terminal| match (options.json, terminal.color) {
+        (true, _) => None,
+        (false, true) => Some(Spinner::start("waiting for the model")),
+        (false, false) => Some(Spinner::notice_after(NOTICE_AFTER, "still waiting for the model")),
+    };
     let mut spinner = waiting(options.terminal);
     while let Some(event) = stream.next().await {
         if let Some(spinner) = spinner.take() {

@@ -39,7 +39,10 @@ impl Terminal {
 pub fn announce_retry(terminal: Terminal) -> impl Fn(&oci_genai_transport::RetryNotice) + Send + Sync + 'static {
     move |notice| {
         let line = notice.to_string();
-        eprintln!("{}", terminal.dim(&line));
+        // The waiting indicator may be on this line: the notice takes the whole line, and the indicator
+        // draws again on the next one.
+        let wipe = if terminal.color { "\r\x1b[2K" } else { "" };
+        eprintln!("{wipe}{}", terminal.dim(&line));
     }
 }
 
@@ -52,6 +55,21 @@ pub struct Spinner {
 }
 
 impl Spinner {
+    /// For standard error that is not a terminal (a pipe, a log, or
+    /// `NO_COLOR`): one line `note: <label> (N s)…` once `after` has passed
+    /// without an event, where a terminal gets the moving indicator.
+    pub fn notice_after(after: std::time::Duration, label: &'static str) -> Spinner {
+        use std::io::Write;
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let mut err = std::io::stderr();
+            let _ = writeln!(err, "note: {label} ({} s so far)…", after.as_secs());
+            let _ = err.flush();
+        });
+        // Nothing to wipe: the notice is a whole line of its own.
+        Spinner { task, drawn: std::sync::Arc::default() }
+    }
+
     /// Starts showing `label`.
     pub fn start(label: &'static str) -> Spinner {
         use std::io::Write;

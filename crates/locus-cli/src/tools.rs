@@ -66,6 +66,10 @@ pub(crate) async fn connect_mcp(
     if servers.is_empty() {
         return Ok(None);
     }
+    // Starting a server can take seconds (`npx` fetching a package): say what is being waited for.
+    let names: Vec<String> = servers.iter().map(|s| format!("`{}`", crate::terminal::one_line(s.name()))).collect();
+    let plural = if names.len() == 1 { "server" } else { "servers" };
+    eprintln!("starting MCP {plural} {}…", names.join(", "));
     Ok(Some(McpTools::builder().servers(servers).call_timeout(Duration::from_secs(60)).connect().await))
 }
 

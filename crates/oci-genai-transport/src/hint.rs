@@ -117,6 +117,12 @@ impl Error {
                         n(Setting::ServiceEndpoint)
                     ))
                 }
+                Error::Transport { timeout: true, connect: false, .. } => Some(format!(
+                    "the service took the request but sent no reply in time (it was retried); raise the wait ({} for \
+                     a stream, {} for the whole call), or retry later",
+                    n(Setting::IdleTimeout),
+                    n(Setting::StreamDeadline)
+                )),
                 Error::NotAStream { .. } => Some(format!(
                     "this deployment does not stream: ask for whole answers ({})",
                     n(Setting::WholeAnswers)

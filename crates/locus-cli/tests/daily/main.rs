@@ -64,6 +64,11 @@ fn serve() -> Served {
         fault: Some(Fault::SlowFirstByte(1_500)),
         ..Default::default()
     });
+    config.models.push(ModelConfig {
+        id: "hung".into(),
+        fault: Some(Fault::SlowFirstByte(10_800)),
+        ..Default::default()
+    });
     let config_path = dir.path().join("emulator.json");
     std::fs::write(&config_path, serde_json::to_string(&config).unwrap()).unwrap();
     let mut child = locus(dir.path())
@@ -1103,4 +1108,20 @@ fn exit_codes_follow_one_table_in_every_command() {
         let out = run(&mut command);
         assert_eq!(out.code, code, "{name}: {}", out.stderr);
     }
+}
+
+/// A server that takes the request and says nothing (issue 28, items 10 and
+/// 12): the error names the wait and its flag; piped, one line says the
+/// model is still being waited for after 10 s.
+#[test]
+fn a_silent_server_is_named_with_its_flag_and_a_pipe_hears_of_the_wait() {
+    let served = serve();
+    let out =
+        run(served.chat("sluggish").args(["--transport", "native", "--idle-timeout", "1", "--max-retries", "0", "hi"]));
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stderr.contains("no response headers within 1 s"), "{}", out.stderr);
+    assert!(out.stderr.contains("--idle-timeout") && !out.stderr.contains("GenAiClientBuilder"), "{}", out.stderr);
+    let out = run(served.chat("hung").args(["--transport", "native", "hi"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("note: still waiting for the model (10 s so far)"), "{}", out.stderr);
 }
