@@ -186,6 +186,8 @@ pub async fn run(
     )
     .await?;
     let can_ask = interactive_possible && terminal.stderr;
+    // Kept to ask the region's listing when the model turns out to name nothing.
+    let listed_by = model.clone();
     let agent = agent(&args, Arc::new(model), mcp.as_ref(), can_ask)?;
     let options = ShowOptions {
         json: args.json,
@@ -205,7 +207,13 @@ pub async fn run(
     match prompt {
         Some(prompt) => {
             let result = match interruptible(show(conversation.run(prompt), options, out, err)).await {
-                Some(result) => result?,
+                Some(Err(error)) => {
+                    if let Some(note) = crate::suggest::unknown_model_note(&listed_by, &error).await {
+                        writeln!(err, "note: {}", crate::terminal::one_line(&note))?;
+                    }
+                    return Err(error);
+                }
+                Some(Ok(result)) => result,
                 None => {
                     writeln!(err, "\ninterrupted")?;
                     return Ok(ExitCode::Interrupted);

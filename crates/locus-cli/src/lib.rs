@@ -32,6 +32,7 @@ pub mod serve;
 pub mod session;
 pub mod setup_args;
 pub mod shell;
+mod suggest;
 pub mod telemetry;
 pub mod terminal;
 mod tools;

@@ -87,6 +87,16 @@ impl OciChatModel {
         Ok(self.extract_inline(response))
     }
 
+    /// The client it calls through (for the management API's listings, say).
+    pub fn client(&self) -> &GenAiClient {
+        &self.client
+    }
+
+    /// The compartment its calls are made in.
+    pub fn compartment(&self) -> &str {
+        &self.compartment_id
+    }
+
     /// What the model's dialect speaks to.
     fn target(&self) -> Target<'_> {
         Target {

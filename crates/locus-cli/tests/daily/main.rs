@@ -1125,3 +1125,23 @@ fn a_silent_server_is_named_with_its_flag_and_a_pipe_hears_of_the_wait() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("note: still waiting for the model (10 s so far)"), "{}", out.stderr);
 }
+
+/// A typo'd model (issue 28, item 11): the region's listing names what it
+/// most likely meant, before the service's error and its policy hint.
+#[test]
+fn a_typod_model_is_named_with_what_the_region_lists() {
+    let served = serve();
+    let out = run(served.chat("openai.gpt5").arg("hi"));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("note: `openai.gpt5` is not a chat model in us-chicago-1; did you mean openai.gpt-5?"),
+        "{}",
+        out.stderr
+    );
+    let nonsense = run(served.chat("zzzz.qqqq").arg("hi"));
+    assert!(
+        nonsense.stderr.contains("is not a chat model") && !nonsense.stderr.contains("did you mean"),
+        "{}",
+        nonsense.stderr
+    );
+}
