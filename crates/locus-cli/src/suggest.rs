@@ -33,7 +33,8 @@ pub(crate) async fn unknown_model_note(model: &OciChatModel, error: &CliError) -
     Some(format!("`{id}` is not a chat model{region}{guess} (`locus models` lists them)"))
 }
 
-/// The names closest to `wanted` (at most three), each within a quarter of its length in edits (at least 3).
+/// The names closest to `wanted`: those at the smallest distance (at most
+/// three), within a quarter of its length in edits (at least 3).
 fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
     let wanted = wanted.to_ascii_lowercase();
     let limit = (wanted.len() / 4).max(3);
@@ -44,7 +45,8 @@ fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, name)| name).collect()
+    let best = scored.first().map_or(0, |(distance, _)| *distance);
+    scored.into_iter().take_while(|(distance, _)| *distance == best).take(3).map(|(_, name)| name).collect()
 }
 
 /// Levenshtein distance over characters.
