@@ -220,6 +220,7 @@ pub async fn run(
                 }
             };
             conversation.settle();
+            store.session.tokens += result.usage.total_tokens;
             store.save(conversation.history());
             Ok(exit_code(&result))
         }

@@ -30,6 +30,7 @@ mod repl;
 pub mod retrieval;
 pub mod serve;
 pub mod session;
+pub mod sessions;
 pub mod setup_args;
 pub mod shell;
 mod suggest;
@@ -83,6 +84,8 @@ pub enum Command {
     Emulator(emulator::EmulatorCommand),
     /// Send one signed request to any OCI API (the twin of `oci raw-request`).
     RawRequest(raw_request::RawRequestArgs),
+    /// The conversations `chat` keeps: list (the default), show, rm, prune.
+    Sessions(sessions::SessionsArgs),
     /// Print the shell completion script: `locus completions bash > …` (see --help for where each goes).
     Completions(shell::CompletionsArgs),
     /// Write the man pages into a directory (`cargo xtask man`).
@@ -204,6 +207,7 @@ where
         Command::Serve(args) => serve::run(args, out).await,
         Command::Emulator(command) => emulator::run(command, out).await,
         Command::RawRequest(args) => raw_request::run(args, out, err).await.map(|()| ExitCode::Ok),
+        Command::Sessions(args) => sessions::run(args, data_dir, out),
         Command::Completions(args) => shell::completions(&args, out),
         Command::Man(args) => shell::man(&args, out),
     };

@@ -86,6 +86,14 @@ async fn next_input(editor: Editor) -> Result<(Editor, Input), CliError> {
     Ok((editor, input))
 }
 
+/// `text` cut to `max` characters, with `…` when cut.
+fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
 /// `/word` or `/word args`, the word letters alone.
 fn is_command_like(text: &str) -> bool {
     let first = text.split_whitespace().next().unwrap_or_default();
@@ -109,6 +117,16 @@ pub(crate) async fn run(
     writeln!(err, "locus chat with {} — {HELP}", agent.model_name())?;
     if resumed > 0 {
         writeln!(err, "(going on from session `{}`: {resumed} messages)", store.session.name)?;
+        // Where the conversation stood: its last exchange, shortened.
+        let history = conversation.history();
+        let last = |role| history.iter().rev().find(|m| m.role == role).map(|m| m.text());
+        for (who, text) in
+            [("you", last(locus_providers::Role::User)), ("model", last(locus_providers::Role::Assistant))]
+        {
+            if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+                writeln!(err, "  {who}: {}", shortened(&crate::terminal::one_line(&text), 200))?;
+            }
+        }
     }
     let history_file = store.data_dir.as_ref().map(|dir| dir.join("history.txt"));
     // The prompt and the editor's codes go to the terminal itself (/dev/tty): with stdout piped
@@ -154,6 +172,7 @@ pub(crate) async fn run(
                 Some(Ok(result)) => {
                     spent.0.add(&result.usage);
                     spent.1 += result.iterations;
+                    store.session.tokens += result.usage.total_tokens;
                     conversation.settle();
                     store.save(conversation.history());
                 }

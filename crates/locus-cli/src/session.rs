@@ -30,6 +30,9 @@ pub struct Session {
     pub model: String,
     /// The messages, without the system prompt.
     pub messages: Vec<Message>,
+    /// Tokens spent on it so far (prompt and answer, every model call).
+    #[serde(default)]
+    pub tokens: u64,
 }
 
 /// Where sessions live.
@@ -74,6 +77,40 @@ impl Sessions {
         }
     }
 
+    /// Every saved session's name and when it was last saved, newest first.
+    pub fn list(&self) -> Result<Vec<(String, std::time::SystemTime)>, CliError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(CliError::Usage(format!("cannot list {}: {e}", self.dir.display()))),
+        };
+        let mut found: Vec<(String, std::time::SystemTime)> = entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| {
+                let name = e.path().file_stem()?.to_string_lossy().into_owned();
+                Some((name, e.metadata().ok()?.modified().ok()?))
+            })
+            .collect();
+        found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(found)
+    }
+
+    /// Deletes the session `name`; `false` when there was none.
+    pub fn remove(&self, name: &str) -> Result<bool, CliError> {
+        let path = self.path(name)?;
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(CliError::Usage(format!("cannot delete {}: {e}", path.display()))),
+        }
+    }
+
+    /// Whether the session `name` exists.
+    pub fn exists(&self, name: &str) -> Result<bool, CliError> {
+        Ok(self.path(name)?.exists())
+    }
+
     /// The most recently saved session, if any.
     pub fn latest(&self) -> Result<Option<Session>, CliError> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return Ok(None) };
@@ -107,7 +144,7 @@ pub fn new_name(now: std::time::SystemTime) -> String {
 }
 
 /// `YYYYMMDD-HHMMSS` (UTC).
-fn timestamp(now: std::time::SystemTime) -> String {
+pub(crate) fn timestamp(now: std::time::SystemTime) -> String {
     let secs = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     let (days, rest) = (secs / 86_400, secs % 86_400);
     // Civil date from days since the epoch (Howard Hinnant's algorithm).

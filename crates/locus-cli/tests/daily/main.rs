@@ -1145,3 +1145,42 @@ fn a_typod_model_is_named_with_what_the_region_lists() {
         nonsense.stderr
     );
 }
+
+/// `locus sessions` (issue 28, item 14): listed with their model, turns and
+/// tokens, shown, pruned and deleted; resuming one shows its last exchange.
+#[test]
+fn sessions_are_listed_shown_pruned_and_removed_and_resuming_shows_the_last_exchange() {
+    let served = serve();
+    let sessions = |args: &[&str]| {
+        let mut c = locus(served.dir.path());
+        c.arg("sessions").args(args);
+        run(&mut c)
+    };
+    assert!(sessions(&[]).stdout.contains("no sessions yet"));
+    let out = run(served.chat("thinker").args(["--transport", "native", "--session", "maths", "2+2?"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let listed = sessions(&["list", "--json"]);
+    let row: serde_json::Value = serde_json::from_str(listed.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (row["name"].as_str(), row["model"].as_str(), row["turns"].as_u64()),
+        (Some("maths"), Some("thinker"), Some(1))
+    );
+    assert!(row["tokens"].as_u64().is_some_and(|t| t > 0), "{row}");
+    assert!(sessions(&[]).stdout.contains("maths"), "the table lists it");
+    let shown = sessions(&["show", "maths"]);
+    assert!(shown.stdout.contains("you: 2+2?") && shown.stdout.contains("model: The answer is 4."), "{}", shown.stdout);
+
+    let mut args = served.chat_args("thinker");
+    args.extend(["--transport".into(), "native".into(), "--session".into(), "maths".into()]);
+    let mut session = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &args, served.dir.path(), &[]);
+    session.expect("(going on from session `maths`: 2 messages)", Duration::from_secs(10));
+    session.expect("model: The answer is 4.", Duration::from_secs(5));
+    session.send("/exit\r");
+    assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
+
+    assert!(sessions(&["prune", "--older-than", "1"]).stdout.is_empty(), "a fresh session is kept");
+    assert!(sessions(&["prune", "--older-than", "0", "--dry-run"]).stdout.contains("would delete maths"));
+    assert_eq!(sessions(&["rm", "nope"]).code, 2);
+    assert!(sessions(&["rm", "maths"]).stdout.contains("deleted maths"));
+    assert!(sessions(&[]).stdout.contains("no sessions yet"));
+}
