@@ -19,15 +19,24 @@ pub enum ExitCode {
     Interrupted = 130,
 }
 
-/// The exit codes, as `--help` and the docs list them.
-pub const EXIT_CODES: &str = "Exit codes:
+/// The exit-code table as a literal, so that help texts can be put together with `concat!`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:
   0    done
   2    usage: a flag, an argument or the input is wrong
   3    the setup: config file, key, profile, region, compartment, model id — also when the service
        refuses them (401 credentials, 403 policy, 404 no such model or endpoint there)
-  4    the service or the connection: another error answer (429, 5xx…), a timeout, an incomplete stream
+  4    the service or the connection: another error answer (429, 5xx…), a timeout, a broken stream
   5    the run did not complete: a budget, max iterations, a loop, an answer cut off or filtered
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C)"
+    };
+}
+
+/// The exit codes, as `--help` and the docs list them.
+pub const EXIT_CODES: &str = exit_codes!();
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]

@@ -50,7 +50,12 @@ pub use terminal::Terminal;
 
 /// Agents, model listings and signed requests on OCI Generative AI.
 #[derive(Debug, Parser)]
-#[command(name = "locus", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "locus", version, about, long_about = None, after_help = concat!(
+    "Try it with no account, config or network (a local emulator):\n",
+    "  locus chat --emulator \"what is 17*23?\"\n\n",
+    "Then on OCI: `locus doctor --model ID --compartment-id C` checks a setup; `locus models` lists a region's models.\n\n",
+    exit_codes!()
+))]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -61,30 +66,73 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Chat with a model on OCI Generative AI, with tools.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = concat!(
+        "Examples:
+  locus chat --emulator \"what is 17*23?\"              a local emulator, no account needed
+  locus chat -m openai.gpt-5 --compartment-id C \"hi\"   an on-demand model
+  locus chat -m ocid1.generativeaiendpoint.oc1.… \"hi\"  a dedicated endpoint, in its own region
+  git diff | locus chat -s \"You review code.\" -u \"review this\"
+  locus chat --session work                            an interactive session kept as `work`\n\n",
+        exit_codes!()
+    ))]
     Chat(chat::ChatArgs),
     /// Check the setup `chat` would use — each setting and where it came
     /// from — then send one signed request and explain the answer.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = concat!(
+        "Examples:
+  locus doctor --model openai.gpt-5 --compartment-id C     settings, sources, one signed request
+  locus doctor --offline --model ocid1.generativeaiendpoint.oc1.…   no request: settings and URL\n\n",
+        exit_codes!()
+    ))]
     Doctor(doctor::DoctorArgs),
     /// List the on-demand chat models of a region and the dedicated endpoints of a compartment.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = concat!(
+        "Examples:
+  locus models --compartment-id C                  the region's chat models and the compartment's endpoints
+  locus models --compartment-id C --region us-chicago-1 --json\n\n",
+        exit_codes!()
+    ))]
     Models(models::ModelsArgs),
     /// Embed texts: one vector per input, in order (JSON lines, or --format npy).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = concat!(
+        "Examples:
+  locus embed --compartment-id C \"oracle cloud\" \"bananas\"    JSON lines, one vector each
+  locus embed --compartment-id C --file docs.txt --format npy > vectors.npy\n\n",
+        exit_codes!()
+    ))]
     Embed(retrieval::EmbedArgs),
     /// Rank documents by relevance to a query.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = concat!(
+        "Examples:
+  locus rerank --compartment-id C --query \"regions\" \"bananas\" \"oracle cloud regions\"
+  locus rerank --compartment-id C --query Q --file docs.txt --top-n 3 --json\n\n",
+        exit_codes!()
+    ))]
     Rerank(retrieval::RerankArgs),
     /// Serve OpenAI's API (chat completions, embeddings, models) for every OCI model and endpoint.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = concat!(
+        "Examples:
+  locus serve --model openai.gpt-5 --compartment-id C        OpenAI's API on 127.0.0.1:8080
+  locus serve --listen 0.0.0.0:8080 --api-keys keys.txt  off loopback, with client keys\n\n",
+        exit_codes!()
+    ))]
     Serve(serve::ServeArgs),
     /// A local emulator of OCI Generative AI.
     #[command(subcommand)]
     Emulator(emulator::EmulatorCommand),
     /// Send one signed request to any OCI API (the twin of `oci raw-request`).
+    #[command(after_help = concat!(
+        "Examples:
+  locus raw-request --method GET --target-uri URL
+  locus raw-request --dry-run --method POST --target-uri URL --request-body @body.json\n\n",
+        exit_codes!()
+    ))]
     RawRequest(raw_request::RawRequestArgs),
     /// The conversations `chat` keeps: list (the default), show, rm, prune.
+    #[command(after_help = "Examples:
+  locus sessions                          newest first: name, saved, model, turns, tokens
+  locus sessions show work
+  locus sessions prune --older-than 30")]
     Sessions(sessions::SessionsArgs),
     /// Print the shell completion script: `locus completions bash > …` (see --help for where each goes).
     Completions(shell::CompletionsArgs),

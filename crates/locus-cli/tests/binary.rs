@@ -20,6 +20,15 @@ fn help_and_version() {
     let output = locus().arg("--help").output().unwrap();
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("raw-request"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("locus chat --emulator"), "the first thing to try");
+    // Every command teaches by example (issue 28, item 18).
+    for command in ["chat", "doctor", "models", "embed", "rerank", "serve", "sessions", "raw-request"] {
+        let help = locus().args([command, "--help"]).output().unwrap();
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(text.contains("Examples:\n  locus"), "{command}: {text}");
+    }
+    let embed = locus().args(["embed", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&embed.stdout).contains("cohere.embed-english-v3.0"), "its default model");
     let output = locus().arg("--version").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), concat!("locus ", env!("CARGO_PKG_VERSION")));
 }
