@@ -1185,3 +1185,20 @@ fn sessions_are_listed_shown_pruned_and_removed_and_resuming_shows_the_last_exch
     assert!(sessions(&["rm", "maths"]).stdout.contains("deleted maths"));
     assert!(sessions(&[]).stdout.contains("no sessions yet"));
 }
+
+/// Lines typed ahead, or pasted without bracketed paste, are each sent in
+/// turn, never dropped (issue 28, item 1).
+#[test]
+fn lines_typed_ahead_are_queued_not_dropped() {
+    let served = serve();
+    let mut args = served.chat_args("thinker");
+    args.extend(["--transport".into(), "native".into(), "--no-save".into()]);
+    let mut session = Pty::spawn(env!("CARGO_BIN_EXE_locus"), &args, served.dir.path(), &[]);
+    session.expect("> ", Duration::from_secs(10));
+    session.send("one\rtwo\rthree\r");
+    session.send("/usage\r");
+    session.expect("3 model calls (this session)", Duration::from_secs(15));
+    session.send("/exit\r");
+    assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
+    assert_eq!(session.seen().matches("The answer is 4.").count(), 3, "{}", session.seen());
+}
