@@ -225,7 +225,18 @@ pub async fn run(
             Ok(exit_code(&result))
         }
         None if interactive_possible => {
-            crate::repl::run(&agent, &mut conversation, &mut store, options, out, err).await
+            // `/model ID`: the same client, compartment and tools; the new model's own default transport.
+            let switch = |id: &str| -> Result<Agent, CliError> {
+                let id = locus_agent::oci_id(id).map_err(|e| CliError::Usage(e.to_string()))?;
+                let model = OciChatModel::builder(id)
+                    .client(listed_by.client().clone())
+                    .compartment_id(listed_by.compartment())
+                    .allow_fallback(!args.setup.model.no_fallback)
+                    .build()
+                    .map_err(locus_agent::Error::from)?;
+                crate::chat::agent(&args, Arc::new(model), mcp.as_ref(), can_ask)
+            };
+            crate::repl::run(&agent, &switch, &mut conversation, &mut store, options, out, err).await
         }
         None => Err(CliError::Usage("no prompt".into())),
     }

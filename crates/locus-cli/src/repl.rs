@@ -1,5 +1,5 @@
 //! The interactive session of `locus chat`: line editing with history,
-//! multi-line input between `"""` lines, `/reset`, `/save NAME`, `/usage`,
+//! multi-line input between `"""` lines, `/model ID`, `/reset`, `/save NAME`, `/usage`,
 //! `/help` and `/exit`, and Ctrl-C cancelling the answer being written, not
 //! the session.
 
@@ -23,6 +23,8 @@ enum Input {
     Command(&'static str),
     /// `/save NAME`.
     Save(String),
+    /// `/model ID` (empty: which model).
+    Model(String),
     /// `/word` that is no command: never sent to the model.
     Unknown(String),
     Nothing,
@@ -57,6 +59,9 @@ async fn next_input(editor: Editor) -> Result<(Editor, Input), CliError> {
         "/reset" => Input::Command("reset"),
         "/help" => Input::Command("help"),
         "/usage" => Input::Command("usage"),
+        text if text.split_whitespace().next() == Some("/model") => {
+            Input::Model(text.split_whitespace().nth(1).unwrap_or_default().to_owned())
+        }
         text if text.split_whitespace().next() == Some("/save") => {
             Input::Save(text.split_whitespace().nth(1).unwrap_or_default().to_owned())
         }
@@ -100,13 +105,14 @@ fn is_command_like(text: &str) -> bool {
     first.strip_prefix('/').is_some_and(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
-const HELP: &str = "/exit or Ctrl-D ends the session, /reset forgets the conversation, /save NAME keeps it as \
-                    session NAME, /usage shows the tokens spent, /help this; a line of \"\"\" starts and ends \
+const HELP: &str = "/exit or Ctrl-D ends the session, /model ID goes on with another model, /reset forgets the \
+                    conversation, /save NAME keeps it as session NAME, /usage shows the tokens spent, /help this; a line of \"\"\" starts and ends \
                     multi-line input, Ctrl-C cancels the answer being written";
 
 /// Runs the session until `/exit` or Ctrl-D; every answer is saved to the session.
 pub(crate) async fn run(
     agent: &Agent,
+    switch: &dyn Fn(&str) -> Result<Agent, CliError>,
     conversation: &mut Conversation,
     store: &mut SessionStore,
     options: ShowOptions,
@@ -138,6 +144,7 @@ pub(crate) async fn run(
         let _ = editor.load_history(path);
     }
     let mut spent = (locus_providers::Usage::default(), 0u32);
+    let mut model_name = agent.model_name().to_owned();
     loop {
         let (next_editor, input) = next_input(editor).await?;
         editor = next_editor;
@@ -153,6 +160,16 @@ pub(crate) async fn run(
                 writeln!(err, "{} (this session)", crate::render::usage_line(&spent.0, spent.1))?
             }
             Input::Command(_) => writeln!(err, "{HELP}")?,
+            Input::Model(id) if id.is_empty() => writeln!(err, "the model is {}", model_name)?,
+            Input::Model(id) => match switch(&id) {
+                Ok(next) => {
+                    model_name = next.model_name().to_owned();
+                    *conversation = next.conversation_with(conversation.history().to_vec());
+                    store.session.model = model_name.clone();
+                    writeln!(err, "(going on with {model_name}: {} messages kept)", conversation.history().len())?;
+                }
+                Err(e) => writeln!(err, "error: {}", crate::terminal::escape_controls(&e.to_string()))?,
+            },
             Input::Save(name) if name.is_empty() => writeln!(err, "/save needs a name: /save NAME")?,
             Input::Save(name) => match store.save_as(&name, conversation.history()) {
                 Ok(path) => {
@@ -162,8 +179,8 @@ pub(crate) async fn run(
             },
             Input::Unknown(command) => writeln!(
                 err,
-                "unknown command `{}` (not sent to the model): the commands are /help, /reset, /save NAME, /usage \
-                 and /exit",
+                "unknown command `{}` (not sent to the model): the commands are /help, /model ID, /reset, /save \
+                 NAME, /usage and /exit",
                 crate::terminal::one_line(&command)
             )?,
             Input::Prompt(text) => match interruptible(show(conversation.run(text), options, out, err)).await {

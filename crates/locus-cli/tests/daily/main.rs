@@ -148,8 +148,8 @@ fn a_terminal_session_survives_empty_lines_and_ctrl_c_cancels_only_the_answer() 
     session.send("\r");
     session.expect("> ", Duration::from_secs(5));
     // A command that does not exist is said to be one, and never reaches the model.
-    session.send("/model openai.gpt-4.1\r");
-    session.expect("unknown command `/model` (not sent to the model)", Duration::from_secs(5));
+    session.send("/modle openai.gpt-4.1\r");
+    session.expect("unknown command `/modle` (not sent to the model)", Duration::from_secs(5));
     session.expect("> ", Duration::from_secs(5));
     session.send("tell me a story\r");
     session.expect("Once upon", Duration::from_secs(10));
@@ -991,6 +991,11 @@ fn usage_on_request_short_flags_and_the_sessions_usage_and_save() {
     session.expect("> ", Duration::from_secs(5));
     session.send("/usage\r");
     session.expect("1 model call (this session)", Duration::from_secs(5));
+    // `/model ID` goes on with another model, the conversation kept.
+    session.send("/model openai.gpt-5\r");
+    session.expect("(going on with openai.gpt-5: 2 messages kept)", Duration::from_secs(5));
+    session.send("/model\r");
+    session.expect("the model is openai.gpt-5", Duration::from_secs(5));
     session.send("/save kept-one\r");
     session.expect("(saved as session `kept-one`", Duration::from_secs(5));
     session.send("/save ../nope\r");
