@@ -68,17 +68,17 @@ impl Agent {
         self.inner.model.name()
     }
 
-    /// Runs the agent on `input`, streaming every event as it happens.
-    pub fn run(&self, input: impl Into<String>) -> AgentStream {
+    /// Runs the agent on `input` (text, or a [`Message`] with images), streaming every event as it happens.
+    pub fn run(&self, input: impl Into<Message>) -> AgentStream {
         let agent = self.clone();
-        let messages = vec![Message::user(input)];
+        let messages = vec![input.into()];
         AgentStream::new(move |emitter| async move {
             agent.drive(messages, &emitter).await;
         })
     }
 
     /// Runs the agent on `input` and returns how it ended.
-    pub async fn run_to_completion(&self, input: impl Into<String>) -> Result<AgentResult, Error> {
+    pub async fn run_to_completion(&self, input: impl Into<Message>) -> Result<AgentResult, Error> {
         finish(self.run(input)).await
     }
 }

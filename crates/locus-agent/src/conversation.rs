@@ -55,10 +55,10 @@ impl Conversation {
 
     /// Runs the agent on `input` after the history, streaming its events; the
     /// history is updated when the stream has been read to its end.
-    pub fn run(&mut self, input: impl Into<String>) -> AgentStream {
+    pub fn run(&mut self, input: impl Into<Message>) -> AgentStream {
         let agent = self.agent.clone();
         let mut messages = self.history.clone();
-        messages.push(Message::user(input));
+        messages.push(input.into());
         let (sender, receiver) = futures::channel::oneshot::channel();
         self.pending = Some(receiver);
         AgentStream::new(move |emitter| async move {
@@ -69,7 +69,7 @@ impl Conversation {
     }
 
     /// Runs the agent on `input` and keeps the exchange in the history.
-    pub async fn send(&mut self, input: impl Into<String>) -> Result<AgentResult, Error> {
+    pub async fn send(&mut self, input: impl Into<Message>) -> Result<AgentResult, Error> {
         let stream = self.run(input);
         let result = finish(stream).await;
         self.settle();

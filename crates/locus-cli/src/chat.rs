@@ -152,7 +152,7 @@ pub async fn run(
         true => None,
         false => Some(args.setup.defaults_file(env.as_ref())?),
     };
-    let prompt = input::prompt(args.prompt.as_deref(), &args.files, stdin)?;
+    let prompt = input::message(args.prompt.as_deref(), &args.files, stdin)?;
     // Kept alive for the whole session.
     let mut _emulator = None;
     let model = match &defaults {

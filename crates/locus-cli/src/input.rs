@@ -60,6 +60,77 @@ impl Stdin {
 /// # Ok::<(), locus_cli::CliError>(())
 /// ```
 pub fn prompt(argument: Option<&str>, files: &[PathBuf], stdin: Stdin) -> Result<Option<String>, CliError> {
+    compose(argument, files, stdin, false)
+}
+
+/// The largest image `--file` attaches (the service takes a few MB per image).
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// The message of a one-shot run, as [`prompt`] composes its text, with
+/// each `--file` that is an image (png, jpeg, webp, gif; at most
+/// [`MAX_IMAGE_BYTES`]) attached as an image instead of as text.
+///
+/// ```
+/// use locus_cli::input::{Stdin, message};
+/// let dir = tempfile::tempdir()?;
+/// let png = dir.path().join("dot.png");
+/// std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")?;
+/// let message = message(Some("what is this?"), &[png], Stdin::Text(String::new()))?.unwrap();
+/// assert_eq!(message.text(), "what is this?");
+/// assert_eq!(message.content.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn message(
+    argument: Option<&str>,
+    files: &[PathBuf],
+    stdin: Stdin,
+) -> Result<Option<locus_providers::Message>, CliError> {
+    let mut images = Vec::new();
+    let mut texts = Vec::new();
+    for path in files {
+        match image(path)? {
+            Some(source) => images.push(source),
+            None => texts.push(path.clone()),
+        }
+    }
+    let Some(text) = compose(argument, &texts, stdin, !images.is_empty())? else { return Ok(None) };
+    Ok(Some(images.into_iter().fold(locus_providers::Message::user(text), |message, image| message.with_image(image))))
+}
+
+/// `path` as an image, when its first bytes say it is one.
+fn image(path: &std::path::Path) -> Result<Option<locus_providers::ImageSource>, CliError> {
+    use base64::Engine as _;
+    let cannot = |e: std::io::Error| CliError::Usage(format!("--file {}: cannot read it: {e}", path.display()));
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(cannot)?;
+    let Some(media_type) = image_type(&head[..read]) else { return Ok(None) };
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    if size > MAX_IMAGE_BYTES as u64 {
+        return Err(CliError::Usage(format!(
+            "--file {}: the image is {:.1} MiB; at most {} MiB is attached (make it smaller)",
+            path.display(),
+            size as f64 / 1_048_576.0,
+            MAX_IMAGE_BYTES / 1_048_576
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Ok(Some(locus_providers::ImageSource::Base64 { media_type: media_type.to_owned(), data }))
+}
+
+/// The image type its first bytes name: PNG, JPEG, GIF or WebP.
+fn image_type(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, ..] => Some("image/png"),
+        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
+        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some("image/gif"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
+        _ => None,
+    }
+}
+
+/// The prompt's text; `images`: images are attached too (then the text may be empty).
+fn compose(argument: Option<&str>, files: &[PathBuf], stdin: Stdin, images: bool) -> Result<Option<String>, CliError> {
     let mut text = match argument {
         Some("-") => {
             let read = stdin.read_all()?.ok_or_else(|| {
@@ -76,19 +147,24 @@ pub fn prompt(argument: Option<&str>, files: &[PathBuf], stdin: Stdin) -> Result
         }
         None => match stdin.read_all()? {
             Some(read) => read.trim_end().to_owned(),
-            None if files.is_empty() => return Ok(None),
+            None if files.is_empty() && !images => return Ok(None),
             None => String::new(),
         },
     };
     for path in files {
-        let content = std::fs::read_to_string(path)
-            .map_err(|e| CliError::Usage(format!("--file {}: cannot read it as text: {e}", path.display())))?;
+        let content = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => CliError::Usage(format!(
+                "--file {}: neither text (UTF-8) nor an image (png, jpeg, webp, gif): attach text or an image",
+                path.display()
+            )),
+            _ => CliError::Usage(format!("--file {}: cannot read it: {e}", path.display())),
+        })?;
         if !text.is_empty() {
             text.push_str("\n\n");
         }
         text.push_str(&format!("File {}:\n```\n{}\n```", path.display(), content.trim_end()));
     }
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && !images {
         return Err(CliError::Usage(
             "the prompt is empty: give it as an argument, pipe it in, or attach a file with --file".into(),
         ));

@@ -17,6 +17,8 @@ pub(crate) struct View {
     pub schemas: Vec<serde_json::Value>,
     /// Assistant turns so far.
     pub assistant_turns: usize,
+    /// Images in the latest user message (GENERIC).
+    pub images: usize,
 }
 
 fn texts(content: &Option<Vec<wire::ChatContent>>) -> String {
@@ -39,7 +41,11 @@ impl View {
                 let mut names = std::collections::HashMap::new();
                 for m in &messages {
                     match m {
-                        wire::Message::User(u) => view.user_text = texts(&u.content),
+                        wire::Message::User(u) => {
+                            view.user_text = texts(&u.content);
+                            view.images =
+                                u.content.iter().flatten().filter(|c| matches!(c, wire::ChatContent::Image(_))).count();
+                        }
                         wire::Message::Assistant(a) => {
                             view.assistant_turns += 1;
                             for call in a.tool_calls.iter().flatten() {
@@ -198,6 +204,10 @@ pub(crate) fn find_expression(text: &str) -> Option<String> {
 /// The scripted answer to `view`.
 pub(crate) fn answer(behaviour: &Behaviour, view: &View) -> Turn {
     match behaviour {
+        // An echo says how many images came with the text, so that clients can see them arrive.
+        Behaviour::Echo if view.images > 0 => {
+            Turn { text: format!("{} [{} image(s)]", view.user_text, view.images), ..Default::default() }
+        }
         Behaviour::Echo => Turn { text: view.user_text.clone(), ..Default::default() },
         Behaviour::Script(turns) => turns.get(view.assistant_turns).or(turns.last()).cloned().unwrap_or_default(),
         Behaviour::ToolCaller | Behaviour::InlineToolCaller => {

@@ -64,6 +64,7 @@ fn serve() -> Served {
         fault: Some(Fault::SlowFirstByte(1_500)),
         ..Default::default()
     });
+    config.models.push(ModelConfig { id: "eyes".into(), behaviour: Behaviour::Echo, ..Default::default() });
     config.models.push(ModelConfig {
         id: "hung".into(),
         fault: Some(Fault::SlowFirstByte(10_800)),
@@ -1206,4 +1207,29 @@ fn lines_typed_ahead_are_queued_not_dropped() {
     session.send("/exit\r");
     assert_eq!(session.wait(Duration::from_secs(10)), Some(0), "{}", session.seen());
     assert_eq!(session.seen().matches("The answer is 4.").count(), 3, "{}", session.seen());
+}
+
+/// `--file photo.png` attaches an image (issue 28, item 17); a binary file
+/// that is no image is a clear error, and an oversized image is refused
+/// before anything is sent.
+#[test]
+fn images_are_attached_and_other_binaries_refused() {
+    let served = serve();
+    let png = served.dir.path().join("dot.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89").unwrap();
+    let out = run(served.chat("eyes").args(["--transport", "native", "-f", png.to_str().unwrap(), "what is this?"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "what is this? [1 image(s)]");
+    let blob = served.dir.path().join("blob.bin");
+    std::fs::write(&blob, [0u8, 159, 146, 150, 255, 0, 1]).unwrap();
+    let out = run(served.chat("eyes").args(["-f", blob.to_str().unwrap(), "hi"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("neither text (UTF-8) nor an image (png, jpeg, webp, gif)"), "{}", out.stderr);
+    let big = served.dir.path().join("big.gif");
+    let mut bytes = b"GIF89a".to_vec();
+    bytes.resize(6 * 1024 * 1024, 0);
+    std::fs::write(&big, bytes).unwrap();
+    let out = run(served.chat("eyes").args(["-f", big.to_str().unwrap(), "hi"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("the image is 6.0 MiB; at most 5 MiB"), "{}", out.stderr);
 }

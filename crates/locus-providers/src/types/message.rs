@@ -138,6 +138,20 @@ pub struct Message {
     pub is_error: bool,
 }
 
+/// A user message of this text (what an agent is asked).
+impl From<&str> for Message {
+    fn from(text: &str) -> Self {
+        Message::user(text)
+    }
+}
+
+/// A user message of this text (what an agent is asked).
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Message::user(text)
+    }
+}
+
 impl Message {
     fn text_message(role: Role, text: impl Into<String>) -> Self {
         Message {
