@@ -8,7 +8,7 @@ use clap::Args;
 use locus_agent::mcp::McpTools;
 use locus_agent::settings::{Setting, Settings, Source};
 use locus_agent::{Agent, AgentResult, tools::builtin};
-use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, SharedChatModel};
+use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, ResponseFormat, SharedChatModel};
 use oci_auth::{OsEnv, SharedEnv};
 
 use crate::error::{CliError, ExitCode};
@@ -41,6 +41,10 @@ pub struct ChatArgs {
     /// Most tokens per answer.
     #[arg(long)]
     pub max_tokens: Option<u32>,
+    /// A JSON Schema the answer must follow (a file, or the JSON itself): sent as the
+    /// model's response format, and the answer checked against it (exit 4 when it does not follow it).
+    #[arg(long, value_name = "FILE|JSON")]
+    pub schema: Option<String>,
     /// Sampling temperature.
     #[arg(long)]
     pub temperature: Option<f64>,
@@ -103,14 +107,21 @@ pub fn agent(
     mcp: Option<&McpTools>,
     can_ask: bool,
 ) -> Result<Agent, CliError> {
-    let mut builder = Agent::builder()
-        .chat_model(model)
-        .tools(mcp.map(McpTools::tools).unwrap_or_default())
-        .approval(CliApproval { yes: args.yes, can_ask })
-        .params(GenerationParams { max_tokens: args.max_tokens, temperature: args.temperature, ..Default::default() })
-        .max_iterations(args.max_iterations)
-        .streaming(!args.no_stream)
-        .max_answer_bytes(args.max_answer_bytes);
+    let mut builder =
+        Agent::builder()
+            .chat_model(model)
+            .tools(mcp.map(McpTools::tools).unwrap_or_default())
+            .approval(CliApproval { yes: args.yes, can_ask })
+            .params(GenerationParams {
+                max_tokens: args.max_tokens,
+                temperature: args.temperature,
+                response_format: crate::schema::load(args.schema.as_deref())?
+                    .map(|schema| ResponseFormat::JsonSchema { name: "answer".into(), schema, strict: true }),
+                ..Default::default()
+            })
+            .max_iterations(args.max_iterations)
+            .streaming(!args.no_stream)
+            .max_answer_bytes(args.max_answer_bytes);
     if let Some(system) = &args.system {
         builder = builder.system_prompt(system);
     }
@@ -153,6 +164,7 @@ pub async fn run(
         false => Some(args.setup.defaults_file(env.as_ref())?),
     };
     let prompt = input::message(args.prompt.as_deref(), &args.files, stdin)?;
+    let schema = crate::schema::load(args.schema.as_deref())?;
     // Kept alive for the whole session.
     let mut _emulator = None;
     let model = match &defaults {
@@ -222,6 +234,9 @@ pub async fn run(
             conversation.settle();
             store.session.tokens += result.usage.total_tokens;
             store.save(conversation.history());
+            if let Some(schema) = &schema {
+                crate::schema::check(schema, &result.text)?;
+            }
             Ok(exit_code(&result))
         }
         None if interactive_possible => {

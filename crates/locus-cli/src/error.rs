@@ -74,6 +74,9 @@ pub enum CliError {
     /// The agent failed.
     #[error("{message}", message = agent_message(.0))]
     Agent(#[from] locus_agent::Error),
+    /// The answer does not follow `--schema`.
+    #[error("the answer does not follow --schema: {0}")]
+    Schema(String),
     /// Some `locus doctor` checks failed.
     #[error("{0} check(s) failed")]
     ChecksFailed(usize),
@@ -130,6 +133,7 @@ impl CliError {
             CliError::Agent(e) if config_or_auth(e.kind()) => ExitCode::AuthConfig,
             CliError::Agent(_) => ExitCode::Service,
             CliError::ChecksFailed(_) => ExitCode::AuthConfig,
+            CliError::Schema(_) => ExitCode::Service,
         }
     }
 }
@@ -159,6 +163,7 @@ pub(crate) fn json(error: &CliError) -> serde_json::Value {
         CliError::Transport(_) => "connection".into(),
         CliError::Output(_) => "output".into(),
         CliError::ChecksFailed(_) => "checks_failed".into(),
+        CliError::Schema(_) => "schema".into(),
     };
     serde_json::json!({"error": {
         "kind": kind,

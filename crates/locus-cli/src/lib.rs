@@ -28,6 +28,7 @@ pub mod raw_request;
 mod render;
 mod repl;
 pub mod retrieval;
+mod schema;
 pub mod serve;
 pub mod session;
 pub mod sessions;

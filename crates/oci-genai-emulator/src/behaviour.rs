@@ -19,6 +19,40 @@ pub(crate) struct View {
     pub assistant_turns: usize,
     /// Images in the latest user message (GENERIC).
     pub images: usize,
+    /// The JSON Schema the answer must follow (`responseFormat` / `response_format`), when asked.
+    pub schema: Option<serde_json::Value>,
+}
+
+/// The smallest JSON value `schema` accepts, as a model following it would
+/// answer: every property of an object, the first of an `enum`, a `const`,
+/// the minimum of a number, one item of an array.
+pub(crate) fn instance_of(schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Value, json};
+    if let Some(value) = schema.get("const") {
+        return value.clone();
+    }
+    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|v| v.first()) {
+        return first.clone();
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds.iter().find(|k| *k != "null").and_then(Value::as_str).unwrap_or("null"),
+        kind => kind.as_str().unwrap_or(if schema.get("properties").is_some() { "object" } else { "string" }),
+    };
+    match kind {
+        "object" => {
+            let properties = schema["properties"].as_object().cloned().unwrap_or_default();
+            Value::Object(properties.iter().map(|(name, sub)| (name.clone(), instance_of(sub))).collect())
+        }
+        "array" => {
+            let count = schema["minItems"].as_u64().unwrap_or(1).max(1);
+            Value::Array((0..count).map(|_| instance_of(&schema["items"])).collect())
+        }
+        "integer" => json!(schema["minimum"].as_i64().unwrap_or(0)),
+        "number" => json!(schema["minimum"].as_f64().unwrap_or(0.0)),
+        "boolean" => json!(true),
+        "null" => Value::Null,
+        _ => json!("x".repeat(schema["minLength"].as_u64().unwrap_or(1).max(1) as usize)),
+    }
 }
 
 fn texts(content: &Option<Vec<wire::ChatContent>>) -> String {
@@ -37,6 +71,9 @@ impl View {
         let mut view = View::default();
         match request {
             wire::BaseChatRequest::Generic(g) => {
+                if let Some(wire::ResponseFormat::JsonSchema(format)) = &g.response_format {
+                    view.schema = format.json_schema.as_ref().and_then(|s| s.schema.clone());
+                }
                 let messages = g.messages.clone().unwrap_or_default();
                 let mut names = std::collections::HashMap::new();
                 for m in &messages {
@@ -203,6 +240,10 @@ pub(crate) fn find_expression(text: &str) -> Option<String> {
 
 /// The scripted answer to `view`.
 pub(crate) fn answer(behaviour: &Behaviour, view: &View) -> Turn {
+    // Structured output: the answer is JSON that follows the schema asked for.
+    if let Some(schema) = &view.schema {
+        return Turn { text: instance_of(schema).to_string(), ..Default::default() };
+    }
     match behaviour {
         // An echo says how many images came with the text, so that clients can see them arrive.
         Behaviour::Echo if view.images > 0 => {
@@ -290,6 +331,17 @@ fn tool_caller(view: &View) -> Turn {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_schema_gets_the_smallest_answer_it_accepts() {
+        let schema = serde_json::json!({"type": "object", "properties": {
+            "n": {"type": "integer", "minimum": 3}, "tags": {"type": "array", "items": {"type": "string"}},
+            "kind": {"enum": ["a", "b"]}, "ok": {"type": ["boolean", "null"]}}});
+        assert_eq!(
+            instance_of(&schema),
+            serde_json::json!({"n": 3, "tags": ["x"], "kind": "a", "ok": true})
+        );
+    }
+
     use super::*;
 
     #[test]

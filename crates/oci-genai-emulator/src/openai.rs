@@ -190,6 +190,11 @@ impl Request {
                         _ => {}
                     }
                 }
+                view.schema = r
+                    .response_format
+                    .as_ref()
+                    .and_then(|f| f["json_schema"]["schema"].as_object().cloned())
+                    .map(serde_json::Value::Object);
                 (view.tools, view.schemas) = r
                     .tools
                     .iter()

@@ -1233,3 +1233,27 @@ fn images_are_attached_and_other_binaries_refused() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("the image is 6.0 MiB; at most 5 MiB"), "{}", out.stderr);
 }
+
+/// `--schema` (issue 28, item 16): the model is asked for JSON that follows
+/// the schema, on the native API and chat completions alike (the emulator
+/// honours it), and the answer is checked against it.
+#[test]
+fn structured_output_follows_the_schema_on_every_transport() {
+    let served = serve();
+    let schema = served.dir.path().join("answer.schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"type":"object","properties":{"answer":{"type":"integer","minimum":4},"unit":{"enum":["apples"]}},"required":["answer","unit"]}"#,
+    )
+    .unwrap();
+    for (model, transport) in [("thinker", "native"), ("openai.gpt-5", "chat-completions")] {
+        let out =
+            run(served.chat(model).args(["--transport", transport, "--schema", schema.to_str().unwrap(), "2+2?"]));
+        assert_eq!(out.code, 0, "{model}: {}", out.stderr);
+        let value: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+        assert_eq!(value, serde_json::json!({"answer": 4, "unit": "apples"}), "{model}");
+    }
+    let bad = run(served.chat("thinker").args(["--schema", "{\"type\": 12}", "2+2?"]));
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("not a valid JSON Schema"), "{}", bad.stderr);
+}
