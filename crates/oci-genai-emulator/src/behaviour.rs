@@ -331,18 +331,15 @@ fn tool_caller(view: &View) -> Turn {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_schema_gets_the_smallest_answer_it_accepts() {
         let schema = serde_json::json!({"type": "object", "properties": {
             "n": {"type": "integer", "minimum": 3}, "tags": {"type": "array", "items": {"type": "string"}},
             "kind": {"enum": ["a", "b"]}, "ok": {"type": ["boolean", "null"]}}});
-        assert_eq!(
-            instance_of(&schema),
-            serde_json::json!({"n": 3, "tags": ["x"], "kind": "a", "ok": true})
-        );
+        assert_eq!(instance_of(&schema), serde_json::json!({"n": 3, "tags": ["x"], "kind": "a", "ok": true}));
     }
-
-    use super::*;
 
     #[test]
     fn expressions_are_found_in_prose() {
