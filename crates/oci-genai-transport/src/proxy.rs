@@ -13,6 +13,21 @@ use std::sync::Arc;
 use hyper_util::client::proxy::matcher::Matcher;
 use oci_auth::Env;
 
+/// An `http://` proxy to open a `CONNECT` tunnel through.
+#[derive(Clone)]
+pub(crate) struct Tunnel {
+    pub host: String,
+    pub port: u16,
+    /// `Proxy-Authorization` (basic, from the proxy URL's user and password).
+    pub authorization: Option<http::HeaderValue>,
+}
+
+impl std::fmt::Debug for Tunnel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tunnel").field("host", &self.host).field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
 /// The proxy settings of one client.
 #[derive(Clone)]
 pub(crate) struct Proxies {
@@ -54,6 +69,30 @@ impl Proxies {
     /// Whether a request to `uri` goes through a proxy.
     pub fn applies_to(&self, uri: &http::Uri) -> bool {
         self.matcher.intercept(uri).is_some()
+    }
+
+    /// The proxy an `https://` request to `uri` is tunnelled through with
+    /// `CONNECT`, when one applies and is a plain `http://` proxy (the kind a
+    /// stream's own connection speaks; others leave the stream to reqwest).
+    pub fn tunnel(&self, uri: &http::Uri) -> Option<Tunnel> {
+        if uri.scheme_str() != Some("https") {
+            return None;
+        }
+        let intercept = self.matcher.intercept(uri)?;
+        let proxy = intercept.uri();
+        if proxy.scheme_str() != Some("http") {
+            return None;
+        }
+        Some(Tunnel {
+            host: proxy.host()?.to_owned(),
+            port: proxy.port_u16().unwrap_or(80),
+            authorization: intercept.basic_auth().cloned(),
+        })
+    }
+
+    /// Whether a stream to `uri` may use its own connection: no proxy applies, or one it can tunnel through.
+    pub fn allows_own_connection(&self, uri: &http::Uri) -> bool {
+        !self.applies_to(uri) || self.tunnel(uri).is_some()
     }
 
     /// The same decision for reqwest: the proxy's URL as given (with its
@@ -108,6 +147,19 @@ mod tests {
         assert!(!proxies.applies_to(&uri("https://127.0.0.1:8443/x")));
         assert!(!proxies.applies_to(&uri("https://genai.internal.example/x")));
         assert!(!format!("{proxies:?}").contains("pw"));
+    }
+
+    #[test]
+    fn https_through_an_http_proxy_is_tunnelled_with_its_credentials() {
+        let env = StaticEnv::new().with_var("HTTPS_PROXY", "http://user:pw@proxy.example:3128");
+        let proxies = Proxies::from_env(&env);
+        let tunnel = proxies.tunnel(&uri("https://inference.example/x")).unwrap();
+        assert_eq!((tunnel.host.as_str(), tunnel.port), ("proxy.example", 3128));
+        assert_eq!(tunnel.authorization.unwrap(), "Basic dXNlcjpwdw==");
+        assert!(!format!("{:?}", proxies.tunnel(&uri("https://a.example/"))).contains("dXNl"));
+        let socks = Proxies::from_env(&StaticEnv::new().with_var("HTTPS_PROXY", "socks5://proxy.example:1080"));
+        assert!(socks.tunnel(&uri("https://a.example/")).is_none());
+        assert!(!socks.allows_own_connection(&uri("https://a.example/")));
     }
 
     #[test]

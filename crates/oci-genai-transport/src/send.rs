@@ -172,7 +172,7 @@ impl Sender {
         let request = crate::request::build(prepared, auth)?;
         self.log_request(request.headers(), prepared);
         let request_id = Some(prepared.opc_request_id.clone());
-        let own = self.h1.as_ref().filter(|_| streaming && !self.proxies.applies_to(request.uri()));
+        let own = self.h1.as_ref().filter(|_| streaming && self.proxies.allows_own_connection(request.uri()));
         if let Some(h1) = own {
             let sent = h1.post(&request);
             return Ok(tokio::time::timeout(header_wait, sent).await.map(|outcome| {

@@ -17,6 +17,7 @@
 mod body;
 mod io;
 mod pool;
+mod tunnel;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub(crate) struct H1Client {
     pool: Arc<Pool>,
     connect_timeout: Duration,
     user_agent: &'static str,
+    /// The proxies an `https://` stream is tunnelled through (the client's one decision).
+    proxies: Option<crate::proxy::Proxies>,
 }
 
 impl std::fmt::Debug for H1Client {
@@ -94,7 +97,14 @@ impl H1Client {
             pool: Arc::default(),
             connect_timeout,
             user_agent,
+            proxies: None,
         }
+    }
+
+    /// Tunnels `https://` streams through the proxy `proxies` names for them, with `CONNECT`.
+    pub fn with_proxies(mut self, proxies: crate::proxy::Proxies) -> Self {
+        self.proxies = Some(proxies);
+        self
     }
 
     /// Sends `request` (built, checked and signed by [`crate::request`]) and
@@ -102,11 +112,15 @@ impl H1Client {
     /// before it answered is replaced by a new one, once.
     pub async fn post(&self, request: &http::Request<bytes::Bytes>) -> Result<Response, SendError> {
         let key = key(request.uri()).map_err(|error| SendError { connect: true, error })?;
+        let tunnel = self.proxies.as_ref().and_then(|p| p.tunnel(request.uri()));
         let request = self.request(request, &key);
         loop {
             let (io, reused) = match self.pool.take(&key) {
                 Some(io) => (io, true),
-                None => (self.connect(&key).await.map_err(|error| SendError { connect: true, error })?, false),
+                None => {
+                    let io = self.connect(&key, tunnel.as_ref()).await;
+                    (io.map_err(|error| SendError { connect: true, error })?, false)
+                }
             };
             match exchange(io, &request).await {
                 Ok((status, head, io, buffer)) => {
@@ -148,7 +162,7 @@ impl H1Client {
         bytes
     }
 
-    async fn connect(&self, key: &Key) -> std::io::Result<Io> {
+    async fn connect(&self, key: &Key, tunnel: Option<&crate::proxy::Tunnel>) -> std::io::Result<Io> {
         let connect = async {
             // Every address of the name, the next address family tried 300 ms after the first (Happy
             // Eyeballs): a broken IPv6 route does not cost the whole connect timeout.
@@ -157,13 +171,20 @@ impl H1Client {
             connector.set_nodelay(true);
             connector.set_happy_eyeballs_timeout(Some(HAPPY_EYEBALLS));
             connector.set_connect_timeout(Some(self.connect_timeout));
-            let uri: http::Uri = format!("http://{}:{}", key.host, key.port)
+            let (to_host, to_port) = match tunnel {
+                Some(tunnel) => (tunnel.host.as_str(), tunnel.port),
+                None => (key.host.as_str(), key.port),
+            };
+            let uri: http::Uri = format!("http://{to_host}:{to_port}")
                 .parse()
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-            let tcp: TcpStream =
+            let mut tcp: TcpStream =
                 tower_service::Service::call(&mut connector, uri).await.map_err(|e| connect_error(&e))?.into_inner();
             // An IPv6 literal comes bracketed from the URL; TLS does not want the brackets.
             let host = key.host.trim_start_matches('[').trim_end_matches(']');
+            if let Some(tunnel) = tunnel {
+                tunnel::open(&mut tcp, tunnel, host, key.port).await?;
+            }
             if !key.https {
                 return Ok(Io::Plain(tcp));
             }
@@ -171,7 +192,10 @@ impl H1Client {
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             Ok(Io::Tls(Box::new(self.tls.connect(name, tcp).await?)))
         };
-        let at = format!("{}:{}", key.host, key.port);
+        let at = match tunnel {
+            Some(tunnel) => format!("{}:{} through the proxy {}:{}", key.host, key.port, tunnel.host, tunnel.port),
+            None => format!("{}:{}", key.host, key.port),
+        };
         match tokio::time::timeout(self.connect_timeout, connect).await {
             Ok(result) => result
                 .map_err(|e: std::io::Error| std::io::Error::new(e.kind(), format!("could not connect to {at}: {e}"))),

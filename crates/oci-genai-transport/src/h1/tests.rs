@@ -159,8 +159,8 @@ async fn nothing_listening_is_a_connect_error_and_garbage_an_invalid_reply() {
     server.abort();
 }
 
-#[tokio::test]
-async fn tls_is_verified_against_the_roots() {
+/// A TLS server for `localhost` answering [`CHUNKED_OK`]; its URL and the roots that trust it.
+async fn tls_server() -> (String, rustls::RootCertStore, tokio::task::JoinHandle<()>) {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -171,7 +171,7 @@ async fn tls_is_verified_against_the_roots() {
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url: reqwest::Url = format!("https://localhost:{}/x", listener.local_addr().unwrap().port()).parse().unwrap();
+    let url = format!("https://localhost:{}/x", listener.local_addr().unwrap().port());
     let server = tokio::spawn(async move {
         loop {
             let (socket, _) = listener.accept().await.unwrap();
@@ -182,12 +182,72 @@ async fn tls_is_verified_against_the_roots() {
             }
         }
     });
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    (url, roots, server)
+}
 
+/// A proxy that answers `CONNECT` with `status` and, on 200, pipes to the
+/// address asked for; the heads it received.
+async fn connect_proxy(status: &'static str) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&heads);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Some(head) = read_request(&mut socket).await else { continue };
+            seen.lock().unwrap().push(head.clone());
+            socket.write_all(format!("HTTP/1.1 {status}\r\n\r\n").as_bytes()).await.unwrap();
+            if !status.starts_with("200") {
+                continue;
+            }
+            let target = head.split_whitespace().nth(1).unwrap().replace("localhost", "127.0.0.1");
+            let mut upstream = tokio::net::TcpStream::connect(target).await.unwrap();
+            tokio::spawn(async move {
+                let _ = tokio::io::copy_bidirectional(&mut socket, &mut upstream).await;
+            });
+        }
+    });
+    (port, heads)
+}
+
+/// An `https://` stream behind an `http://` proxy keeps its own connection:
+/// a `CONNECT` tunnel with the proxy URL's credentials, TLS inside it, and
+/// the connection kept for the next stream (issue 26, item 2).
+#[tokio::test]
+async fn a_stream_tunnels_through_an_http_proxy_with_connect() {
+    let (url, roots, server) = tls_server().await;
+    let (port, heads) = connect_proxy("200 Connection established").await;
+    let env = oci_auth::StaticEnv::new().with_var("HTTPS_PROXY", format!("http://user:pw@127.0.0.1:{port}"));
+    let client = H1Client::with_roots(roots.clone(), Duration::from_secs(5), "locus-rs/test")
+        .with_proxies(crate::proxy::Proxies::from_env(&env));
+    for _ in 0..2 {
+        let mut response = client.post(&request(&url, &[], b"{}")).await.unwrap();
+        assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
+    }
+    let heads = heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 1, "one tunnel, kept: {heads:?}");
+    let authority = url.trim_start_matches("https://").trim_end_matches("/x");
+    assert!(heads[0].starts_with(&format!("CONNECT {authority} HTTP/1.1\r\n")), "{heads:?}");
+    assert!(heads[0].contains("proxy-authorization: Basic dXNlcjpwdw=="), "{heads:?}");
+
+    let (port, _) = connect_proxy("407 Proxy Authentication Required").await;
+    let env = oci_auth::StaticEnv::new().with_var("HTTPS_PROXY", format!("http://127.0.0.1:{port}"));
+    let refused = H1Client::with_roots(roots, Duration::from_secs(5), "locus-rs/test")
+        .with_proxies(crate::proxy::Proxies::from_env(&env));
+    let err = refused.post(&request(&url, &[], b"{}")).await.unwrap_err();
+    assert!(err.connect && err.error.to_string().contains("407"), "{err:?}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn tls_is_verified_against_the_roots() {
+    let (url, roots, server) = tls_server().await;
     let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
     assert_eq!(err.error.kind(), std::io::ErrorKind::InvalidData, "an unknown issuer is refused: {err:?}");
 
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(certified.cert.der().clone()).unwrap();
     let trusting = H1Client::with_roots(roots, Duration::from_secs(5), "locus-rs/test");
     for _ in 0..2 {
         let mut response = trusting.post(&request(url.as_str(), &[], b"{}")).await.unwrap();
