@@ -195,7 +195,9 @@ impl GenAiClientBuilder {
     /// given). Events then reach the caller without a task switch per chunk,
     /// on any runtime; finished connections are kept for the next stream (up
     /// to 8, for 50 s). When off, streams go through reqwest like every other
-    /// request; so does a stream whose URL goes through a proxy.
+    /// request. Behind an `http://` proxy an `https://` stream keeps its own
+    /// connection, through a `CONNECT` tunnel; behind any other proxy it
+    /// goes through reqwest.
     ///
     /// Proxies are read once, from the builder's [`env`](Self::env):
     /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper or lower
