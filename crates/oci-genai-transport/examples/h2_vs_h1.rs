@@ -120,8 +120,7 @@ async fn read_h2(url: &str, streams: usize) -> Result<usize, Box<dyn std::error:
         tokio::spawn(async move {
             let response = client.post(target).body("{}").send().await?;
             let mut body = response.bytes_stream();
-            let (mut parser, mut events, mut count) =
-                (oci_genai_transport::sse::SseParser::new(), Vec::new(), 0usize);
+            let (mut parser, mut events, mut count) = (oci_genai_transport::sse::SseParser::new(), Vec::new(), 0usize);
             while let Some(chunk) = body.next().await {
                 // Errors from the parser would mean a broken server: counted out.
                 let _ = parser.feed(&chunk?, &mut events);
