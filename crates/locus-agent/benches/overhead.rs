@@ -29,7 +29,7 @@ struct InstantModel {
 impl InstantModel {
     fn next(&self) -> ChatResponse {
         let turn = self.turn.fetch_add(1, Ordering::Relaxed) % (self.calls + 1);
-        let usage = Some(Usage { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12, reasoning_tokens: None });
+        let usage = Some(Usage { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12, ..Default::default() });
         if turn < self.calls {
             let call = ToolCall::new(format!("call_{turn}"), "noop", serde_json::json!({ "n": turn }));
             ChatResponse {

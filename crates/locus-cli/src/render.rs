@@ -30,11 +30,12 @@ pub struct ShowOptions {
     pub usage: bool,
 }
 
-/// A run's token counts as one line: `tokens: 812 in, 45 out (12 reasoning), 2 model calls`.
+/// A run's token counts as one line: `tokens: 812 in (512 cached), 45 out (12 reasoning), 2 model calls`.
 pub(crate) fn usage_line(usage: &locus_providers::Usage, calls: u32) -> String {
     let reasoning = usage.reasoning_tokens.map(|r| format!(" ({r} reasoning)")).unwrap_or_default();
+    let cached = usage.cached_tokens.map(|c| format!(" ({c} cached)")).unwrap_or_default();
     let calls = if calls == 1 { "1 model call".to_owned() } else { format!("{calls} model calls") };
-    format!("tokens: {} in, {} out{reasoning}, {calls}", usage.prompt_tokens, usage.completion_tokens)
+    format!("tokens: {} in{cached}, {} out{reasoning}, {calls}", usage.prompt_tokens, usage.completion_tokens)
 }
 
 /// Prints a run: tokens to `out` as they stream, tool activity to `err`. An

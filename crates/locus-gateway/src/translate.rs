@@ -141,6 +141,7 @@ pub fn usage(usage: &Usage) -> Value {
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
         "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens.unwrap_or(0)},
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens.unwrap_or(0)},
     })
 }
 

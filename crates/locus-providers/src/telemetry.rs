@@ -52,6 +52,8 @@ pub(crate) fn span(operation: &'static str, model: &str, request: Option<&ChatRe
         gen_ai.response.finish_reasons = Empty,
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
+        gen_ai.usage.cache_read.input_tokens = Empty,
+        gen_ai.usage.reasoning.output_tokens = Empty,
         error.type = Empty,
     );
     if let Some(params) = request.map(|r| &r.params).filter(|_| !span.is_disabled()) {
@@ -132,6 +134,12 @@ impl CallRecord {
             if let Some(usage) = &self.usage {
                 span.record("gen_ai.usage.input_tokens", usage.prompt_tokens);
                 span.record("gen_ai.usage.output_tokens", usage.completion_tokens);
+                if let Some(cached) = usage.cached_tokens {
+                    span.record("gen_ai.usage.cache_read.input_tokens", cached);
+                }
+                if let Some(reasoning) = usage.reasoning_tokens {
+                    span.record("gen_ai.usage.reasoning.output_tokens", reasoning);
+                }
             }
             if let Some(error) = &self.error {
                 span.record("error.type", error.as_str());

@@ -138,6 +138,7 @@ fn usage(u: &wire::CompletionUsage) -> Usage {
         completion_tokens: u.completion_tokens,
         total_tokens: u.total_tokens,
         reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+        cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
     }
 }
 
@@ -203,7 +204,14 @@ pub fn parse_chunk(event: SseEvent, out: &mut Vec<ModelEvent>) -> Result<(), Err
     }
     if let Some(u) = chunk.usage {
         let reasoning = u.completion_tokens_details.and_then(|d| d.reasoning_tokens);
-        out.push(ModelEvent::Usage(neutral_usage(u.prompt_tokens, u.completion_tokens, u.total_tokens, reasoning)));
+        let cached = u.prompt_tokens_details.and_then(|d| d.cached_tokens);
+        out.push(ModelEvent::Usage(neutral_usage(
+            u.prompt_tokens,
+            u.completion_tokens,
+            u.total_tokens,
+            reasoning,
+            cached,
+        )));
     }
     if let Some((at, range)) = borrowed_text {
         out.insert(at, ModelEvent::TextDelta(keep_range(event.data, range)));
@@ -290,11 +298,17 @@ struct UsageView {
     completion_tokens: Option<i64>,
     total_tokens: Option<i64>,
     completion_tokens_details: Option<DetailsView>,
+    prompt_tokens_details: Option<PromptDetailsView>,
 }
 
 #[derive(Deserialize)]
 struct DetailsView {
     reasoning_tokens: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct PromptDetailsView {
+    cached_tokens: Option<i64>,
 }
 
 #[cfg(test)]
@@ -305,6 +319,27 @@ mod tests {
         let mut out = Vec::new();
         parse_chunk(SseEvent { data: data.into(), ..Default::default() }, &mut out).unwrap();
         out
+    }
+
+    /// Cached prompt tokens are read from a chunk and from a whole completion (issue 29, item 4).
+    #[test]
+    fn cached_and_reasoning_tokens_are_read_streamed_and_whole() {
+        let usage = r#"{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120,
+            "prompt_tokens_details":{"cached_tokens":64},"completion_tokens_details":{"reasoning_tokens":5}}"#;
+        let streamed = events(&format!(r#"{{"choices":[],"usage":{usage}}}"#));
+        let expected = Usage {
+            prompt_tokens: 100,
+            completion_tokens: 20,
+            total_tokens: 120,
+            reasoning_tokens: Some(5),
+            cached_tokens: Some(64),
+        };
+        assert_eq!(streamed, vec![ModelEvent::Usage(expected)]);
+        let whole: wire::ChatCompletion = serde_json::from_str(&format!(
+            r#"{{"choices":[{{"index":0,"message":{{"role":"assistant","content":"hi"}},"finish_reason":"stop"}}],"usage":{usage}}}"#
+        ))
+        .unwrap();
+        assert_eq!(parse_response(whole).unwrap().usage, Some(expected));
     }
 
     #[test]

@@ -136,6 +136,7 @@ fn usage(u: &wire::ResponseUsage) -> Usage {
         completion_tokens: u.output_tokens,
         total_tokens: u.total_tokens,
         reasoning_tokens: u.output_tokens_details.and_then(|d| d.reasoning_tokens),
+        cached_tokens: u.input_tokens_details.and_then(|d| d.cached_tokens),
     }
 }
 

@@ -81,6 +81,15 @@ pub(crate) struct UsageView {
     pub total_tokens: Option<i64>,
     #[serde(rename = "completionTokensDetails")]
     pub completion_tokens_details: Option<DetailsView>,
+    #[serde(rename = "promptTokensDetails")]
+    pub prompt_tokens_details: Option<PromptDetailsView>,
+}
+
+/// The cached part of the prompt tokens.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PromptDetailsView {
+    #[serde(rename = "cachedTokens")]
+    pub cached_tokens: Option<i64>,
 }
 
 /// The reasoning part of the completion tokens.
@@ -93,7 +102,8 @@ pub(crate) struct DetailsView {
 impl UsageView {
     pub fn usage(&self) -> crate::types::Usage {
         let reasoning = self.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens);
-        neutral_usage(self.prompt_tokens, self.completion_tokens, self.total_tokens, reasoning)
+        let cached = self.prompt_tokens_details.as_ref().and_then(|d| d.cached_tokens);
+        neutral_usage(self.prompt_tokens, self.completion_tokens, self.total_tokens, reasoning, cached)
     }
 }
 
@@ -103,6 +113,7 @@ pub(crate) fn neutral_usage(
     completion: Option<i64>,
     total: Option<i64>,
     reasoning: Option<i64>,
+    cached: Option<i64>,
 ) -> crate::types::Usage {
     let count = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
     crate::types::Usage {
@@ -110,6 +121,7 @@ pub(crate) fn neutral_usage(
         completion_tokens: count(completion),
         total_tokens: count(total),
         reasoning_tokens: reasoning.and_then(|v| u64::try_from(v).ok()),
+        cached_tokens: cached.and_then(|v| u64::try_from(v).ok()),
     }
 }
 
@@ -121,6 +133,20 @@ mod tests {
     struct Holder<'a> {
         #[serde(borrow, default)]
         content: JoinedText<'a>,
+    }
+
+    /// GENERIC usage with cached prompt tokens (`promptTokensDetails.cachedTokens`).
+    #[test]
+    fn generic_usage_reads_cached_tokens() {
+        let view: UsageView = serde_json::from_str(
+            r#"{"promptTokens":100,"completionTokens":20,"totalTokens":120,"promptTokensDetails":{"cachedTokens":64}}"#,
+        )
+        .unwrap();
+        let usage = view.usage();
+        assert_eq!((usage.cached_tokens, usage.reasoning_tokens, usage.prompt_tokens), (Some(64), None, 100));
+        let mut total = usage;
+        total.add(&usage);
+        assert_eq!(total.cached_tokens, Some(128));
     }
 
     #[test]

@@ -283,7 +283,8 @@ fn texts(content: Option<&[wire::ChatContent]>) -> String {
 
 pub(crate) fn usage(u: &wire::Usage) -> Usage {
     let reasoning = u.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens);
-    neutral_usage(u.prompt_tokens, u.completion_tokens, u.total_tokens, reasoning)
+    let cached = u.prompt_tokens_details.as_ref().and_then(|d| d.cached_tokens);
+    neutral_usage(u.prompt_tokens, u.completion_tokens, u.total_tokens, reasoning, cached)
 }
 
 /// A GENERIC stream chunk, read in place (see [`chunk_view`](super::chunk_view)):

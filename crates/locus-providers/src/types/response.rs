@@ -73,6 +73,9 @@ pub struct Usage {
     pub total_tokens: u64,
     /// Of the answer, spent reasoning.
     pub reasoning_tokens: Option<u64>,
+    /// Of the prompt, read from the service's prompt cache (when the service says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<u64>,
 }
 
 impl Usage {
@@ -81,10 +84,12 @@ impl Usage {
         self.prompt_tokens += other.prompt_tokens;
         self.completion_tokens += other.completion_tokens;
         self.total_tokens += other.total_tokens;
-        self.reasoning_tokens = match (self.reasoning_tokens, other.reasoning_tokens) {
+        let sum = |a: Option<u64>, b: Option<u64>| match (a, b) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
         };
+        self.reasoning_tokens = sum(self.reasoning_tokens, other.reasoning_tokens);
+        self.cached_tokens = sum(self.cached_tokens, other.cached_tokens);
     }
 }
 

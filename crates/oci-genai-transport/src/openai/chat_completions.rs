@@ -277,6 +277,16 @@ pub struct CompletionUsage {
     pub total_tokens: u64,
     /// Details of the answer's tokens.
     pub completion_tokens_details: Option<CompletionTokensDetails>,
+    /// Details of the prompt's tokens.
+    pub prompt_tokens_details: Option<PromptTokensDetails>,
+}
+
+/// Details of the prompt's tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PromptTokensDetails {
+    /// Read from the service's prompt cache.
+    pub cached_tokens: Option<u64>,
 }
 
 /// Details of the answer's tokens.

@@ -298,6 +298,16 @@ pub struct ResponseUsage {
     pub total_tokens: u64,
     /// Details of the output tokens.
     pub output_tokens_details: Option<OutputTokensDetails>,
+    /// Details of the input tokens.
+    pub input_tokens_details: Option<InputTokensDetails>,
+}
+
+/// Details of the input tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InputTokensDetails {
+    /// Read from the service's prompt cache.
+    pub cached_tokens: Option<u64>,
 }
 
 /// Details of the output tokens.
