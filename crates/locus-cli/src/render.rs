@@ -145,6 +145,13 @@ pub async fn show(
         if let Some(transport) = options.transport {
             value["transport"] = transport.as_str().into();
         }
+        // The details the service reported, and only those.
+        if let Some(cached) = result.usage.cached_tokens {
+            value["usage"]["cached_tokens"] = cached.into();
+        }
+        if let Some(reasoning) = result.usage.reasoning_tokens {
+            value["usage"]["reasoning_tokens"] = reasoning.into();
+        }
         serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
     }
     writeln!(out)?;

@@ -72,8 +72,14 @@ pub(crate) async fn chat(
         return outcome;
     }
 
-    let turn = answer(&model.behaviour, &View::of(&details.chat_request));
-    let usage = render::usage(body.len(), &turn);
+    let view = View::of(&details.chat_request);
+    let turn = answer(&model.behaviour, &view);
+    let mut usage = render::usage(body.len(), &turn);
+    // As the service's prompt cache does: a follow-up call finds the conversation so far cached.
+    if view.assistant_turns > 0 {
+        let cached = usage["promptTokens"].as_u64().unwrap_or(0) / 2;
+        usage["promptTokensDetails"] = json!({ "cachedTokens": cached });
+    }
     let mut response = if streaming {
         let mut events = if v2 {
             render::stream_events_v2(&turn, model.chunk_chars, usage_requested.then_some(usage.clone()))

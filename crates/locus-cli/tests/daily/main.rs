@@ -1257,3 +1257,17 @@ fn structured_output_follows_the_schema_on_every_transport() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("not a valid JSON Schema"), "{}", bad.stderr);
 }
+
+/// Cached prompt tokens, as the emulator reports them on a follow-up call
+/// (issue 29, item 4), reach `-u` and `--json`.
+#[test]
+fn cached_tokens_reach_the_usage_line_and_json() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(locus(home.path()).args(["chat", "--emulator", "-u", "what is 17*23?"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = out.stderr.lines().find(|l| l.starts_with("tokens: ")).unwrap_or_default();
+    assert!(line.contains(" cached), ") && line.ends_with("2 model calls"), "{}", out.stderr);
+    let out = run(locus(home.path()).args(["chat", "--emulator", "--json", "what is 17*23?"]));
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(value["usage"]["cached_tokens"].as_u64().is_some_and(|c| c > 0), "{value}");
+}
