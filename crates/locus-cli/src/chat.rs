@@ -100,28 +100,32 @@ pub struct ChatArgs {
 
 /// The agent for these arguments: the model built once from the
 /// environment and the flags, then the loop's settings and tools (with
-/// `mcp`'s, asking as [`ChatArgs::yes`] and `can_ask` say).
-pub fn agent(
+/// `mcp`'s, asking as [`ChatArgs::yes`] and `can_ask` say), and `schema`
+/// (`--schema`, read once by the caller) as the response format.
+pub(crate) fn agent(
     args: &ChatArgs,
     model: SharedChatModel,
     mcp: Option<&McpTools>,
     can_ask: bool,
+    schema: Option<&crate::schema::Schema>,
 ) -> Result<Agent, CliError> {
-    let mut builder =
-        Agent::builder()
-            .chat_model(model)
-            .tools(mcp.map(McpTools::tools).unwrap_or_default())
-            .approval(CliApproval { yes: args.yes, can_ask })
-            .params(GenerationParams {
-                max_tokens: args.max_tokens,
-                temperature: args.temperature,
-                response_format: crate::schema::load(args.schema.as_deref())?
-                    .map(|schema| ResponseFormat::JsonSchema { name: "answer".into(), schema, strict: true }),
-                ..Default::default()
-            })
-            .max_iterations(args.max_iterations)
-            .streaming(!args.no_stream)
-            .max_answer_bytes(args.max_answer_bytes);
+    let mut builder = Agent::builder()
+        .chat_model(model)
+        .tools(mcp.map(McpTools::tools).unwrap_or_default())
+        .approval(CliApproval { yes: args.yes, can_ask })
+        .params(GenerationParams {
+            max_tokens: args.max_tokens,
+            temperature: args.temperature,
+            response_format: schema.map(|schema| ResponseFormat::JsonSchema {
+                name: "answer".into(),
+                schema: schema.value.clone(),
+                strict: true,
+            }),
+            ..Default::default()
+        })
+        .max_iterations(args.max_iterations)
+        .streaming(!args.no_stream)
+        .max_answer_bytes(args.max_answer_bytes);
     if let Some(system) = &args.system {
         builder = builder.system_prompt(system);
     }
@@ -200,7 +204,7 @@ pub async fn run(
     let can_ask = interactive_possible && terminal.stderr;
     // Kept to ask the region's listing when the model turns out to name nothing.
     let listed_by = model.clone();
-    let agent = agent(&args, Arc::new(model), mcp.as_ref(), can_ask)?;
+    let agent = agent(&args, Arc::new(model), mcp.as_ref(), can_ask, schema.as_ref())?;
     let options = ShowOptions {
         json: args.json,
         escape_stdout: terminal.stdout,
@@ -249,7 +253,7 @@ pub async fn run(
                     .allow_fallback(!args.setup.model.no_fallback)
                     .build()
                     .map_err(locus_agent::Error::from)?;
-                crate::chat::agent(&args, Arc::new(model), mcp.as_ref(), can_ask)
+                crate::chat::agent(&args, Arc::new(model), mcp.as_ref(), can_ask, schema.as_ref())
             };
             crate::repl::run(&agent, &switch, &mut conversation, &mut store, options, out, err).await
         }

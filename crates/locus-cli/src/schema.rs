@@ -4,9 +4,15 @@
 
 use crate::error::CliError;
 
+/// A `--schema`: the JSON sent as the response format, and its validator, compiled once.
+pub(crate) struct Schema {
+    pub value: serde_json::Value,
+    validator: jsonschema::Validator,
+}
+
 /// The schema `--schema` names: JSON text (starting with `{`) or a file of
 /// it, which must be a JSON Schema object.
-pub(crate) fn load(argument: Option<&str>) -> Result<Option<serde_json::Value>, CliError> {
+pub(crate) fn load(argument: Option<&str>) -> Result<Option<Schema>, CliError> {
     let Some(argument) = argument else { return Ok(None) };
     let (text, from) = if argument.trim_start().starts_with('{') {
         (argument.to_owned(), "the --schema text".to_owned())
@@ -20,14 +26,14 @@ pub(crate) fn load(argument: Option<&str>) -> Result<Option<serde_json::Value>, 
     if !schema.is_object() {
         return Err(CliError::Usage(format!("{from} is not a JSON Schema object")));
     }
-    jsonschema::validator_for(&schema)
+    let validator = jsonschema::validator_for(&schema)
         .map_err(|e| CliError::Usage(format!("{from} is not a valid JSON Schema: {e}")))?;
-    Ok(Some(schema))
+    Ok(Some(Schema { value: schema, validator }))
 }
 
 /// Checks `answer` against `schema`: JSON (a fenced ```json block is read
 /// too), and every constraint met.
-pub(crate) fn check(schema: &serde_json::Value, answer: &str) -> Result<serde_json::Value, CliError> {
+pub(crate) fn check(schema: &Schema, answer: &str) -> Result<serde_json::Value, CliError> {
     let text = answer.trim();
     let text = text
         .strip_prefix("```json")
@@ -37,9 +43,8 @@ pub(crate) fn check(schema: &serde_json::Value, answer: &str) -> Result<serde_js
         .trim();
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| CliError::Schema(format!("the answer is not JSON ({e})")))?;
-    let validator = jsonschema::validator_for(schema)
-        .map_err(|e| CliError::Usage(format!("--schema is not a valid JSON Schema: {e}")))?;
-    let problems: Vec<String> = validator
+    let problems: Vec<String> = schema
+        .validator
         .iter_errors(&value)
         .take(5)
         .map(|e| {
