@@ -276,7 +276,7 @@ impl GenAiClientBuilder {
         let own = self.own_stream_connections && self.http.is_none();
         // One decision, from the builder's environment, for both connections.
         let proxies = Proxies::from_env(self.env.as_ref());
-        let h1 = own.then(|| H1Client::new(self.connect_timeout, USER_AGENT).with_proxies(proxies.clone()));
+        let h1 = own.then(|| H1Client::new(self.connect_timeout, USER_AGENT));
         let http = match self.http {
             Some(http) => http,
             None => {

@@ -28,6 +28,17 @@ impl std::fmt::Debug for Tunnel {
     }
 }
 
+/// How a stream reaches its URL ([`Proxies::stream_route`]).
+#[derive(Debug)]
+pub(crate) enum StreamRoute {
+    /// Its own connection, straight to the service.
+    Direct,
+    /// Its own connection, through this proxy's `CONNECT` tunnel.
+    Tunnel(Tunnel),
+    /// Through reqwest, with the same proxy.
+    Reqwest,
+}
+
 /// The proxy settings of one client.
 #[derive(Clone)]
 pub(crate) struct Proxies {
@@ -71,28 +82,21 @@ impl Proxies {
         self.matcher.intercept(uri).is_some()
     }
 
-    /// The proxy an `https://` request to `uri` is tunnelled through with
-    /// `CONNECT`, when one applies and is a plain `http://` proxy (the kind a
-    /// stream's own connection speaks; others leave the stream to reqwest).
-    pub fn tunnel(&self, uri: &http::Uri) -> Option<Tunnel> {
-        if uri.scheme_str() != Some("https") {
-            return None;
-        }
-        let intercept = self.matcher.intercept(uri)?;
+    /// How a stream to `uri` reaches it, decided once: directly; through a
+    /// `CONNECT` tunnel, for an `https://` URL behind a plain `http://` proxy
+    /// (the kind a stream's own connection speaks); or through reqwest,
+    /// behind any other proxy.
+    pub fn stream_route(&self, uri: &http::Uri) -> StreamRoute {
+        let Some(intercept) = self.matcher.intercept(uri) else { return StreamRoute::Direct };
         let proxy = intercept.uri();
-        if proxy.scheme_str() != Some("http") {
-            return None;
+        match (uri.scheme_str(), proxy.scheme_str(), proxy.host()) {
+            (Some("https"), Some("http"), Some(host)) => StreamRoute::Tunnel(Tunnel {
+                host: host.to_owned(),
+                port: proxy.port_u16().unwrap_or(80),
+                authorization: intercept.basic_auth().cloned(),
+            }),
+            _ => StreamRoute::Reqwest,
         }
-        Some(Tunnel {
-            host: proxy.host()?.to_owned(),
-            port: proxy.port_u16().unwrap_or(80),
-            authorization: intercept.basic_auth().cloned(),
-        })
-    }
-
-    /// Whether a stream to `uri` may use its own connection: no proxy applies, or one it can tunnel through.
-    pub fn allows_own_connection(&self, uri: &http::Uri) -> bool {
-        !self.applies_to(uri) || self.tunnel(uri).is_some()
     }
 
     /// The same decision for reqwest: the proxy's URL as given (with its
@@ -153,13 +157,14 @@ mod tests {
     fn https_through_an_http_proxy_is_tunnelled_with_its_credentials() {
         let env = StaticEnv::new().with_var("HTTPS_PROXY", "http://user:pw@proxy.example:3128");
         let proxies = Proxies::from_env(&env);
-        let tunnel = proxies.tunnel(&uri("https://inference.example/x")).unwrap();
+        let StreamRoute::Tunnel(tunnel) = proxies.stream_route(&uri("https://inference.example/x")) else {
+            panic!("not tunnelled")
+        };
         assert_eq!((tunnel.host.as_str(), tunnel.port), ("proxy.example", 3128));
         assert_eq!(tunnel.authorization.unwrap(), "Basic dXNlcjpwdw==");
-        assert!(!format!("{:?}", proxies.tunnel(&uri("https://a.example/"))).contains("dXNl"));
+        assert!(!format!("{:?}", proxies.stream_route(&uri("https://a.example/"))).contains("dXNl"));
         let socks = Proxies::from_env(&StaticEnv::new().with_var("HTTPS_PROXY", "socks5://proxy.example:1080"));
-        assert!(socks.tunnel(&uri("https://a.example/")).is_none());
-        assert!(!socks.allows_own_connection(&uri("https://a.example/")));
+        assert!(matches!(socks.stream_route(&uri("https://a.example/")), StreamRoute::Reqwest));
     }
 
     #[test]

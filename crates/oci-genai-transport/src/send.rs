@@ -10,7 +10,7 @@ use crate::error::{Error, ServiceError};
 use crate::h1::H1Client;
 use crate::limits::Limits;
 use crate::prepare::PreparedRequest;
-use crate::proxy::Proxies;
+use crate::proxy::{Proxies, StreamRoute};
 use crate::reply::Reply;
 use crate::request::Authorization;
 use crate::retry::{RetryNotice, RetryObserver, RetryPolicy, parse_retry_after};
@@ -172,9 +172,16 @@ impl Sender {
         let request = crate::request::build(prepared, auth)?;
         self.log_request(request.headers(), prepared);
         let request_id = Some(prepared.opc_request_id.clone());
-        let own = self.h1.as_ref().filter(|_| streaming && self.proxies.allows_own_connection(request.uri()));
-        if let Some(h1) = own {
-            let sent = h1.post(&request);
+        let own = match (&self.h1, streaming) {
+            (Some(h1), true) => match self.proxies.stream_route(request.uri()) {
+                StreamRoute::Direct => Some((h1, None)),
+                StreamRoute::Tunnel(tunnel) => Some((h1, Some(tunnel))),
+                StreamRoute::Reqwest => None,
+            },
+            _ => None,
+        };
+        if let Some((h1, tunnel)) = own {
+            let sent = h1.post(&request, tunnel.as_ref());
             return Ok(tokio::time::timeout(header_wait, sent).await.map(|outcome| {
                 outcome.map(Reply::Owned).map_err(|e| Error::from_io(&prepared.url, e.error, e.connect, request_id))
             }));

@@ -37,8 +37,6 @@ pub(crate) struct H1Client {
     pool: Arc<Pool>,
     connect_timeout: Duration,
     user_agent: &'static str,
-    /// The proxies an `https://` stream is tunnelled through (the client's one decision).
-    proxies: Option<crate::proxy::Proxies>,
 }
 
 impl std::fmt::Debug for H1Client {
@@ -97,28 +95,26 @@ impl H1Client {
             pool: Arc::default(),
             connect_timeout,
             user_agent,
-            proxies: None,
         }
     }
 
-    /// Tunnels `https://` streams through the proxy `proxies` names for them, with `CONNECT`.
-    pub fn with_proxies(mut self, proxies: crate::proxy::Proxies) -> Self {
-        self.proxies = Some(proxies);
-        self
-    }
-
     /// Sends `request` (built, checked and signed by [`crate::request`]) and
-    /// reads the response head. A kept connection found closed by the server
-    /// before it answered is replaced by a new one, once.
-    pub async fn post(&self, request: &http::Request<bytes::Bytes>) -> Result<Response, SendError> {
+    /// reads the response head; a new connection goes through `tunnel` when
+    /// the client's proxies route the stream through one. A kept connection
+    /// found closed by the server before it answered is replaced by a new
+    /// one, once.
+    pub async fn post(
+        &self,
+        request: &http::Request<bytes::Bytes>,
+        tunnel: Option<&crate::proxy::Tunnel>,
+    ) -> Result<Response, SendError> {
         let key = key(request.uri()).map_err(|error| SendError { connect: true, error })?;
-        let tunnel = self.proxies.as_ref().and_then(|p| p.tunnel(request.uri()));
         let request = self.request(request, &key);
         loop {
             let (io, reused) = match self.pool.take(&key) {
                 Some(io) => (io, true),
                 None => {
-                    let io = self.connect(&key, tunnel.as_ref()).await;
+                    let io = self.connect(&key, tunnel).await;
                     (io.map_err(|error| SendError { connect: true, error })?, false)
                 }
             };

@@ -83,7 +83,7 @@ async fn a_chunked_stream_is_read_in_place_and_its_connection_kept() {
     let url: reqwest::Url = url.parse().unwrap();
     for _ in 0..2 {
         let mut response =
-            client.post(&request(url.as_str(), &[("content-type", "application/json")], b"{}")).await.unwrap();
+            client.post(&request(url.as_str(), &[("content-type", "application/json")], b"{}"), None).await.unwrap();
         assert_eq!((response.status, response.header("content-type")), (200, Some("text/event-stream")));
         assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
         assert_eq!(client.pool.len(), 1);
@@ -103,7 +103,7 @@ async fn a_kept_connection_closed_by_the_server_is_replaced() {
     let client = client();
     let url: reqwest::Url = url.parse().unwrap();
     for _ in 0..2 {
-        let mut response = client.post(&request(url.as_str(), &[], b"{}")).await.unwrap();
+        let mut response = client.post(&request(url.as_str(), &[], b"{}"), None).await.unwrap();
         assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
         // Let the server's close arrive, as it would while the connection sits idle.
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -118,9 +118,9 @@ async fn sized_bodies_end_at_their_length_and_close_delimited_ones_are_not_kept(
     let (url, server) = server(vec![sized, closing], 2).await;
     let client = client();
     let url: reqwest::Url = url.parse().unwrap();
-    let mut response = client.post(&request(url.as_str(), &[], b"")).await.unwrap();
+    let mut response = client.post(&request(url.as_str(), &[], b""), None).await.unwrap();
     assert_eq!((response.status, read_body(&mut response).await.unwrap()), (404, b"abcde".to_vec()));
-    let mut response = client.post(&request(url.as_str(), &[], b"")).await.unwrap();
+    let mut response = client.post(&request(url.as_str(), &[], b""), None).await.unwrap();
     assert_eq!(read_body(&mut response).await.unwrap(), b"ok");
     assert_eq!(client.pool.len(), 0, "the server said close");
     drop(client);
@@ -132,14 +132,14 @@ async fn a_body_cut_short_is_an_error_and_a_dropped_one_closes_its_connection() 
     let cut: &[u8] = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab";
     let (url, task) = server(vec![cut], 1).await;
     let client = client();
-    let mut response = client.post(&request(url.as_str(), &[], b"")).await.unwrap();
+    let mut response = client.post(&request(url.as_str(), &[], b""), None).await.unwrap();
     let err = read_body(&mut response).await.unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
     assert_eq!(client.pool.len(), 0);
     task.abort();
 
     let (url, task) = server(vec![CHUNKED_OK], 1).await;
-    let response = client.post(&request(url.as_str(), &[], b"")).await.unwrap();
+    let response = client.post(&request(url.as_str(), &[], b""), None).await.unwrap();
     drop(response);
     assert_eq!(client.pool.len(), 0);
     task.abort();
@@ -150,11 +150,11 @@ async fn nothing_listening_is_a_connect_error_and_garbage_an_invalid_reply() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url: reqwest::Url = format!("http://{}/x", listener.local_addr().unwrap()).parse().unwrap();
     drop(listener);
-    let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
+    let err = client().post(&request(url.as_str(), &[], b""), None).await.unwrap_err();
     assert!(err.connect, "{err:?}");
 
     let (url, server) = server(vec![b"SSH-2.0-OpenSSH\r\n\r\n"], 1).await;
-    let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
+    let err = client().post(&request(url.as_str(), &[], b""), None).await.unwrap_err();
     assert!(!err.connect && err.error.kind() == std::io::ErrorKind::InvalidData, "{err:?}");
     server.abort();
 }
@@ -213,6 +213,14 @@ async fn connect_proxy(status: &'static str) -> (u16, Arc<std::sync::Mutex<Vec<S
     (port, heads)
 }
 
+/// The tunnel the proxies of `env` route a stream to `url` through.
+fn tunnel_for(env: &oci_auth::StaticEnv, url: &str) -> crate::proxy::Tunnel {
+    match crate::proxy::Proxies::from_env(env).stream_route(&url.parse().unwrap()) {
+        crate::proxy::StreamRoute::Tunnel(tunnel) => tunnel,
+        other => panic!("not tunnelled: {other:?}"),
+    }
+}
+
 /// An `https://` stream behind an `http://` proxy keeps its own connection:
 /// a `CONNECT` tunnel with the proxy URL's credentials, TLS inside it, and
 /// the connection kept for the next stream (issue 26, item 2).
@@ -221,10 +229,10 @@ async fn a_stream_tunnels_through_an_http_proxy_with_connect() {
     let (url, roots, server) = tls_server().await;
     let (port, heads) = connect_proxy("200 Connection established").await;
     let env = oci_auth::StaticEnv::new().with_var("HTTPS_PROXY", format!("http://user:pw@127.0.0.1:{port}"));
-    let client = H1Client::with_roots(roots.clone(), Duration::from_secs(5), "locus-rs/test")
-        .with_proxies(crate::proxy::Proxies::from_env(&env));
+    let client = H1Client::with_roots(roots.clone(), Duration::from_secs(5), "locus-rs/test");
+    let tunnel = tunnel_for(&env, &url);
     for _ in 0..2 {
-        let mut response = client.post(&request(&url, &[], b"{}")).await.unwrap();
+        let mut response = client.post(&request(&url, &[], b"{}"), Some(&tunnel)).await.unwrap();
         assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
     }
     let heads = heads.lock().unwrap().clone();
@@ -235,9 +243,8 @@ async fn a_stream_tunnels_through_an_http_proxy_with_connect() {
 
     let (port, _) = connect_proxy("407 Proxy Authentication Required").await;
     let env = oci_auth::StaticEnv::new().with_var("HTTPS_PROXY", format!("http://127.0.0.1:{port}"));
-    let refused = H1Client::with_roots(roots, Duration::from_secs(5), "locus-rs/test")
-        .with_proxies(crate::proxy::Proxies::from_env(&env));
-    let err = refused.post(&request(&url, &[], b"{}")).await.unwrap_err();
+    let refused = H1Client::with_roots(roots, Duration::from_secs(5), "locus-rs/test");
+    let err = refused.post(&request(&url, &[], b"{}"), Some(&tunnel_for(&env, &url))).await.unwrap_err();
     assert!(err.connect && err.error.to_string().contains("407"), "{err:?}");
     server.abort();
 }
@@ -245,12 +252,12 @@ async fn a_stream_tunnels_through_an_http_proxy_with_connect() {
 #[tokio::test]
 async fn tls_is_verified_against_the_roots() {
     let (url, roots, server) = tls_server().await;
-    let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
+    let err = client().post(&request(url.as_str(), &[], b""), None).await.unwrap_err();
     assert_eq!(err.error.kind(), std::io::ErrorKind::InvalidData, "an unknown issuer is refused: {err:?}");
 
     let trusting = H1Client::with_roots(roots, Duration::from_secs(5), "locus-rs/test");
     for _ in 0..2 {
-        let mut response = trusting.post(&request(url.as_str(), &[], b"{}")).await.unwrap();
+        let mut response = trusting.post(&request(url.as_str(), &[], b"{}"), None).await.unwrap();
         assert_eq!(read_body(&mut response).await.unwrap(), b"data: hi\n\n");
     }
     assert_eq!(trusting.pool.len(), 1);
@@ -263,7 +270,7 @@ async fn a_head_larger_than_the_read_buffer_is_refused() {
         format!("HTTP/1.1 200 OK\r\nx-filler: {}\r\n\r\n", "a".repeat(70 * 1024)).into_bytes().into_boxed_slice(),
     );
     let (url, task) = server(vec![huge], 1).await;
-    let err = client().post(&request(url.as_str(), &[], b"")).await.unwrap_err();
+    let err = client().post(&request(url.as_str(), &[], b""), None).await.unwrap_err();
     assert!(err.error.to_string().contains("response headers larger than 64 KiB"), "{err:?}");
     task.abort();
 }
@@ -283,7 +290,7 @@ async fn the_framing_corpus_is_read_exactly_or_refused() {
         let (url, task) = server(vec![response], 1).await;
         let client = client();
         let read = tokio::time::timeout(Duration::from_secs(5), async {
-            let mut response = client.post(&request(url.as_str(), &[], b"")).await.map_err(|e| e.error)?;
+            let mut response = client.post(&request(url.as_str(), &[], b""), None).await.map_err(|e| e.error)?;
             read_body(&mut response).await
         })
         .await
