@@ -17,6 +17,10 @@ pub struct ResolvedEndpoint {
     pub endpoint_region: Option<String>,
     /// Problems noticed on the way (also logged as warnings).
     pub warnings: Vec<String>,
+    /// The warning for a region the region table does not know (a typo, most
+    /// often), naming the nearest known ones; among `warnings` too when that
+    /// region's host is called (not with an explicit service endpoint).
+    pub unknown_region: Option<String>,
 }
 
 /// The regions a client knows of.
@@ -56,11 +60,15 @@ pub fn resolve_endpoint(
     let own_region = endpoint_region.as_ref().map(|r| r.id().to_owned());
     let mut warnings = Vec::new();
     if let Some(url) = service_endpoint {
+        let region = regions.explicit.clone().or_else(|| regions.configured.clone());
+        let unknown_region =
+            region.as_deref().and_then(|r| region::resolve(r, env).ok()).and_then(|info| unknown_region(&info));
         return Ok(ResolvedEndpoint {
             url: url.trim_end_matches('/').to_owned(),
-            region: regions.explicit.clone().or_else(|| regions.configured.clone()),
+            region,
             endpoint_region: own_region,
             warnings,
+            unknown_region,
         });
     }
     let explicit = regions.explicit.as_deref().map(|r| region::resolve(r, env)).transpose()?;
@@ -99,7 +107,8 @@ pub fn resolve_endpoint(
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
-    if let Some(warning) = unknown_region(&chosen) {
+    let unknown_region = unknown_region(&chosen);
+    if let Some(warning) = &unknown_region {
         // Said once per region and process (a run makes many calls); kept in every resolution's warnings.
         static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
         let mut said = SAID.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -107,18 +116,19 @@ pub fn resolve_endpoint(
             said.push(chosen.id().to_owned());
             tracing::warn!("{warning}");
         }
-        warnings.push(warning);
+        warnings.push(warning.clone());
     }
     Ok(ResolvedEndpoint {
         url: inference_url(&chosen),
         region: Some(chosen.id().to_owned()),
         endpoint_region: own_region,
         warnings,
+        unknown_region,
     })
 }
 
 /// A warning for a region the table does not know: a typo, most often.
-pub(crate) fn unknown_region(region: &RegionInfo) -> Option<String> {
+fn unknown_region(region: &RegionInfo) -> Option<String> {
     if region.is_known() {
         return None;
     }

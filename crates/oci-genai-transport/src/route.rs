@@ -48,12 +48,7 @@ impl GenAiClient {
     pub async fn route(&self, serving: &ServingMode, transport: Transport) -> Result<Route, Error> {
         transport.check(serving)?;
         let mut resolved = self.routing().resolve(serving).await?;
-        let env = self.routing().env.as_ref();
-        let unknown_region = resolved
-            .region
-            .as_deref()
-            .and_then(|r| oci_auth::region::resolve(r, env).ok())
-            .and_then(|info| crate::endpoint::unknown_region(&info));
+        let unknown_region = resolved.unknown_region.take();
         resolved.warnings.retain(|w| Some(w) != unknown_region.as_ref());
         Ok(Route {
             url: format!("{}{}", resolved.url, transport.chat_path()),
