@@ -40,29 +40,13 @@ fn nearest<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
     let limit = (wanted.len() / 4).max(3);
     let mut scored: Vec<(usize, &str)> = names
         .iter()
-        .map(|name| (edit_distance(&wanted, &name.to_ascii_lowercase()), *name))
+        .map(|name| (strsim::levenshtein(&wanted, &name.to_ascii_lowercase()), *name))
         .filter(|(distance, _)| *distance <= limit)
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
     let best = scored.first().map_or(0, |(distance, _)| *distance);
     scored.into_iter().take_while(|(distance, _)| *distance == best).take(3).map(|(_, name)| name).collect()
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, x) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, y) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(x != *y)).min(row[j] + 1).min(current + 1);
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

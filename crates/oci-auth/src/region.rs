@@ -126,27 +126,11 @@ pub fn suggestions(name: &str) -> Vec<&'static str> {
     let mut scored: Vec<(usize, &'static str)> = table()
         .region_realms
         .keys()
-        .map(|id| (edit_distance(&name, id), id.as_str()))
+        .map(|id| (strsim::levenshtein(&name, id), id.as_str()))
         .filter(|(distance, _)| *distance <= 3)
         .collect();
     scored.sort();
     scored.into_iter().take(3).map(|(_, id)| id).collect()
-}
-
-/// Levenshtein distance over bytes (region names are ASCII).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, &x) in a.iter().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, &y) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(x != y)).min(row[j] + 1).min(current + 1);
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 /// `us-chicago-1`, `ord`: lowercase ASCII letters and digits in hyphen-separated runs.
