@@ -101,10 +101,12 @@ pub fn message(
 fn image(path: &std::path::Path) -> Result<Option<locus_providers::ImageSource>, CliError> {
     use base64::Engine as _;
     let cannot = |e: std::io::Error| CliError::Usage(format!("--file {}: cannot read it: {e}", path.display()));
-    let mut head = [0u8; 16];
-    let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(cannot)?;
-    let Some(media_type) = image_type(&head[..read]) else { return Ok(None) };
-    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    // One open file for the first bytes, the size and the rest: what is checked is what is sent.
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::with_capacity(16);
+    (&mut file).take(16).read_to_end(&mut bytes).map_err(cannot)?;
+    let Some(media_type) = image_type(&bytes) else { return Ok(None) };
+    let size = file.metadata().map_err(cannot)?.len();
     if size > MAX_IMAGE_BYTES as u64 {
         return Err(CliError::Usage(format!(
             "--file {}: the image is {:.1} MiB; at most {} MiB is attached (make it smaller)",
@@ -113,7 +115,7 @@ fn image(path: &std::path::Path) -> Result<Option<locus_providers::ImageSource>,
             MAX_IMAGE_BYTES / 1_048_576
         )));
     }
-    let bytes = std::fs::read(path).map_err(cannot)?;
+    file.read_to_end(&mut bytes).map_err(cannot)?;
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
     Ok(Some(locus_providers::ImageSource::Base64 { media_type: media_type.to_owned(), data }))
 }
