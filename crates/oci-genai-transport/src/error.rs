@@ -67,8 +67,10 @@ pub enum Error {
     #[error(transparent)]
     Auth(#[from] oci_auth::Error),
 
-    /// No answer: connection refused or reset, DNS, TLS, or a timeout.
-    #[error("request to {url} failed: {message}{}", request_id_suffix(opc_request_id))]
+    /// No answer: connection refused or reset, DNS, TLS, or a timeout. A
+    /// request that never left (`connect`) shows no `opc-request-id`: the
+    /// service never saw it, so support could not find it.
+    #[error("request to {url} failed: {message}{}", if *connect { String::new() } else { request_id_suffix(opc_request_id) })]
     Transport {
         /// The URL called.
         url: String,

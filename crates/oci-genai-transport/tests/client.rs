@@ -210,6 +210,8 @@ async fn nothing_listening_on_this_machine_is_typed_and_not_retried() {
     let err = client.chat(details("meta.llama", COMPARTMENT)).await.unwrap_err();
     assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
     assert!(!err.is_retryable() && err.opc_request_id().is_some(), "{err:?}");
+    // The request never left: the message names no request id the service could look up (issue 28, item 8).
+    assert!(!err.to_string().contains("opc-request-id"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(2), "retried: {:?}", started.elapsed());
 }
 
