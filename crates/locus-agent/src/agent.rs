@@ -49,6 +49,7 @@ pub(crate) struct Inner {
     pub tool_timeout: Duration,
     pub max_answer_bytes: usize,
     pub approval: Option<crate::tools::SharedApproval>,
+    pub guard: Option<std::sync::Arc<dyn crate::guard::Guard>>,
 }
 
 impl std::fmt::Debug for Agent {

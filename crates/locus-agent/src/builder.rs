@@ -8,6 +8,7 @@ use locus_providers::{ChatModel, DEFAULT_MAX_ANSWER_BYTES, GenerationParams, Sha
 
 use crate::agent::{Agent, Inner};
 use crate::error::Error;
+use crate::guard::Guard;
 use crate::tools::{ApproveToolCall, RegisteredTool, SharedApproval, SharedTool, Tool};
 
 /// Configures an [`Agent`]. The model comes ready-built — an
@@ -28,6 +29,7 @@ pub struct AgentBuilder {
     tool_timeout: Duration,
     max_answer_bytes: usize,
     approval: Option<SharedApproval>,
+    guard: Option<Arc<dyn Guard>>,
 }
 
 impl std::fmt::Debug for AgentBuilder {
@@ -52,6 +54,7 @@ impl Default for AgentBuilder {
             tool_timeout: Duration::from_secs(60),
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
             approval: None,
+            guard: None,
         }
     }
 }
@@ -164,6 +167,14 @@ impl AgentBuilder {
         self
     }
 
+    /// Guardrails around the run ([`guard`](crate::guard)): the user's input,
+    /// tool results and answers are screened before they go on; screened
+    /// answers arrive whole instead of token by token. Default: none.
+    pub fn guard(mut self, guard: impl Guard + 'static) -> Self {
+        self.guard = Some(Arc::new(guard));
+        self
+    }
+
     /// Builds the agent; a missing model or two tools of one name are errors here.
     pub fn build(self) -> Result<Agent, Error> {
         let Some(model) = self.model else {
@@ -194,6 +205,7 @@ impl AgentBuilder {
                 tool_timeout: self.tool_timeout,
                 max_answer_bytes: self.max_answer_bytes,
                 approval: self.approval,
+                guard: self.guard,
             }),
         })
     }

@@ -40,6 +40,15 @@ pub enum Error {
     /// The agent's configuration is incomplete or contradictory.
     #[error("{0}")]
     Config(String),
+    /// The run's guard could not screen something; nothing unscreened passes.
+    #[error("the guardrails could not screen {}: {source}", stage.describe())]
+    Guard {
+        /// What was being screened.
+        stage: crate::guard::GuardStage,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
     /// The run's events ended without its result (the run was cut off from outside).
     #[error("the run ended without a result")]
     NoResult,
@@ -61,6 +70,7 @@ impl Error {
             Error::Auth(e) if e.is_transient() => ErrorKind::Connection,
             Error::Auth(_) | Error::UnknownProvider { .. } | Error::Config(_) => ErrorKind::Configuration,
             Error::NoResult => ErrorKind::Stream,
+            Error::Guard { source, .. } => source.kind(),
         }
     }
 
@@ -83,6 +93,7 @@ impl Error {
             Error::Model(e) => e.transport(),
             Error::Incomplete { source, .. } => source.transport(),
             Error::Transport(e) => Some(e),
+            Error::Guard { source, .. } => source.transport(),
             _ => None,
         }
     }
@@ -106,6 +117,7 @@ impl Error {
             Error::Model(e) => e.hint_for(names),
             Error::Incomplete { source, .. } => source.hint_for(names),
             Error::Transport(e) => e.hint_for(names),
+            Error::Guard { source, .. } => source.hint_for(names),
             _ => None,
         }
     }

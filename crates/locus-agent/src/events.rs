@@ -11,6 +11,7 @@ use locus_providers::{FinishReason, Usage};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::guard::{GuardBlock, GuardFinding, GuardStage};
 
 /// Why a run stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,6 +33,8 @@ pub enum StopReason {
     MaxTokens,
     /// The service's content filter stopped the answer.
     ContentFiltered,
+    /// The run's guard blocked the input or the answer ([`AgentResult::blocked`] says which and why).
+    GuardrailBlocked,
 }
 
 impl StopReason {
@@ -49,6 +52,7 @@ impl StopReason {
             StopReason::LoopDetected => "loop_detected",
             StopReason::MaxTokens => "max_tokens",
             StopReason::ContentFiltered => "content_filtered",
+            StopReason::GuardrailBlocked => "guardrail_blocked",
         }
     }
 
@@ -93,6 +97,9 @@ pub struct AgentResult {
     pub iterations: u32,
     /// Tool calls made, in order.
     pub tool_calls: Vec<ToolCallRecord>,
+    /// Where and why the guard blocked the run ([`StopReason::GuardrailBlocked`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<GuardBlock>,
 }
 
 /// What happens during a run, as it happens.
@@ -125,6 +132,15 @@ pub enum AgentEvent {
         iteration: u32,
         /// Its token use, when reported.
         usage: Option<Usage>,
+    },
+    /// The guard redacted or blocked something.
+    Guarded {
+        /// What was screened.
+        stage: GuardStage,
+        /// What was found.
+        finding: GuardFinding,
+        /// Blocked (or else redacted).
+        blocked: bool,
     },
     /// The run is over.
     Finished(AgentResult),

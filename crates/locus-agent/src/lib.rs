@@ -37,6 +37,10 @@
 //! - The loop stops when the model answers, at `max_iterations` (after a
 //!   final summarising call), on a token or time budget, on a terminal tool,
 //!   or when the same call repeats three times ([`StopReason`]).
+//! - [`guard`]: guardrails around a run ([`AgentBuilder::guard`]; the
+//!   service's own with [`guard::OciGuard`]) screen the input, tool results
+//!   and answers: PII redacted, injections and flagged content blocked
+//!   ([`StopReason::GuardrailBlocked`]).
 //! - [`Agent::from_env`] reads `LOCUS_MODEL_ID`, `LOCUS_OCI_COMPARTMENT`, …
 //!   ([`OciSetup::from_env`]).
 
@@ -47,10 +51,12 @@ mod builder;
 mod conversation;
 mod error;
 mod events;
+pub mod guard;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 mod registry;
 mod run;
+mod screen;
 pub mod settings;
 mod setup;
 pub mod tools;

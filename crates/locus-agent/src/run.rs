@@ -14,6 +14,7 @@ use tracing::{Instrument as _, Span};
 use crate::agent::Agent;
 use crate::error::Error;
 use crate::events::{AgentEvent, AgentResult, Emitter, StopReason, ToolCallRecord};
+use crate::guard::GuardBlock;
 use crate::tools::{Approval, PendingCall};
 
 const SUMMARY_REQUEST: &str = "You have reached the maximum number of steps. Do not call tools. Summarise what you \
@@ -64,12 +65,13 @@ impl Agent {
         // Cleared for the rest of the run once the endpoint has refused a stream.
         let mut streaming = inner.streaming;
         let mut last_finish: Option<FinishReason> = None;
-        let conclude = |text: String,
-                        stop_reason,
-                        finish_reason: Option<FinishReason>,
-                        total: Usage,
-                        iterations,
-                        records: Vec<ToolCallRecord>| {
+        let conclude_with = |text: String,
+                             stop_reason,
+                             finish_reason: Option<FinishReason>,
+                             total: Usage,
+                             iterations,
+                             records: Vec<ToolCallRecord>,
+                             blocked: Option<GuardBlock>| {
             let span = Span::current();
             span.record("gen_ai.usage.input_tokens", total.prompt_tokens);
             span.record("gen_ai.usage.output_tokens", total.completion_tokens);
@@ -82,8 +84,31 @@ impl Agent {
                 usage: total,
                 iterations,
                 tool_calls: records,
+                blocked,
             }));
         };
+        let conclude = |text, stop_reason, finish_reason, total, iterations, records| {
+            conclude_with(text, stop_reason, finish_reason, total, iterations, records, None);
+        };
+        let blocked = |block: GuardBlock, finish_reason, total, iterations, records| {
+            conclude_with(
+                String::new(),
+                StopReason::GuardrailBlocked,
+                finish_reason,
+                total,
+                iterations,
+                records,
+                Some(block),
+            );
+        };
+        match self.screen_input(&mut history, emitter).await {
+            Ok(None) => {}
+            Ok(Some(block)) => {
+                blocked(block, None, total, 0, records);
+                return Some(history);
+            }
+            Err(e) => return fail(emitter, e),
+        }
         loop {
             let over_budget = inner.token_budget.is_some_and(|b| total.total_tokens >= b)
                 || inner.time_budget.is_some_and(|b| started.elapsed() >= b);
@@ -98,27 +123,43 @@ impl Agent {
                 params.tool_choice = Some(ToolChoice::None);
                 let request = self.request(&history, Vec::new(), params);
                 iteration += 1;
-                let response = match self.call_model(&request, iteration, emitter, &mut streaming).await {
+                let mut response = match self.call_model(&request, iteration, emitter, &mut streaming).await {
                     Ok(response) => response,
                     Err(e) => return fail(emitter, e),
                 };
                 add_usage(&mut total, &response);
-                history.push(response.message.clone());
                 let finish = Some(response.finish_reason.clone());
+                match self.screen_answer(&mut response.message, emitter).await {
+                    Ok(None) => {}
+                    Ok(Some(block)) => {
+                        blocked(block, finish, total, iteration, records);
+                        return Some(history);
+                    }
+                    Err(e) => return fail(emitter, e),
+                }
+                history.push(response.message.clone());
                 conclude(response.message.text(), StopReason::MaxIterations, finish, total, iteration, records);
                 return Some(history);
             }
 
             iteration += 1;
             let request = self.request(&history, specs.clone(), inner.params.clone());
-            let response = match self.call_model(&request, iteration, emitter, &mut streaming).await {
+            let mut response = match self.call_model(&request, iteration, emitter, &mut streaming).await {
                 Ok(response) => response,
                 Err(e) => return fail(emitter, e),
             };
             add_usage(&mut total, &response);
+            last_finish = Some(response.finish_reason.clone());
+            match self.screen_answer(&mut response.message, emitter).await {
+                Ok(None) => {}
+                Ok(Some(block)) => {
+                    blocked(block, last_finish, total, iteration, records);
+                    return Some(history);
+                }
+                Err(e) => return fail(emitter, e),
+            }
             let calls = response.message.tool_calls.clone();
             history.push(response.message.clone());
-            last_finish = Some(response.finish_reason.clone());
             // A cut-off or filtered answer ends the run as such; its tool calls may be cut too.
             let shortfall = match response.finish_reason {
                 FinishReason::Length => Some(StopReason::MaxTokens),
@@ -158,7 +199,10 @@ impl Agent {
             let results: Vec<(ToolCallRecord, bool)> =
                 futures::stream::iter(runs).buffered(inner.max_concurrent_tools).collect().await;
             let mut terminal_output = None;
-            for (record, terminal) in results {
+            for (mut record, terminal) in results {
+                if let Err(e) = self.screen_tool_result(&mut record, emitter).await {
+                    return fail(emitter, e);
+                }
                 emitter.emit(AgentEvent::ToolCallFinished(record.clone()));
                 history.push(Message::tool_result(record.id.clone(), record.output.clone(), record.is_error));
                 if terminal && !record.is_error && terminal_output.is_none() {
@@ -192,6 +236,8 @@ impl Agent {
         streaming: &mut bool,
     ) -> Result<ChatResponse, Error> {
         let model = &self.inner.model;
+        // Screened answers are handed on once screened (`screen_answer`).
+        let held = self.holds_answers();
         let response = if *streaming {
             let mut stream = model.stream(request).await;
             let mut accumulator = StreamAccumulator::with_max_answer_bytes(self.inner.max_answer_bytes);
@@ -206,7 +252,9 @@ impl Agent {
                 // Text, nearly every event, is accumulated from the delta that is then handed on: no copy.
                 if let ModelEvent::TextDelta(text) = event {
                     accumulator.push_text(&text).map_err(|e| interrupted(true, &accumulator, e))?;
-                    emitter.emit(AgentEvent::TextDelta(text));
+                    if !held {
+                        emitter.emit(AgentEvent::TextDelta(text));
+                    }
                     continue;
                 }
                 let announced = match &event {
@@ -229,7 +277,7 @@ impl Agent {
         } else {
             let response = model.complete(request).await?;
             let text = response.message.text();
-            if !text.is_empty() {
+            if !text.is_empty() && !held {
                 emitter.emit(AgentEvent::TextDelta(text));
             }
             response

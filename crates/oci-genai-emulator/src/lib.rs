@@ -2,7 +2,9 @@
 //!
 //! It serves the native chat API (`POST /20231130/actions/chat`) and the
 //! OpenAI-compatible API (`POST /openai/v1/chat/completions`,
-//! `POST /openai/v1/responses`) and the management API's listings
+//! `POST /openai/v1/responses`), embeddings, reranking and guardrails
+//! (`embedText`, `rerankText`, `applyGuardrails`: see [`guardrails`] for what
+//! it flags) and the management API's listings
 //! (`GET /20231130/models`, `GET /20231130/endpoints`), and behaves like the service where clients
 //! can tell: it checks request signatures against registered keys (and the
 //! body hash and `date`) or, on the OpenAI-compatible API, a configured
@@ -31,6 +33,7 @@
 mod behaviour;
 mod config;
 mod emulator;
+pub mod guardrails;
 mod identity;
 mod management;
 pub mod mcp;

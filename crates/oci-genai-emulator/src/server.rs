@@ -66,6 +66,9 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
         (true, "/20231130/actions/rerankText") => {
             return crate::retrieval::rerank(&state, &parts, &body, &request_id).await;
         }
+        (true, "/20231130/actions/applyGuardrails") => {
+            return crate::guardrails::apply(&state, &parts, &body, &request_id).await;
+        }
         (true, "/openai/v1/responses") => {
             return crate::openai::handle(&state, &parts, &body, &request_id, Style::Responses).await;
         }
@@ -73,7 +76,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Outcome {
             return error(
                 404,
                 "NotFound",
-                "only POST /20231130/actions/chat, embedText, rerankText, /openai/v1/chat/completions, \
+                "only POST /20231130/actions/chat, embedText, rerankText, applyGuardrails, /openai/v1/chat/completions, \
                  /openai/v1/responses and GET /20231130/models, /20231130/endpoints are emulated",
                 &request_id,
             );

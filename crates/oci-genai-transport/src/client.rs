@@ -197,6 +197,16 @@ impl GenAiClient {
         self.inner.routing.prepare_action(path, serving, compartment_id, body).await
     }
 
+    /// Routes a regional action that names no model (`applyGuardrails`).
+    pub(crate) async fn prepare_regional(
+        &self,
+        path: &str,
+        compartment_id: &str,
+        body: Vec<u8>,
+    ) -> Result<PreparedRequest, Error> {
+        self.inner.routing.prepare_regional(path, compartment_id, body).await
+    }
+
     /// A signed `GET` of the management API: the `opc-next-page` header and the JSON body.
     pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,

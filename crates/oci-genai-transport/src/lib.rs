@@ -12,6 +12,8 @@
 //!   fix ([`Error::hint`]).
 //! - [`Transport`]: which of the two APIs serves a model.
 //! - [`GenAiClient::embed`] (batched, in order) and [`GenAiClient::rerank_text`].
+//! - [`GenAiClient::guardrails`]: content moderation, prompt injection and
+//!   PII (with offsets, and [`GuardrailReport::redact`]) for text and images.
 //! - [`GenAiClient::list_models`] and [`GenAiClient::list_endpoints`]: the
 //!   management API's listings, signed the same way.
 //! - [`sse`]: the server-sent events parser, usable on its own.
@@ -49,6 +51,7 @@ mod embed;
 mod end;
 mod endpoint;
 mod error;
+mod guardrails;
 mod h1;
 mod hint;
 mod limits;
@@ -73,6 +76,9 @@ pub use client::GenAiClient;
 pub use embed::{EmbedCall, EmbedInput, Embeddings, MAX_EMBED_BATCH};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
+pub use guardrails::{
+    DEFAULT_PII_TYPES, GuardrailChecks, GuardrailReport, GuardrailsCall, MODERATION_CATEGORIES, PiiSpan,
+};
 pub use hint::{BuilderNames, Setting, SettingNames};
 pub use limits::Limits;
 pub use management::{EndpointSummary, ModelSummary};

@@ -138,6 +138,40 @@ impl Routing {
         })
     }
 
+    /// Routes a regional action that names no model (`applyGuardrails`): the
+    /// explicit service endpoint, else the explicit or configured region's host.
+    pub async fn prepare_regional(
+        &self,
+        path: &str,
+        compartment_id: &str,
+        body: Vec<u8>,
+    ) -> Result<PreparedRequest, Error> {
+        if compartment_id.trim().is_empty() {
+            return Err(Error::MissingCompartment { dedicated: false });
+        }
+        // An on-demand mode picks the explicit or configured region, as any on-demand model does;
+        // its name only appears in a missing-region error.
+        let resolved = self.resolve(&ServingMode::OnDemand { model_id: path_action(path).to_owned() }).await?;
+        let context = RequestContext {
+            model: None,
+            dedicated: false,
+            region: resolved.region,
+            endpoint_region: None,
+            compartment_id: Some(compartment_id.to_owned()),
+        };
+        Ok(PreparedRequest {
+            method: "POST",
+            url: format!("{}{path}", resolved.url),
+            body: Bytes::from(body),
+            transport: Transport::Native,
+            headers: Vec::new(),
+            context,
+            end: StreamEnd::Native { usage_requested: false },
+            opc_request_id: random_id(),
+            retry_token: random_id(),
+        })
+    }
+
     /// A signed `GET` of the management API (`https://generativeai.<region>.oci.<domain>`,
     /// or the service endpoint when one is set), `path_and_query` under it.
     pub async fn prepare_management(&self, path_and_query: &str) -> Result<PreparedRequest, Error> {
@@ -176,6 +210,11 @@ impl Routing {
         let regions = RegionSettings { explicit: self.explicit_region.clone(), configured };
         resolve_endpoint(self.service_endpoint.as_deref(), &regions, serving, self.env.as_ref())
     }
+}
+
+/// `applyGuardrails` of `/20231130/actions/applyGuardrails`.
+fn path_action(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// 32 uppercase hex digits, as the SDKs make request ids.
