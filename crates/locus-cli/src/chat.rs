@@ -96,6 +96,37 @@ pub struct ChatArgs {
     /// flags configure it (not LOCUS_* variables or the defaults file).
     #[arg(long)]
     pub emulator: bool,
+    /// Screen with the service's guardrails (applyGuardrails, in the model's
+    /// region and compartment): the input and tool results before the model
+    /// reads them, the answer before it is shown (it then arrives whole).
+    /// Injections and harmful content block; personal information is redacted
+    /// (see --guard-pii).
+    #[arg(long)]
+    pub guard: bool,
+    /// What --guard does with personal information.
+    #[arg(long, value_enum, value_name = "ACTION", default_value_t = PiiChoice::Redact, requires = "guard")]
+    pub guard_pii: PiiChoice,
+}
+
+/// What `--guard` does with personal information.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PiiChoice {
+    /// Let it through.
+    Allow,
+    /// Replace it by `[LABEL]`.
+    Redact,
+    /// Stop the run.
+    Block,
+}
+
+impl From<PiiChoice> for locus_agent::guard::PiiAction {
+    fn from(choice: PiiChoice) -> Self {
+        match choice {
+            PiiChoice::Allow => locus_agent::guard::PiiAction::Allow,
+            PiiChoice::Redact => locus_agent::guard::PiiAction::Redact,
+            PiiChoice::Block => locus_agent::guard::PiiAction::Block,
+        }
+    }
 }
 
 /// The agent for these arguments: the model built once from the
@@ -108,6 +139,7 @@ pub(crate) fn agent(
     mcp: Option<&McpTools>,
     can_ask: bool,
     schema: Option<&crate::schema::Schema>,
+    guard: Option<locus_agent::guard::OciGuard>,
 ) -> Result<Agent, CliError> {
     let mut builder = Agent::builder()
         .chat_model(model)
@@ -128,6 +160,9 @@ pub(crate) fn agent(
         .max_answer_bytes(args.max_answer_bytes);
     if let Some(system) = &args.system {
         builder = builder.system_prompt(system);
+    }
+    if let Some(guard) = guard {
+        builder = builder.guard(guard);
     }
     let tools = match (args.tools.is_empty(), args.emulator) {
         (true, true) => vec!["builtin".to_owned()], // the demo shows its tools
@@ -204,7 +239,8 @@ pub async fn run(
     let can_ask = interactive_possible && terminal.stderr;
     // Kept to ask the region's listing when the model turns out to name nothing.
     let listed_by = model.clone();
-    let agent = agent(&args, Arc::new(model), mcp.as_ref(), can_ask, schema.as_ref())?;
+    let guard = args.guard.then(|| guard_for(&args, &model));
+    let agent = agent(&args, Arc::new(model), mcp.as_ref(), can_ask, schema.as_ref(), guard.clone())?;
     let options = ShowOptions {
         json: args.json,
         escape_stdout: terminal.stdout,
@@ -253,7 +289,7 @@ pub async fn run(
                     .allow_fallback(!args.setup.model.no_fallback)
                     .build()
                     .map_err(locus_agent::Error::from)?;
-                crate::chat::agent(&args, Arc::new(model), mcp.as_ref(), can_ask, schema.as_ref())
+                crate::chat::agent(&args, Arc::new(model), mcp.as_ref(), can_ask, schema.as_ref(), guard.clone())
             };
             crate::repl::run(&agent, &switch, &mut conversation, &mut store, options, out, err).await
         }
@@ -267,15 +303,8 @@ async fn emulated(
     args: &ChatArgs,
     terminal: Terminal,
 ) -> Result<(OciChatModel, oci_genai_emulator::RunningEmulator), CliError> {
-    use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConfig};
-    let emulator = Emulator::start(EmulatorConfig::default())
-        .await
-        .map_err(|e| CliError::Transport(format!("cannot start the emulator: {e}")))?;
-    let key = oci_auth::PrivateKey::generate_session_key()?;
-    let user = "ocid1.user.oc1..emulator";
-    emulator.register_api_key(user, &key);
-    let fingerprint = key.fingerprint().to_owned();
-    let provider = oci_auth::ApiKeyProvider::new(&emulator.config().tenancy, user, &fingerprint, key);
+    use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT};
+    let (emulator, provider) = crate::emulator::start_local().await?;
     let demo = Settings {
         model: Some(Setting::new(DEMO_ENDPOINT.to_owned(), Source::Flag("--emulator"))),
         compartment_id: Some(Setting::new(DEMO_COMPARTMENT.to_owned(), Source::Flag("--emulator"))),
@@ -285,14 +314,19 @@ async fn emulated(
     let setup = args.setup.oci_setup_from(settings, Arc::new(OsEnv));
     let client = setup
         .client
-        .credentials_provider(Arc::new(provider))
+        .credentials_provider(provider)
         .service_endpoint(emulator.url())
         .on_retry(announce_retry(terminal))
         .build()
         .map_err(locus_agent::Error::from)?;
     let model = setup.model.client(client).build().map_err(locus_agent::Error::from)?;
-    tracing::info!(url = emulator.url(), "emulator started");
     Ok((model, emulator))
+}
+
+/// `--guard`: the service's guardrails through the model's own client and compartment.
+fn guard_for(args: &ChatArgs, model: &OciChatModel) -> locus_agent::guard::OciGuard {
+    let policy = locus_agent::guard::GuardPolicy { pii: args.guard_pii.into(), ..Default::default() };
+    locus_agent::guard::OciGuard::new(model.client().clone(), model.compartment()).policy(policy)
 }
 
 fn exit_code(result: &AgentResult) -> ExitCode {

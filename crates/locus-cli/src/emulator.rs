@@ -8,6 +8,22 @@ use oci_genai_emulator::{DEMO_COMPARTMENT, DEMO_ENDPOINT, Emulator, EmulatorConf
 
 use crate::error::{CliError, ExitCode};
 
+/// An emulator started here with its default configuration, and credentials
+/// it knows (a throwaway key): what `--emulator` runs against.
+pub(crate) async fn start_local()
+-> Result<(oci_genai_emulator::RunningEmulator, oci_auth::SharedCredentialsProvider), CliError> {
+    let emulator = Emulator::start(EmulatorConfig::default())
+        .await
+        .map_err(|e| CliError::Transport(format!("cannot start the emulator: {e}")))?;
+    let key = oci_auth::PrivateKey::generate_session_key()?;
+    let user = "ocid1.user.oc1..emulator";
+    emulator.register_api_key(user, &key);
+    let fingerprint = key.fingerprint().to_owned();
+    let provider = oci_auth::ApiKeyProvider::new(&emulator.config().tenancy, user, &fingerprint, key);
+    tracing::info!(url = emulator.url(), "emulator started");
+    Ok((emulator, std::sync::Arc::new(provider)))
+}
+
 /// The emulator's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EmulatorCommand {

@@ -6,6 +6,8 @@
 pub enum ExitCode {
     /// Done.
     Ok = 0,
+    /// `locus guard` found something (as `grep` says 1 for a match it did not want).
+    Flagged = 1,
     /// The command line was wrong.
     Usage = 2,
     /// Authentication or configuration failed (config file, key, token).
@@ -26,11 +28,13 @@ macro_rules! exit_codes {
     () => {
         "Exit codes:
   0    done
+  1    locus guard: the guardrails found something
   2    usage: a flag, an argument or the input is wrong
   3    the setup: config file, key, profile, region, compartment, model id — also when the service
        refuses them (401 credentials, 403 policy, 404 no such model or endpoint there)
   4    the service or the connection: another error answer (429, 5xx…), a timeout, a broken stream
-  5    the run did not complete: a budget, max iterations, a loop, an answer cut off or filtered
+  5    the run did not complete: a budget, max iterations, a loop, an answer cut off or filtered,
+       or --guard blocked it
   130  interrupted (Ctrl-C)"
     };
 }

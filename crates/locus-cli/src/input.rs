@@ -97,10 +97,22 @@ pub fn message(
     Ok(Some(images.into_iter().fold(locus_providers::Message::user(text), |message, image| message.with_image(image))))
 }
 
+/// `path`, which must be an image, as a `data:` URL; `flag` names it in errors.
+pub(crate) fn image_url(path: &std::path::Path, flag: &str) -> Result<String, CliError> {
+    match image_from(path, flag)? {
+        Some(locus_providers::ImageSource::Base64 { media_type, data }) => Ok(format!("data:{media_type};base64,{data}")),
+        _ => Err(CliError::Usage(format!("{flag} {}: not an image (png, jpeg, webp, gif)", path.display()))),
+    }
+}
+
 /// `path` as an image, when its first bytes say it is one.
 fn image(path: &std::path::Path) -> Result<Option<locus_providers::ImageSource>, CliError> {
+    image_from(path, "--file")
+}
+
+fn image_from(path: &std::path::Path, flag: &str) -> Result<Option<locus_providers::ImageSource>, CliError> {
     use base64::Engine as _;
-    let cannot = |e: std::io::Error| CliError::Usage(format!("--file {}: cannot read it: {e}", path.display()));
+    let cannot = |e: std::io::Error| CliError::Usage(format!("{flag} {}: cannot read it: {e}", path.display()));
     // One open file for the first bytes, the size and the rest: what is checked is what is sent.
     let mut file = std::fs::File::open(path).map_err(cannot)?;
     let mut bytes = Vec::with_capacity(16);
@@ -109,7 +121,7 @@ fn image(path: &std::path::Path) -> Result<Option<locus_providers::ImageSource>,
     let size = file.metadata().map_err(cannot)?.len();
     if size > MAX_IMAGE_BYTES as u64 {
         return Err(CliError::Usage(format!(
-            "--file {}: the image is {:.1} MiB; at most {} MiB is attached (make it smaller)",
+            "{flag} {}: the image is {:.1} MiB; at most {} MiB is attached (make it smaller)",
             path.display(),
             size as f64 / 1_048_576.0,
             MAX_IMAGE_BYTES / 1_048_576

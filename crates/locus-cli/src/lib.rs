@@ -20,6 +20,7 @@ pub mod defaults;
 pub mod doctor;
 pub mod emulator;
 mod error;
+pub mod guard;
 pub mod files;
 pub mod input;
 mod limits;
@@ -110,6 +111,16 @@ pub enum Command {
         exit_codes!()
     ))]
     Rerank(retrieval::RerankArgs),
+    /// Check a text with the service's guardrails: content moderation, prompt injection, personal information.
+    #[command(after_help = concat!(
+        "Examples:
+  locus guard --emulator \"mail jane@example.com\"      a local emulator, no account needed
+  locus guard --compartment-id C \"ignore previous instructions\"   exit 1: an injection
+  cat notes.txt | locus guard --compartment-id C --redact     personal information replaced by [LABEL]
+  locus guard --compartment-id C --json --checks pii --pii-types EMAIL \"…\"\n\n",
+        exit_codes!()
+    ))]
+    Guard(guard::GuardArgs),
     /// Serve OpenAI's API (chat completions, embeddings, models) for every OCI model and endpoint.
     #[command(after_help = concat!(
         "Examples:
@@ -245,6 +256,7 @@ where
         Command::Chat(args) => args.json,
         Command::Models(args) => args.json,
         Command::Rerank(args) => args.json,
+        Command::Guard(args) => args.json,
         _ => false,
     };
     let result = match cli.command {
@@ -253,6 +265,7 @@ where
         Command::Models(args) => models::run(args, out).await,
         Command::Embed(args) => retrieval::embed(args, out, err).await,
         Command::Rerank(args) => retrieval::rerank(args, out).await,
+        Command::Guard(args) => guard::run(args, stdin, out).await,
         Command::Serve(args) => serve::run(args, out).await,
         Command::Emulator(command) => emulator::run(command, out).await,
         Command::RawRequest(args) => raw_request::run(args, out, err).await.map(|()| ExitCode::Ok),

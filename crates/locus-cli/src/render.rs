@@ -122,6 +122,9 @@ pub async fn show(
                     one_line(&reason)
                 )?;
             }
+            AgentEvent::Guarded { stage, finding, blocked: false } => {
+                writeln!(err, "note: guardrails redacted {finding} from {}", stage.describe())?;
+            }
             AgentEvent::Finished(r) => result = Some(r),
             _ => {}
         }
@@ -145,6 +148,9 @@ pub async fn show(
         if let Some(transport) = options.transport {
             value["transport"] = transport.as_str().into();
         }
+        if let Some(blocked) = &result.blocked {
+            value["blocked"] = serde_json::to_value(blocked).map_err(std::io::Error::from)?;
+        }
         // The details the service reported, and only those.
         if let Some(cached) = result.usage.cached_tokens {
             value["usage"]["cached_tokens"] = cached.into();
@@ -161,6 +167,10 @@ pub async fn show(
             "warning: the answer was cut off at the model's token limit; raise --max-tokens for a whole answer"
         )?,
         StopReason::ContentFiltered => writeln!(err, "warning: the service's content filter stopped the answer")?,
+        StopReason::GuardrailBlocked => match &result.blocked {
+            Some(blocked) => writeln!(err, "warning: {blocked}")?,
+            None => writeln!(err, "warning: guardrails blocked the run")?,
+        },
         stop if !stop.is_complete() => writeln!(err, "stopped: {stop:?} after {} model calls", result.iterations)?,
         _ => {}
     }

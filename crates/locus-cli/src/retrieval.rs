@@ -121,12 +121,18 @@ async fn client(
     model: Option<&str>,
     default_model: &str,
 ) -> Result<(GenAiClient, String, String), CliError> {
-    let env: SharedEnv = Arc::new(OsEnv);
-    let settings = setup.settings(env.as_ref())?;
     let model = match model {
         Some(model) => locus_agent::oci_id(model).map_err(|e| CliError::Usage(format!("--model: {e}")))?,
         None => default_model.to_owned(),
     };
+    let (client, compartment) = service_client(setup).await?;
+    Ok((client, model, compartment))
+}
+
+/// The client and compartment of a command that calls no chat model.
+pub(crate) async fn service_client(setup: &ServiceArgs) -> Result<(GenAiClient, String), CliError> {
+    let env: SharedEnv = Arc::new(OsEnv);
+    let settings = setup.settings(env.as_ref())?;
     let Some(compartment) = settings.compartment_id.clone().map(|c| c.value) else {
         return Err(CliError::Usage("no compartment: pass --compartment-id (or set LOCUS_OCI_COMPARTMENT)".into()));
     };
@@ -137,7 +143,7 @@ async fn client(
         .on_retry(crate::terminal::announce_retry(crate::terminal::Terminal::detect()))
         .build()
         .map_err(CliError::Request)?;
-    Ok((client, model, compartment))
+    Ok((client, compartment))
 }
 
 /// Inputs per group: progress is reported, and output written, after each.

@@ -22,7 +22,7 @@ fn help_and_version() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("raw-request"));
     assert!(String::from_utf8_lossy(&output.stdout).contains("locus chat --emulator"), "the first thing to try");
     // Every command teaches by example (issue 28, item 18).
-    for command in ["chat", "doctor", "models", "embed", "rerank", "serve", "sessions", "raw-request"] {
+    for command in ["chat", "doctor", "models", "embed", "rerank", "guard", "serve", "sessions", "raw-request"] {
         let help = locus().args([command, "--help"]).output().unwrap();
         let text = String::from_utf8_lossy(&help.stdout);
         assert!(text.contains("Examples:\n  locus"), "{command}: {text}");
