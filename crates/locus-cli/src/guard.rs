@@ -94,7 +94,8 @@ pub async fn run(args: GuardArgs, stdin: Stdin, out: &mut dyn Write) -> Result<E
     };
     let report = client.guardrails(&call).await.map_err(CliError::Request)?;
     let threshold = args.threshold;
-    let harmful = report.flagged_category(threshold).is_some() || report.prompt_injection.is_some_and(|s| s >= threshold);
+    let harmful =
+        report.flagged_category(threshold).is_some() || report.prompt_injection.is_some_and(|s| s >= threshold);
     let personal = report.pii.iter().any(|p| p.score >= threshold);
     if args.redact {
         writeln!(out, "{}", report.redact(&text))?;

@@ -100,7 +100,9 @@ pub fn message(
 /// `path`, which must be an image, as a `data:` URL; `flag` names it in errors.
 pub(crate) fn image_url(path: &std::path::Path, flag: &str) -> Result<String, CliError> {
     match image_from(path, flag)? {
-        Some(locus_providers::ImageSource::Base64 { media_type, data }) => Ok(format!("data:{media_type};base64,{data}")),
+        Some(locus_providers::ImageSource::Base64 { media_type, data }) => {
+            Ok(format!("data:{media_type};base64,{data}"))
+        }
         _ => Err(CliError::Usage(format!("{flag} {}: not an image (png, jpeg, webp, gif)", path.display()))),
     }
 }

@@ -11,6 +11,8 @@
 //!   picks which).
 //! - [`Embedder`] and [`Reranker`]: embeddings and reranking, with
 //!   [`OciEmbedder`] (batched, in order) and [`OciReranker`].
+//! - [`guard`]: guardrails as decisions — a policy judging the service's
+//!   report on a text (pass, redact, block), and [`guard::OciGuard`] asking it.
 //! - [`StreamAccumulator`]: the final answer from stream events, with tool
 //!   calls assembled correctly for every pattern real models stream.
 //! - [`extract_inline_tool_calls`] and [`InlineToolCallFilter`]: tool calls
@@ -32,6 +34,7 @@ mod accumulator;
 mod chat_model;
 mod dialect;
 mod error;
+pub mod guard;
 mod inline;
 mod model;
 pub mod openai;

@@ -709,7 +709,8 @@ fn guardrails_from_the_command_line_and_around_chat() {
     // --json, only the checks asked for; an image needs a version that reads images.
     let png = served.dir.path().join("dot.png");
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
-    let out = run(guard().args(["--json", "--checks", "moderation", "--image", png.to_str().unwrap()]).arg("frobnicate"));
+    let out =
+        run(guard().args(["--json", "--checks", "moderation", "--image", png.to_str().unwrap()]).arg("frobnicate"));
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!((out.code, &report["flagged"]), (1, &serde_json::json!(true)), "{}", out.stderr);
     assert_eq!(report["moderation"][1], serde_json::json!(["BLOCKLIST", 1.0]));
