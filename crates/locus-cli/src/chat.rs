@@ -100,12 +100,13 @@ pub struct ChatArgs {
     /// region and compartment): the input and tool results before the model
     /// reads them, the answer before it is shown (it then arrives whole).
     /// Injections and harmful content block; personal information is redacted
-    /// (see --guard-pii).
+    /// (see --guard-pii). On too when the defaults file has a `[guard]` table,
+    /// whose policy is then used.
     #[arg(long)]
     pub guard: bool,
-    /// What --guard does with personal information.
-    #[arg(long, value_enum, value_name = "ACTION", default_value_t = PiiChoice::Redact, requires = "guard")]
-    pub guard_pii: PiiChoice,
+    /// What --guard does with personal information (default: redact, or the `[guard]` table's `pii`).
+    #[arg(long, value_enum, value_name = "ACTION")]
+    pub guard_pii: Option<PiiChoice>,
 }
 
 /// What `--guard` does with personal information.
@@ -239,7 +240,12 @@ pub async fn run(
     let can_ask = interactive_possible && terminal.stderr;
     // Kept to ask the region's listing when the model turns out to name nothing.
     let listed_by = model.clone();
-    let guard = args.guard.then(|| guard_for(&args, &model));
+    let file_guard = match &defaults {
+        Some(defaults) => defaults.guard()?,
+        None => None,
+    };
+    let guard =
+        (args.guard || args.guard_pii.is_some() || file_guard.is_some()).then(|| guard_for(&args, file_guard, &model));
     let agent = agent(&args, Arc::new(model), mcp.as_ref(), can_ask, schema.as_ref(), guard.clone())?;
     let options = ShowOptions {
         json: args.json,
@@ -324,8 +330,15 @@ async fn emulated(
 }
 
 /// `--guard`: the service's guardrails through the model's own client and compartment.
-fn guard_for(args: &ChatArgs, model: &OciChatModel) -> locus_agent::guard::OciGuard {
-    let policy = locus_agent::guard::GuardPolicy { pii: args.guard_pii.into(), ..Default::default() };
+fn guard_for(
+    args: &ChatArgs,
+    policy: Option<locus_agent::guard::GuardPolicy>,
+    model: &OciChatModel,
+) -> locus_agent::guard::OciGuard {
+    let mut policy = policy.unwrap_or_default();
+    if let Some(pii) = args.guard_pii {
+        policy.pii = pii.into();
+    }
     locus_agent::guard::OciGuard::new(model.client().clone(), model.compartment()).policy(policy)
 }
 

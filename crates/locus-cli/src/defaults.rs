@@ -11,6 +11,13 @@
 //! compartment_id = "ocid1.compartment.oc1..dac"
 //! api_format = "generic"
 //!
+//! [guard]                                     # guardrails: `locus serve` (every route) and `locus chat`
+//! pii = "redact"                               # allow, redact or block
+//!
+//! [aliases.public.guard]                       # a route of its own
+//! pii = "block"
+//! stages = ["input", "answer"]
+//!
 //! [mcp.servers.files]                          # tools for `locus chat`
 //! command = ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/tmp"]
 //!
@@ -23,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use locus_agent::guard::{GuardPolicy, GuardStage, PiiAction};
 use locus_agent::oci_id;
 use locus_agent::settings::{Setting, Settings, Source};
 use oci_auth::Env;
@@ -46,6 +54,73 @@ pub struct Entry {
     pub region: Option<String>,
     /// The OCI config profile.
     pub profile: Option<String>,
+    /// Guardrails: at the top level, for `locus chat` and every route of
+    /// `locus serve`; in an alias, for that route.
+    pub guard: Option<GuardEntry>,
+}
+
+/// A `[guard]` table: the service's guardrails and what to do with what they find.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardEntry {
+    /// `false` turns guardrails off (for an alias under a top-level `[guard]`); default `true`.
+    pub enabled: Option<bool>,
+    /// Personal information: `allow`, `redact` (default) or `block`.
+    pub pii: Option<PiiAction>,
+    /// What is screened: `input`, `tool_result`, `answer` (default: all three).
+    pub stages: Option<Vec<GuardStage>>,
+    /// The checks: `moderation`, `injection`, `pii` (default: all three).
+    pub checks: Option<Vec<String>>,
+    /// The personal-information types (default: PERSON, EMAIL, TELEPHONE_NUMBER).
+    pub pii_types: Option<Vec<String>>,
+    /// The score at which a check counts (default 0.5).
+    pub threshold: Option<f64>,
+    /// A guardrails version to pin.
+    pub version: Option<String>,
+}
+
+impl GuardEntry {
+    /// The policy, `None` when turned off; `source` names the table in errors.
+    pub fn policy(&self, source: &str) -> Result<Option<GuardPolicy>, CliError> {
+        if self.enabled == Some(false) {
+            return Ok(None);
+        }
+        let mut policy = GuardPolicy::default();
+        if let Some(pii) = self.pii {
+            policy.pii = pii;
+        }
+        if let Some(stages) = &self.stages {
+            policy.stages = stages.clone();
+        }
+        if let Some(types) = &self.pii_types {
+            policy.checks.pii_types = types.iter().map(|t| t.trim().to_ascii_uppercase()).collect();
+        }
+        if let Some(checks) = &self.checks {
+            for check in checks {
+                if !["moderation", "injection", "pii"].contains(&check.as_str()) {
+                    return Err(CliError::Usage(format!(
+                        "{source}: `checks`: `{check}` is not one of moderation, injection, pii"
+                    )));
+                }
+            }
+            policy.checks.content_moderation = checks.iter().any(|c| c == "moderation");
+            policy.checks.prompt_injection = checks.iter().any(|c| c == "injection");
+            if !checks.iter().any(|c| c == "pii") {
+                policy.checks.pii_types.clear();
+            }
+            if policy.checks.is_empty() {
+                return Err(CliError::Usage(format!("{source}: `checks` is empty: use `enabled = false` instead")));
+            }
+        }
+        if let Some(threshold) = self.threshold {
+            if !(0.0..=1.0).contains(&threshold) {
+                return Err(CliError::Usage(format!("{source}: `threshold` {threshold}: give a score from 0 to 1")));
+            }
+            policy.threshold = threshold;
+        }
+        policy.version = self.version.clone();
+        Ok(Some(policy))
+    }
 }
 
 /// A defaults file, read.
@@ -145,6 +220,23 @@ impl DefaultsFile {
     /// The file's defaults as settings (its `model` may be an alias, which the caller looks up with [`alias`](Self::alias)).
     pub fn settings(&self) -> Result<Settings, CliError> {
         entry_settings(&self.defaults, &Source::File(self.path.clone()))
+    }
+
+    /// The top-level `[guard]` policy, when there is one and it is on.
+    pub fn guard(&self) -> Result<Option<GuardPolicy>, CliError> {
+        match &self.defaults.guard {
+            Some(entry) => entry.policy(&format!("{}: [guard]", self.path.display())),
+            None => Ok(None),
+        }
+    }
+
+    /// An alias's own `[aliases.NAME.guard]`: `None` when it has none (it
+    /// inherits), `Some(None)` when it turns guardrails off.
+    pub fn alias_guard(&self, name: &str) -> Result<Option<Option<GuardPolicy>>, CliError> {
+        match self.aliases.get(name.trim()).and_then(|entry| entry.guard.as_ref()) {
+            Some(entry) => entry.policy(&format!("{}: [aliases.{name}.guard]", self.path.display())).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The alias `name`'s settings, when there is one.

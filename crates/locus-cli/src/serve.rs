@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use locus_agent::guard::GuardPolicy;
 use locus_agent::settings::{Setting, Source};
-use locus_gateway::{Alias, Gateway, GatewayConfig};
+use locus_gateway::{Alias, Gateway, GatewayConfig, RouteGuard};
 use oci_auth::{OsEnv, Secret, SharedEnv};
 
 use crate::error::{CliError, ExitCode};
@@ -43,6 +44,12 @@ pub struct ServeArgs {
     /// Requests per minute per client key (per client address without keys); more get 429 (default: no limit).
     #[arg(long, value_name = "N")]
     pub requests_per_minute: Option<u32>,
+    /// Screen every chat route with the service's guardrails (the defaults
+    /// file's `[guard]` policy when it has one, else the default: injections
+    /// and harmful content blocked, personal information redacted; an alias's
+    /// `[aliases.NAME.guard]` is its own).
+    #[arg(long)]
+    pub guard: bool,
     /// Auth, region, compartment and client bounds as `locus chat` takes them;
     /// --model is the model of requests that name none, --transport and
     /// --api-format apply to every model without an alias saying otherwise;
@@ -66,6 +73,11 @@ pub async fn run(args: ServeArgs, out: &mut dyn Write) -> Result<ExitCode, CliEr
                     compartment_id: alias.compartment_id.map(|c| c.value),
                     api_format: alias.api_format.map(|f| f.value),
                     transport: alias.transport.map(|t| t.value),
+                    guard: match defaults.alias_guard(name)? {
+                        None => RouteGuard::Inherit,
+                        Some(None) => RouteGuard::Off,
+                        Some(Some(policy)) => RouteGuard::Policy(policy),
+                    },
                 },
             );
         }
@@ -91,6 +103,8 @@ pub async fn run(args: ServeArgs, out: &mut dyn Write) -> Result<ExitCode, CliEr
         default_model,
         transport: settings.transport.clone().filter(global).map(|t| t.value),
         api_format: settings.api_format.clone().filter(global).map(|f| f.value),
+        // The file's `[guard]`, else --guard's default policy.
+        guard: defaults.guard()?.or_else(|| args.guard.then(GuardPolicy::default)),
         ..Default::default()
     };
     config.check().map_err(CliError::Usage)?;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use locus_providers::ApiFormat;
+use locus_providers::guard::GuardPolicy;
 use oci_auth::Secret;
 use oci_genai_transport::Transport;
 
@@ -19,6 +20,20 @@ pub struct Alias {
     pub api_format: Option<ApiFormat>,
     /// The transport.
     pub transport: Option<Transport>,
+    /// Its guardrails: the gateway's (the default), none, or a policy of its own.
+    pub guard: RouteGuard,
+}
+
+/// Whether an alias's requests are screened by guardrails.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum RouteGuard {
+    /// As the gateway's [`GatewayConfig::guard`] says.
+    #[default]
+    Inherit,
+    /// Not screened.
+    Off,
+    /// Screened with this policy.
+    Policy(GuardPolicy),
 }
 
 /// The gateway's settings.
@@ -66,6 +81,9 @@ pub struct GatewayConfig {
     pub embedding_model: String,
     /// How long `/v1/models` keeps the region's model list; `None`: list the aliases only.
     pub model_list_ttl: Option<Duration>,
+    /// Guardrails on every chat route without an alias saying otherwise
+    /// (`applyGuardrails` in the model's compartment; see `screening`). Default: none.
+    pub guard: Option<GuardPolicy>,
 }
 
 impl Default for GatewayConfig {
@@ -87,6 +105,7 @@ impl Default for GatewayConfig {
             api_format: None,
             embedding_model: "cohere.embed-english-v3.0".into(),
             model_list_ttl: Some(Duration::from_secs(600)),
+            guard: None,
         }
     }
 }

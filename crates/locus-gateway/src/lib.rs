@@ -20,17 +20,22 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Guardrails ([`GatewayConfig::guard`], per alias [`RouteGuard`]) screen
+//! the newest user and tool messages (a block is a 400 `guardrail_blocked`)
+//! and the answer (a block empties it, finish reason `content_filter`).
+//!
 //! What a gateway refuses, and its bounds, are in [`GatewayConfig`] and
 //! docs/serve.md ("Security").
 
 #![deny(missing_docs)]
 
+mod access;
 mod catalog;
 mod config;
 mod error;
-mod guard;
 mod listener;
 mod routes;
+mod screening;
 mod server;
 mod state;
 pub mod translate;
@@ -39,7 +44,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{Alias, GatewayConfig};
+pub use config::{Alias, GatewayConfig, RouteGuard};
 pub use error::GatewayError;
 pub use listener::ShutdownReport;
 use oci_genai_transport::GenAiClient;
@@ -120,7 +125,7 @@ impl Gateway {
             calls: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_calls.max(1))),
             config,
             client,
-            guard: guard::Guard::default(),
+            access: access::Access::default(),
             catalog: catalog::Catalog::default(),
         });
         let (drain, stopped) = tokio::sync::watch::channel(None);

@@ -69,10 +69,26 @@ pub(crate) async fn chat(
     }
     served.model = Some(openai.model.clone());
     let model = model(state, &openai.model)?;
-    let request = translate::request(&openai)?;
+    let mut request = translate::request(&openai)?;
+    let guard = crate::screening::guard_for(&state.config, &openai.model, &model);
     let permit = state.call_permit()?;
+    if let Some(guard) = &guard {
+        crate::screening::screen_request(guard, &mut request).await?;
+    }
+    let held = guard.as_ref().filter(|g| g.screens(locus_providers::guard::GuardStage::Answer));
+    let whole = match held {
+        Some(guard) => {
+            let mut response = model.complete(&request).await?;
+            crate::screening::screen_answer(guard, &mut response).await?;
+            Some(response)
+        }
+        None => None,
+    };
     if openai.stream != Some(true) {
-        let response = model.complete(&request).await?;
+        let response = match whole {
+            Some(response) => response,
+            None => model.complete(&request).await?,
+        };
         drop(permit);
         return Ok(full(
             200,
@@ -81,7 +97,13 @@ pub(crate) async fn chat(
         ));
     }
     let include_usage = openai.stream_options.is_some_and(|o| o.include_usage);
-    let mut events = model.stream(&request).await;
+    let mut events: EventStream = match whole {
+        // A screened answer streams as the events of the whole answer.
+        Some(response) => {
+            Box::pin(futures::stream::iter(locus_providers::response_events(response).into_iter().map(Ok)))
+        }
+        None => model.stream(&request).await,
+    };
     // The first event says whether the call started: an error then is an error status, not a stream.
     let first = match events.next().await {
         Some(Err(error)) => return Err(error.into()),

@@ -89,7 +89,7 @@ async fn route(
     if parts.method == hyper::Method::GET && parts.uri.path() == "/healthz" {
         return Ok(full(200, "text/plain", "ok\n".into()));
     }
-    state.guard.admit(&state.config, &parts, peer)?;
+    state.access.admit(&state.config, &parts, peer)?;
     let body = read_body(&state.config, body).await?;
     match (parts.method.as_str(), parts.uri.path()) {
         ("POST", "/v1/chat/completions") => routes::chat(state, &body, served).await,

@@ -11,10 +11,10 @@ use hyper::Response;
 use oci_genai_transport::GenAiClient;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::access::Access;
 use crate::catalog::Catalog;
 use crate::config::GatewayConfig;
 use crate::error::GatewayError;
-use crate::guard::Guard;
 
 pub(crate) type Body = UnsyncBoxBody<Bytes, Infallible>;
 
@@ -24,7 +24,7 @@ pub(crate) struct State {
     pub client: GenAiClient,
     /// Upstream calls at once, streamed or not.
     pub calls: Arc<Semaphore>,
-    pub guard: Guard,
+    pub access: Access,
     pub catalog: Catalog,
 }
 

@@ -740,6 +740,20 @@ fn guardrails_from_the_command_line_and_around_chat() {
     let out = run(&mut chat);
     assert_eq!(out.code, 5, "{}", out.stderr);
     assert!(out.stderr.contains("guardrails blocked the input: personal information (TELEPHONE_NUMBER)"));
+    // The defaults file's `[guard]` turns guardrails on for chat, with its policy; a wrong check is named.
+    let defaults = served.dir.path().join("guarded.toml");
+    std::fs::write(&defaults, "[guard]\npii = \"block\"\nstages = [\"input\"]\n").unwrap();
+    let mut chat = locus(served.dir.path());
+    chat.env("LOCUS_CONFIG", &defaults).args(served.chat_args("openai.gpt-5")).arg("mail jane@example.com");
+    let out = run(&mut chat);
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(out.stderr.contains("guardrails blocked the input: personal information (EMAIL)"), "{}", out.stderr);
+    std::fs::write(&defaults, "[guard]\nchecks = [\"moderation\", \"pi\"]\n").unwrap();
+    let mut chat = locus(served.dir.path());
+    chat.env("LOCUS_CONFIG", &defaults).args(served.chat_args("openai.gpt-5")).arg("hi");
+    let out = run(&mut chat);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("guarded.toml: [guard]: `checks`: `pi` is not one of"), "{}", out.stderr);
 }
 
 /// A stand-in OTLP/HTTP collector: records each POST's path and body, answers 200.

@@ -58,12 +58,12 @@ impl Windows {
 
 /// The guard's memory.
 #[derive(Debug, Default)]
-pub(crate) struct Guard {
+pub(crate) struct Access {
     requests: Windows,
     wrong_keys: Windows,
 }
 
-impl Guard {
+impl Access {
     /// Lets the request in, or says why not: browser checks without keys,
     /// the key with keys, then the rate.
     pub(crate) fn admit(&self, config: &GatewayConfig, parts: &Parts, peer: SocketAddr) -> Result<(), GatewayError> {
