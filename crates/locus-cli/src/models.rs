@@ -26,6 +26,39 @@ pub struct ModelsArgs {
     /// Only the dedicated endpoints.
     #[arg(long)]
     pub endpoints_only: bool,
+    /// Which on-demand models: chat (the default), embed or rerank.
+    #[arg(long, value_enum, default_value_t = Capability::Chat)]
+    pub capability: Capability,
+}
+
+/// What an on-demand model does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Capability {
+    /// Chat models (`CHAT`).
+    Chat,
+    /// Embedding models (`TEXT_EMBEDDINGS`).
+    Embed,
+    /// Rerank models (`TEXT_RERANK`).
+    Rerank,
+}
+
+impl Capability {
+    /// The management API's name for it.
+    pub fn wire(self) -> &'static str {
+        match self {
+            Capability::Chat => "CHAT",
+            Capability::Embed => "TEXT_EMBEDDINGS",
+            Capability::Rerank => "TEXT_RERANK",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Capability::Chat => "chat",
+            Capability::Embed => "embedding",
+            Capability::Rerank => "rerank",
+        }
+    }
 }
 
 /// Runs `locus models`.
@@ -49,7 +82,10 @@ pub async fn run(args: ModelsArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
     let models: Vec<ModelSummary> = if args.endpoints_only {
         Vec::new()
     } else {
-        let mut models = client.list_models(&compartment, Some("CHAT")).await.map_err(CliError::Request)?;
+        let wire = args.capability.wire();
+        let mut models = client.list_models(&compartment, Some(wire)).await.map_err(CliError::Request)?;
+        // A capability is a filter of the service's; a listing that ignored it is filtered here too.
+        models.retain(|m| m.capabilities.is_empty() || m.capabilities.iter().any(|c| c == wire));
         // What can be called on demand: base models, not retired, alive.
         models.retain(|m| {
             m.kind.as_deref().is_none_or(|k| k == "BASE") && m.lifecycle_state.as_deref() != Some("DELETED")
@@ -76,13 +112,12 @@ pub async fn run(args: ModelsArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
     }
     let region = region.as_deref().unwrap_or("the configured region");
     if !args.endpoints_only {
-        writeln!(out, "On-demand chat models in {region} (use as --model NAME):")?;
+        writeln!(out, "On-demand {} models in {region} (use as --model NAME):", args.capability.noun())?;
         let width = models.iter().map(|m| m.display_name.len()).max().unwrap_or(0);
+        let today = oci_genai_transport::today_utc(std::time::SystemTime::now());
         for model in &models {
             let vendor = model.vendor.as_deref().unwrap_or("");
-            let retiring =
-                model.time_on_demand_retired.as_deref().map(|t| format!("  retires {t}")).unwrap_or_default();
-            writeln!(out, "  {:width$}  {vendor}{retiring}", model.display_name)?;
+            writeln!(out, "  {:width$}  {vendor}{}", model.display_name, lifecycle(model, &today))?;
         }
         if models.is_empty() {
             writeln!(out, "  (none)")?;
@@ -100,4 +135,36 @@ pub async fn run(args: ModelsArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
         }
     }
     Ok(ExitCode::Ok)
+}
+
+/// `  deprecated 2026-01-31, retires 2026-06-30` (dates only), past dates said as such.
+fn lifecycle(model: &ModelSummary, today: &str) -> String {
+    let day = |t: &str| t.get(..10).unwrap_or(t).to_owned();
+    let mut notes = Vec::new();
+    if let Some(t) = model.time_deprecated.as_deref() {
+        let verb = if model.is_deprecated_on(today) { "deprecated since" } else { "deprecated from" };
+        notes.push(format!("{verb} {}", day(t)));
+    }
+    if let Some(t) = model.time_on_demand_retired.as_deref() {
+        let verb = if model.is_retired_on(today) { "retired on demand since" } else { "retires on demand" };
+        notes.push(format!("{verb} {}", day(t)));
+    }
+    if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_dates_read_as_past_or_future() {
+        let model = ModelSummary {
+            time_deprecated: Some("2026-01-31T00:00:00.000Z".into()),
+            time_on_demand_retired: Some("2027-06-30T00:00:00Z".into()),
+            ..Default::default()
+        };
+        assert_eq!(lifecycle(&model, "2026-12-04"), "  (deprecated since 2026-01-31, retires on demand 2027-06-30)");
+        assert_eq!(lifecycle(&model, "2025-12-04"), "  (deprecated from 2026-01-31, retires on demand 2027-06-30)");
+        assert_eq!(lifecycle(&ModelSummary::default(), "2026-12-04"), "");
+    }
 }

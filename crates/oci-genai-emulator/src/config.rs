@@ -119,6 +119,11 @@ pub struct ModelConfig {
     pub fault: Option<Fault>,
     /// How many requests the fault applies to (0: all).
     pub fault_times: usize,
+    /// Its deprecation date (RFC 3339), listed and announced in every answer's
+    /// `model-retirement-info` header.
+    pub time_deprecated: Option<String>,
+    /// Its on-demand retirement date (RFC 3339), listed.
+    pub time_on_demand_retired: Option<String>,
 }
 
 impl Default for ModelConfig {
@@ -134,6 +139,8 @@ impl Default for ModelConfig {
             delay_ms: 0,
             fault: None,
             fault_times: 0,
+            time_deprecated: None,
+            time_on_demand_retired: None,
         }
     }
 }

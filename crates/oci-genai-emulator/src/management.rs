@@ -45,6 +45,8 @@ pub(crate) fn handle(state: &State, parts: &hyper::http::request::Parts, request
                     "lifecycleState": "ACTIVE",
                     "type": "BASE",
                     "compartmentId": compartment,
+                    "timeDeprecated": m.time_deprecated,
+                    "timeOnDemandRetired": m.time_on_demand_retired,
                 })
             })
             .collect()

@@ -108,9 +108,7 @@ pub(crate) async fn chat(
         response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
         response
     };
-    if let Ok(id) = hyper::header::HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("opc-request-id", id);
-    }
+    crate::state::answer_headers(&mut response, request_id, model);
     Ok(response)
 }
 

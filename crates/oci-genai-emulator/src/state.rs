@@ -146,6 +146,21 @@ pub(crate) fn find_model<'a>(
     Ok(model)
 }
 
+/// A chat answer's headers: the request id, and `model-retirement-info` for
+/// a model with a deprecation date, as the service marks a model being retired.
+pub(crate) fn answer_headers(response: &mut Response<Body>, request_id: &str, model: &ModelConfig) {
+    if let Ok(id) = hyper::header::HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("opc-request-id", id);
+    }
+    if let Some(deprecated) = &model.time_deprecated {
+        let retired = model.time_on_demand_retired.as_deref().unwrap_or("not announced");
+        let info = format!("deprecated {deprecated}; on-demand retirement {retired}");
+        if let Ok(value) = hyper::header::HeaderValue::from_str(&info) {
+            response.headers_mut().insert("model-retirement-info", value);
+        }
+    }
+}
+
 /// The address to bind.
 pub(crate) fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))

@@ -81,7 +81,7 @@ pub use guardrails::{
 };
 pub use hint::{BuilderNames, Setting, SettingNames};
 pub use limits::Limits;
-pub use management::{EndpointSummary, ModelSummary};
+pub use management::{EndpointSummary, ModelSummary, today_utc};
 pub use retry::{RetryNotice, RetryObserver, RetryPolicy};
 pub use route::Route;
 pub use serving::{ServingMode, is_ocid};

@@ -27,8 +27,50 @@ pub struct ModelSummary {
     /// `BASE` or `CUSTOM`.
     #[serde(rename = "type")]
     pub kind: Option<String>,
-    /// When it is retired on demand, if announced.
+    /// When it was or will be deprecated, if announced (RFC 3339).
+    pub time_deprecated: Option<String>,
+    /// When it is retired on demand, if announced (RFC 3339).
     pub time_on_demand_retired: Option<String>,
+    /// When it is retired on dedicated AI clusters, if announced (RFC 3339).
+    pub time_dedicated_retired: Option<String>,
+}
+
+impl ModelSummary {
+    /// Whether its deprecation date is on or before `today` (`YYYY-MM-DD`).
+    ///
+    /// ```
+    /// let model = oci_genai_transport::ModelSummary { time_deprecated: Some("2026-01-31T00:00:00.000Z".into()), ..Default::default() };
+    /// assert!(model.is_deprecated_on("2026-02-01") && !model.is_deprecated_on("2026-01-30"));
+    /// ```
+    pub fn is_deprecated_on(&self, today: &str) -> bool {
+        self.time_deprecated.as_deref().is_some_and(|t| t.get(..10).is_some_and(|day| day <= today))
+    }
+
+    /// Whether its on-demand retirement date is on or before `today` (`YYYY-MM-DD`).
+    pub fn is_retired_on(&self, today: &str) -> bool {
+        self.time_on_demand_retired.as_deref().is_some_and(|t| t.get(..10).is_some_and(|day| day <= today))
+    }
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`, as lifecycle dates begin.
+///
+/// ```
+/// let today = oci_genai_transport::today_utc(std::time::SystemTime::UNIX_EPOCH);
+/// assert_eq!(today, "1970-01-01");
+/// ```
+pub fn today_utc(now: std::time::SystemTime) -> String {
+    let days = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// A dedicated AI cluster endpoint (`EndpointSummary`; read leniently).
@@ -113,6 +155,14 @@ fn encode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dates_are_civil_dates() {
+        let at = |secs: u64| super::today_utc(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        assert_eq!(at(951_782_400), "2000-02-29");
+        assert_eq!(at(1_796_342_400), "2026-12-04");
+        assert_eq!(at(4_107_542_399), "2100-02-28");
+    }
+
     #[test]
     fn query_values_are_encoded() {
         assert_eq!(super::encode("ocid1.compartment.oc1..a b&c"), "ocid1.compartment.oc1..a%20b%26c");

@@ -53,6 +53,22 @@ impl std::fmt::Debug for Sender {
     }
 }
 
+/// The header the service adds to answers of a model being retired.
+pub(crate) const RETIREMENT_HEADER: &str = "model-retirement-info";
+
+/// Warns, once per model and process, that the service says `model` is being retired.
+fn warn_retirement(model: Option<&str>, info: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let model = model.unwrap_or("the model");
+    let mut said = SAID.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if said.iter().any(|m| m == model) {
+        return;
+    }
+    said.push(model.to_owned());
+    let info: String = info.chars().filter(|c| !c.is_control()).take(300).collect();
+    tracing::warn!("{model} is being retired ({info}); `locus models` lists its dates and the region's other models");
+}
+
 impl Sender {
     /// Sends with retries until a 2xx response (whose body is not read). A
     /// stream (`deadline` set) waits for headers at most the read timeout and
@@ -103,7 +119,12 @@ impl Sender {
                 );
             }
             let (error, retry_after) = match outcome {
-                Ok(response) if (200..300).contains(&response.status()) => return Ok(response),
+                Ok(response) if (200..300).contains(&response.status()) => {
+                    if let Some(info) = response.header(RETIREMENT_HEADER) {
+                        warn_retirement(prepared.context.model.as_deref(), info);
+                    }
+                    return Ok(response);
+                }
                 Ok(response) => {
                     let retry_after = response.header("retry-after").and_then(|v| parse_retry_after(v, self.env.now()));
                     (self.service_error(response, prepared).await, retry_after)

@@ -51,6 +51,12 @@ fn serve() -> Served {
     });
     config.models.push(ModelConfig { id: "openai.gpt-5".into(), ..Default::default() });
     config.models.push(ModelConfig {
+        id: "meta.llama-old".into(),
+        time_deprecated: Some("2026-01-31T00:00:00.000Z".into()),
+        time_on_demand_retired: Some("2099-01-31T00:00:00.000Z".into()),
+        ..Default::default()
+    });
+    config.models.push(ModelConfig {
         id: "thinker".into(),
         behaviour: Behaviour::Script(vec![Turn {
             text: "The answer is 4.".into(),
@@ -355,6 +361,23 @@ fn models_lists_the_regions_models_and_the_compartments_endpoints() {
     let out = run(plain.args(["--compartment-id", "ocid1.compartment.oc1..other"]));
     assert_eq!(out.code, 3);
     assert!(out.stderr.contains("404 NotAuthorizedOrNotFound") && out.stderr.contains("hint:"), "{}", out.stderr);
+    // Lifecycle (issue 29, item 6): dates shown, other capabilities listed, and a chat with a model being
+    // retired warns, from the answer's `model-retirement-info` header.
+    let mut plain = locus(served.dir.path());
+    plain.args(["models", "--models-only", "--config-file", &served.config, "--service-endpoint", &served.url]);
+    let out = run(plain.args(["--compartment-id", DEMO_COMPARTMENT]));
+    let line = out.stdout.lines().find(|l| l.contains("meta.llama-old")).unwrap_or_default();
+    assert!(line.ends_with("(deprecated since 2026-01-31, retires on demand 2099-01-31)"), "{}", out.stdout);
+    let mut embed = locus(served.dir.path());
+    embed.args(["models", "--models-only", "--capability", "embed", "--config-file", &served.config]);
+    let out = run(embed.args(["--service-endpoint", &served.url, "--compartment-id", DEMO_COMPARTMENT]));
+    assert!(out.stdout.starts_with("On-demand embedding models in"), "{}", out.stdout);
+    assert!(out.stdout.contains("cohere.embed") && !out.stdout.contains("meta.llama"), "{}", out.stdout);
+    let out = run(locus(served.dir.path()).args(served.chat_args("meta.llama-old")).arg("hi"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let warning = "warning: meta.llama-old is being retired (deprecated 2026-01-31T00:00:00.000Z; on-demand \
+                   retirement 2099-01-31T00:00:00.000Z); `locus models` lists its dates and the region's other models";
+    assert_eq!(out.stderr.matches(warning).count(), 1, "{}", out.stderr);
 }
 
 #[test]
