@@ -248,3 +248,19 @@ async fn guardrails_screen_each_route_as_configured() {
     assert_eq!(answer["choices"][0]["finish_reason"], "content_filter");
     assert!(answer["choices"][0]["message"]["content"].as_str().is_none_or(str::is_empty), "{answer}");
 }
+
+/// Request options (issue 29, item 5) reach the model through the gateway; a value it cannot read is a 400.
+#[tokio::test]
+async fn request_options_pass_through_the_gateway() {
+    let (_emulator, gateway) = start(GatewayConfig::default()).await;
+    let mut body = json!({"model": "meta.echo", "messages": [{"role": "user", "content": "hi"}],
+        "verbosity": "low", "service_tier": "priority", "reasoning_effort": "low",
+        "web_search_options": {"search_context_size": "high",
+            "user_location": {"type": "approximate", "approximate": {"city": "Austin", "country": "US"}}}});
+    let (status, answer) = post(&gateway, body.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    body["verbosity"] = json!("loud");
+    let (status, error) = post(&gateway, body).await;
+    assert_eq!(status, 400, "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("verbosity `loud`"), "{error}");
+}

@@ -8,7 +8,10 @@ use clap::Args;
 use locus_agent::mcp::McpTools;
 use locus_agent::settings::{Setting, Settings, Source};
 use locus_agent::{Agent, AgentResult, tools::builtin};
-use locus_providers::{DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, ResponseFormat, SharedChatModel};
+use locus_providers::{
+    DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, ReasoningEffort, ResponseFormat, ServiceTier,
+    SharedChatModel, Verbosity, WebSearch,
+};
 use oci_auth::{OsEnv, SharedEnv};
 
 use crate::error::{CliError, ExitCode};
@@ -48,6 +51,24 @@ pub struct ChatArgs {
     /// Sampling temperature.
     #[arg(long)]
     pub temperature: Option<f64>,
+    /// How hard a reasoning model thinks: none, minimal, low, medium, high.
+    #[arg(long, value_name = "EFFORT", value_parser = ["none", "minimal", "low", "medium", "high"])]
+    pub reasoning_effort: Option<String>,
+    /// How much the model says: low, medium, high (GPT-5 and later; not Cohere).
+    #[arg(long, value_name = "LEVEL", value_parser = ["low", "medium", "high"])]
+    pub verbosity: Option<String>,
+    /// The processing tier: auto, default, priority (not Cohere).
+    #[arg(long, value_name = "TIER", value_parser = ["auto", "default", "priority"])]
+    pub service_tier: Option<String>,
+    /// Let the model search the web (the native API and chat completions; not Cohere, not Responses).
+    #[arg(long)]
+    pub web_search: bool,
+    /// With --web-search, how much found text the model reads: low, medium, high.
+    #[arg(long, value_name = "SIZE", value_parser = ["low", "medium", "high"], requires = "web_search")]
+    pub web_search_context: Option<String>,
+    /// One tool call per model turn (models call several at once by default).
+    #[arg(long)]
+    pub no_parallel_tool_calls: bool,
     /// Most model calls per run.
     #[arg(long, default_value_t = 20)]
     pub max_iterations: u32,
@@ -149,6 +170,24 @@ pub(crate) fn agent(
         .params(GenerationParams {
             max_tokens: args.max_tokens,
             temperature: args.temperature,
+            reasoning_effort: args.reasoning_effort.as_deref().map(|e| match e {
+                "none" => ReasoningEffort::None,
+                "minimal" => ReasoningEffort::Minimal,
+                "low" => ReasoningEffort::Low,
+                "medium" => ReasoningEffort::Medium,
+                _ => ReasoningEffort::High,
+            }),
+            verbosity: args.verbosity.as_deref().map(level),
+            service_tier: args.service_tier.as_deref().map(|t| match t {
+                "auto" => ServiceTier::Auto,
+                "default" => ServiceTier::Default,
+                _ => ServiceTier::Priority,
+            }),
+            web_search: args.web_search.then(|| WebSearch {
+                context_size: args.web_search_context.as_deref().map(level),
+                user_location: None,
+            }),
+            parallel_tool_calls: args.no_parallel_tool_calls.then_some(false),
             response_format: schema.map(|schema| ResponseFormat::JsonSchema {
                 name: "answer".into(),
                 schema: schema.value.clone(),
@@ -327,6 +366,15 @@ async fn emulated(
         .map_err(locus_agent::Error::from)?;
     let model = setup.model.client(client).build().map_err(locus_agent::Error::from)?;
     Ok((model, emulator))
+}
+
+/// `low`, `medium`, `high` (clap has checked the value).
+fn level(value: &str) -> Verbosity {
+    match value {
+        "low" => Verbosity::Low,
+        "medium" => Verbosity::Medium,
+        _ => Verbosity::High,
+    }
 }
 
 /// `--guard`: the service's guardrails through the model's own client and compartment.

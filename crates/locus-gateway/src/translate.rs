@@ -3,7 +3,7 @@
 
 use locus_providers::{
     ChatRequest, ChatResponse, ContentPart, FinishReason, GenerationParams, ImageSource, Message, ModelEvent,
-    ReasoningEffort, ResponseFormat, ToolCall, ToolChoice, ToolSpec, Usage,
+    ReasoningEffort, ResponseFormat, ServiceTier, ToolCall, ToolChoice, ToolSpec, Usage, Verbosity, WebSearch,
 };
 use oci_genai_transport::openai::chat_completions::{ChatCompletionRequest, ChatMessage, Content, ContentPart as Part};
 use serde_json::{Value, json};
@@ -105,6 +105,35 @@ pub fn request(openai: &ChatCompletionRequest) -> Result<ChatRequest, GatewayErr
         Some("high") => Some(ReasoningEffort::High),
         Some(other) => return Err(GatewayError::bad_request(format!("reasoning_effort `{other}` is not known"))),
     };
+    let level = |name: &str, value: Option<&str>| match value {
+        None => Ok(None),
+        Some("low") => Ok(Some(Verbosity::Low)),
+        Some("medium") => Ok(Some(Verbosity::Medium)),
+        Some("high") => Ok(Some(Verbosity::High)),
+        Some(other) => Err(GatewayError::bad_request(format!("{name} `{other}`: use low, medium or high"))),
+    };
+    let verbosity = level("verbosity", openai.verbosity.as_deref())?;
+    let service_tier = match openai.service_tier.as_deref() {
+        None => None,
+        Some("auto") => Some(ServiceTier::Auto),
+        Some("default") => Some(ServiceTier::Default),
+        Some("priority") => Some(ServiceTier::Priority),
+        Some(other) => {
+            return Err(GatewayError::bad_request(format!("service_tier `{other}`: use auto, default or priority")));
+        }
+    };
+    let web_search = match &openai.web_search_options {
+        None => None,
+        Some(options) => {
+            let size = options.get("search_context_size").and_then(Value::as_str);
+            let location = options.pointer("/user_location/approximate").cloned();
+            let user_location = location
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| GatewayError::bad_request(format!("web_search_options.user_location: {e}")))?;
+            Some(WebSearch { context_size: level("web_search_options.search_context_size", size)?, user_location })
+        }
+    };
     Ok(ChatRequest {
         messages,
         tools,
@@ -121,6 +150,9 @@ pub fn request(openai: &ChatCompletionRequest) -> Result<ChatRequest, GatewayErr
             parallel_tool_calls: openai.parallel_tool_calls,
             response_format,
             reasoning_effort,
+            verbosity,
+            service_tier,
+            web_search,
         },
         ..Default::default()
     })

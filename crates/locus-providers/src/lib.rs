@@ -53,5 +53,6 @@ pub use retrieval::{Embedder, InputType, OciEmbedder, OciReranker, Ranked, Reran
 pub use shape::{ApiFormat, CohereShape, CohereV2Shape, GenericShape, RequestShape, StreamState};
 pub use types::{
     ChatRequest, ChatResponse, ContentPart, Document, FinishReason, GenerationParams, ImageSource, Message, ModelEvent,
-    ReasoningEffort, ResponseFormat, Role, ToolCall, ToolChoice, ToolSpec, Usage, new_call_id,
+    ReasoningEffort, ResponseFormat, Role, ServiceTier, ToolCall, ToolChoice, ToolSpec, Usage, UserLocation, Verbosity,
+    WebSearch, new_call_id,
 };

@@ -5,5 +5,8 @@ mod request;
 mod response;
 
 pub use message::{ContentPart, ImageSource, Message, Role, ToolCall, new_call_id};
-pub use request::{ChatRequest, Document, GenerationParams, ReasoningEffort, ResponseFormat, ToolChoice, ToolSpec};
+pub use request::{
+    ChatRequest, Document, GenerationParams, ReasoningEffort, ResponseFormat, ServiceTier, ToolChoice, ToolSpec,
+    UserLocation, Verbosity, WebSearch,
+};
 pub use response::{ChatResponse, FinishReason, ModelEvent, Usage};

@@ -92,6 +92,23 @@ fn cohere_refuses_what_it_cannot_express() {
 }
 
 #[test]
+fn cohere_refuses_openai_style_options_by_name() {
+    for (field, set) in [
+        (
+            "verbosity",
+            (|r: &mut ChatRequest| r.params.verbosity = Some(locus_providers::Verbosity::Low)) as fn(&mut ChatRequest),
+        ),
+        ("service_tier", |r| r.params.service_tier = Some(locus_providers::ServiceTier::Priority)),
+        ("web_search", |r| r.params.web_search = Some(Default::default())),
+    ] {
+        let mut request = request("cohere");
+        set(&mut request);
+        let err = wire(&request, "cohere.command-r-plus-08-2024", ApiFormat::Auto).unwrap_err();
+        assert!(matches!(&err, Error::Unsupported { parameter, .. } if *parameter == field), "{err}");
+    }
+}
+
+#[test]
 fn tool_choice_none_sends_no_tools_to_cohere() {
     let mut request = request("cohere");
     request.params.tool_choice = Some(ToolChoice::None);
@@ -130,6 +147,7 @@ fn responses_send_the_whole_conversation_unstored_and_refuse_what_they_lack() {
         ("seed", (|r: &mut ChatRequest| r.params.seed = None) as fn(&mut ChatRequest)),
         ("stop", |r| r.params.stop.clear()),
         ("presence_penalty", |r| (r.params.frequency_penalty, r.params.presence_penalty) = (None, None)),
+        ("web_search", |r| r.params.web_search = None),
     ] {
         let err = openai_wire(&request, "openai.gpt-5", Transport::Responses).unwrap_err().to_string();
         assert!(err.contains(field) && err.contains("--transport chat-completions or native"), "{err}");
@@ -142,6 +160,16 @@ fn responses_send_the_whole_conversation_unstored_and_refuse_what_they_lack() {
 #[test]
 fn coherev2_carries_every_parameter_it_has() {
     let mut request = request("generic");
+    // OpenAI-style options are refused, each by name, not dropped.
+    for (field, clear) in [
+        ("verbosity", (|r: &mut ChatRequest| r.params.verbosity = None) as fn(&mut ChatRequest)),
+        ("service_tier", |r| r.params.service_tier = None),
+        ("web_search", |r| r.params.web_search = None),
+    ] {
+        let err = wire(&request, "cohere.command-a-03-2025", ApiFormat::Auto).unwrap_err().to_string();
+        assert!(err.contains(field) && err.contains("COHEREV2"), "{err}");
+        clear(&mut request);
+    }
     let err = wire(&request, "cohere.command-a-03-2025", ApiFormat::Auto).unwrap_err().to_string();
     assert!(err.contains("named tool choice") && err.contains("COHEREV2"), "{err}");
     request.params.tool_choice = Some(ToolChoice::Required);

@@ -39,6 +39,7 @@ mod management;
 pub mod mcp;
 mod native;
 mod openai;
+mod options;
 mod render;
 mod retrieval;
 mod server;

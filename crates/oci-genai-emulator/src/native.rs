@@ -55,6 +55,11 @@ pub(crate) async fn chat(
         );
         return error(400, "InvalidParameter", &message, request_id);
     }
+    if let BaseChatRequest::Generic(generic) = &details.chat_request {
+        if let Err(message) = crate::options::check_generic(generic) {
+            return error(400, "InvalidParameter", &message, request_id);
+        }
+    }
     let streaming = match &details.chat_request {
         BaseChatRequest::Generic(g) => g.is_stream == Some(true),
         BaseChatRequest::Cohere(c) => c.is_stream == Some(true),

@@ -61,6 +61,9 @@ pub(crate) async fn handle(
     if bearer.is_none() && compartment.is_none_or(str::is_empty) {
         return error(400, "InvalidParameter", "the opc-compartment-id header is required", request_id);
     }
+    if let Err(message) = crate::options::check_openai(body) {
+        return error(400, "InvalidParameter", &message, request_id);
+    }
     let request = match Request::parse(style, body) {
         Ok(request) => request,
         Err(e) => return error(400, "InvalidParameter", &format!("Invalid request body: {e}"), request_id),
@@ -77,7 +80,8 @@ pub(crate) async fn handle(
     let turn = answer(&model.behaviour, &request.view());
     let (prompt, completion) = token_counts(body.len(), &turn);
     let serial = state.requests.load(Ordering::SeqCst);
-    let render = Render { model, turn: &turn, prompt, completion, serial };
+    let service_tier = crate::options::service_tier(body);
+    let render = Render { model, turn: &turn, prompt, completion, serial, service_tier };
     let mut response = if streaming {
         let mut events = match style {
             Style::Responses => render.response_events(),
@@ -268,6 +272,8 @@ struct Render<'a> {
     prompt: usize,
     completion: usize,
     serial: usize,
+    /// The tier the answer names.
+    service_tier: String,
 }
 
 impl Render<'_> {
@@ -298,6 +304,7 @@ impl Render<'_> {
             "model": self.model.id,
             "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(self.turn)}],
             "usage": self.chat_usage(),
+            "service_tier": self.service_tier,
         })
     }
 

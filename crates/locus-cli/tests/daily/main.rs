@@ -710,6 +710,39 @@ fn embed_and_rerank_from_the_command_line() {
     assert_eq!((out.code, out.stdout.lines().count()), (0, 1), "{}", out.stderr);
 }
 
+/// Request options (issue 29, item 5) on each transport the served emulator speaks, checked by value there;
+/// a shape that cannot carry one refuses it by name.
+#[test]
+fn request_options_reach_every_transport_or_are_refused_by_name() {
+    let served = serve();
+    let options = ["--reasoning-effort", "low", "--verbosity", "low", "--service-tier", "priority", "--web-search"];
+    for (model, transport) in [(DEMO_ENDPOINT, "native"), ("openai.gpt-5", "chat-completions")] {
+        let mut chat = locus(served.dir.path());
+        chat.args(served.chat_args(model)).args(["--transport", transport]).args(options);
+        let out = run(chat.args(["--web-search-context", "high", "hi"]));
+        assert_eq!(out.code, 0, "{model} over {transport}: {}", out.stderr);
+    }
+    let mut chat = locus(served.dir.path());
+    chat.args(served.chat_args("openai.gpt-5")).args([
+        "--transport",
+        "responses",
+        "--verbosity",
+        "high",
+        "--service-tier",
+        "auto",
+    ]);
+    let out = run(chat.arg("hi"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut chat = locus(served.dir.path());
+    let out = run(chat.args(served.chat_args("openai.gpt-5")).args(["--transport", "responses", "--web-search", "hi"]));
+    assert!(out.stderr.contains("web_search is not supported by openai.gpt-5"), "{}", out.stderr);
+    let mut chat = locus(served.dir.path());
+    let out =
+        run(chat.args(served.chat_args("cohere.command-r-plus-08-2024")).args(["--service-tier", "priority", "hi"]));
+    assert!(out.stderr.contains("service_tier is not supported by cohere.command-r-plus-08-2024"), "{}", out.stderr);
+    assert_ne!(out.code, 0);
+}
+
 /// `locus guard` and `locus chat --guard` against the emulator's guardrails (issue 29, item 1).
 #[test]
 fn guardrails_from_the_command_line_and_around_chat() {

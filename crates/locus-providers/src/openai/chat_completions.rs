@@ -128,6 +128,18 @@ pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ChatCompletionR
             }
         }),
         reasoning_effort: params.reasoning_effort.map(|e| effort(e).to_owned()),
+        verbosity: params.verbosity.map(|v| v.as_str().to_owned()),
+        service_tier: params.service_tier.map(|t| t.as_str().to_owned()),
+        web_search_options: params.web_search.as_ref().map(|search| {
+            let mut options = json!({});
+            if let Some(size) = search.context_size {
+                options["search_context_size"] = size.as_str().into();
+            }
+            if let Some(location) = &search.user_location {
+                options["user_location"] = json!({"type": "approximate", "approximate": location});
+            }
+            options
+        }),
         ..Default::default()
     })
 }

@@ -84,6 +84,10 @@ pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ResponseRequest
     if params.frequency_penalty.is_some() || params.presence_penalty.is_some() {
         return Err(unsupported("frequency_penalty/presence_penalty", model, API, other));
     }
+    if params.web_search.is_some() {
+        // Responses searches through a hosted tool, which locus-rs does not send yet.
+        return Err(unsupported("web_search", model, API, other));
+    }
     let mut input = Vec::with_capacity(request.messages.len());
     for message in &request.messages {
         push_items(message, &mut input);
@@ -115,19 +119,31 @@ pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ResponseRequest
             ToolChoice::Named(name) => json!({"type": "function", "name": name}),
         }),
         parallel_tool_calls: params.parallel_tool_calls,
-        text: params.response_format.as_ref().map(|format| {
-            json!({"format": match format {
-                ResponseFormat::Text => json!({"type": "text"}),
-                ResponseFormat::JsonObject => json!({"type": "json_object"}),
-                ResponseFormat::JsonSchema { name, schema, strict } => {
-                    json!({"type": "json_schema", "name": name, "schema": schema, "strict": strict})
-                }
-            }})
-        }),
+        text: text(params),
         reasoning: params.reasoning_effort.map(|e| json!({"effort": effort(e)})),
+        service_tier: params.service_tier.map(|t| t.as_str().to_owned()),
         store: Some(false),
         ..Default::default()
     })
+}
+
+/// `text`: the answer's format and its verbosity, when either is set.
+fn text(params: &crate::GenerationParams) -> Option<serde_json::Value> {
+    let mut text = serde_json::Map::new();
+    if let Some(format) = &params.response_format {
+        let format = match format {
+            ResponseFormat::Text => json!({"type": "text"}),
+            ResponseFormat::JsonObject => json!({"type": "json_object"}),
+            ResponseFormat::JsonSchema { name, schema, strict } => {
+                json!({"type": "json_schema", "name": name, "schema": schema, "strict": strict})
+            }
+        };
+        text.insert("format".into(), format);
+    }
+    if let Some(verbosity) = params.verbosity {
+        text.insert("verbosity".into(), verbosity.as_str().into());
+    }
+    (!text.is_empty()).then_some(serde_json::Value::Object(text))
 }
 
 fn usage(u: &wire::ResponseUsage) -> Usage {

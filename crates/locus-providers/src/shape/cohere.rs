@@ -26,6 +26,24 @@ fn unsupported(parameter: &'static str, model: &str, advice: &str) -> Error {
     Error::unsupported(parameter, model, "COHERE", advice)
 }
 
+/// Verbosity, service tier and web search: options of OpenAI-style models that
+/// Cohere's shapes cannot carry, refused rather than dropped.
+pub(super) fn refuse_openai_options(
+    params: &crate::types::GenerationParams,
+    model: &str,
+    shape: &'static str,
+) -> Result<(), Error> {
+    let refused = [
+        ("verbosity", params.verbosity.is_some()),
+        ("service_tier", params.service_tier.is_some()),
+        ("web_search", params.web_search.is_some()),
+    ];
+    match refused.iter().find(|(_, set)| *set) {
+        Some((parameter, _)) => Err(Error::unsupported(parameter, model, shape, "remove it for Cohere models")),
+        None => Ok(()),
+    }
+}
+
 /// A tool's output as Cohere wants it: a list of JSON objects.
 fn outputs(message: &Message) -> Vec<serde_json::Value> {
     let text = message.text();
@@ -90,6 +108,7 @@ impl RequestShape for CohereShape {
         if params.reasoning_effort.is_some() {
             return Err(unsupported("reasoning_effort", model, "remove it for Cohere models"));
         }
+        refuse_openai_options(params, model, "COHERE")?;
         let send_tools = match &params.tool_choice {
             None | Some(ToolChoice::Auto) => true,
             Some(ToolChoice::None) => false,

@@ -80,6 +80,7 @@ impl RequestShape for CohereV2Shape {
     fn build_request(&self, request: &ChatRequest, serving: &ServingMode) -> Result<wire::BaseChatRequest, Error> {
         let model = serving.id();
         let params = &request.params;
+        super::cohere::refuse_openai_options(params, model, "COHEREV2")?;
         if params.parallel_tool_calls == Some(false) {
             return Err(unsupported("parallel_tool_calls = false", model, "Cohere V2 decides; leave it unset"));
         }

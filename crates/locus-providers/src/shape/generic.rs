@@ -114,6 +114,10 @@ fn message(message: &Message, model: &str) -> wire::Message {
     }
 }
 
+fn upper(value: &str) -> String {
+    value.to_ascii_uppercase()
+}
+
 impl RequestShape for GenericShape {
     fn name(&self) -> &'static str {
         "GENERIC"
@@ -172,6 +176,21 @@ impl RequestShape for GenericShape {
                 }
             }),
             is_parallel_tool_calls: params.parallel_tool_calls,
+            verbosity: params.verbosity.map(|v| wire::GenericChatRequestVerbosity::from(upper(v.as_str()).as_str())),
+            service_tier: params
+                .service_tier
+                .map(|t| wire::GenericChatRequestServiceTier::from(upper(t.as_str()).as_str())),
+            web_search_options: params.web_search.as_ref().map(|search| wire::WebSearchOptions {
+                search_context_size: search
+                    .context_size
+                    .map(|s| wire::WebSearchOptionsSearchContextSize::from(upper(s.as_str()).as_str())),
+                user_location: search.user_location.as_ref().map(|l| wire::ApproximateLocation {
+                    city: l.city.clone(),
+                    region: l.region.clone(),
+                    country: l.country.clone(),
+                    timezone: l.timezone.clone(),
+                }),
+            }),
             tools: (!request.tools.is_empty()).then(|| {
                 request
                     .tools

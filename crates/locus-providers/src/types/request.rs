@@ -64,6 +64,80 @@ pub enum ReasoningEffort {
     High,
 }
 
+/// How much a model says (GPT-5 and later): `low`, `medium`, `high`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verbosity {
+    /// Terse.
+    Low,
+    /// The default.
+    Medium,
+    /// Thorough.
+    High,
+}
+
+impl Verbosity {
+    /// `low`, `medium`, `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verbosity::Low => "low",
+            Verbosity::Medium => "medium",
+            Verbosity::High => "high",
+        }
+    }
+}
+
+/// Which processing tier serves the request: `auto`, `default`, `priority`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceTier {
+    /// The service chooses.
+    Auto,
+    /// The standard tier.
+    Default,
+    /// Faster, at a higher price, where offered.
+    Priority,
+}
+
+impl ServiceTier {
+    /// `auto`, `default`, `priority`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTier::Auto => "auto",
+            ServiceTier::Default => "default",
+            ServiceTier::Priority => "priority",
+        }
+    }
+}
+
+/// Web search by the model (models that search on the service's side).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebSearch {
+    /// How much found text the model reads: `low`, `medium`, `high`.
+    pub context_size: Option<Verbosity>,
+    /// An approximate location to search from.
+    pub user_location: Option<UserLocation>,
+}
+
+/// An approximate location for web search.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserLocation {
+    /// A city.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// A region or state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A two-letter ISO country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// An IANA time zone (`Europe/Paris`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
 /// Sampling and output settings; `None` leaves the model's default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -92,6 +166,12 @@ pub struct GenerationParams {
     pub response_format: Option<ResponseFormat>,
     /// Reasoning effort, for reasoning models.
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// How much the model says (GENERIC, chat completions, Responses).
+    pub verbosity: Option<Verbosity>,
+    /// The processing tier (GENERIC, chat completions, Responses).
+    pub service_tier: Option<ServiceTier>,
+    /// Let the model search the web (GENERIC, chat completions, Responses).
+    pub web_search: Option<WebSearch>,
 }
 
 /// A document the model may ground its answer in (Cohere models cite them).

@@ -67,6 +67,15 @@ pub struct ChatCompletionRequest {
     /// `minimal`, `low`, `medium`, `high` (reasoning models).
     #[serde(default, skip_serializing_if = "is_none")]
     pub reasoning_effort: Option<String>,
+    /// `low`, `medium`, `high`: how much the model says.
+    #[serde(default, skip_serializing_if = "is_none")]
+    pub verbosity: Option<String>,
+    /// `auto`, `default`, `priority`.
+    #[serde(default, skip_serializing_if = "is_none")]
+    pub service_tier: Option<String>,
+    /// `{"search_context_size": …, "user_location": {"type": "approximate", "approximate": {…}}}`: the model searches the web.
+    #[serde(default, skip_serializing_if = "is_none")]
+    pub web_search_options: Option<Value>,
     /// Streaming; the client sets it.
     #[serde(default, skip_serializing_if = "is_none")]
     pub stream: Option<bool>,

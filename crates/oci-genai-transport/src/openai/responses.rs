@@ -53,6 +53,9 @@ pub struct ResponseRequest {
     /// `{"effort": "low" | …}` for reasoning models.
     #[serde(default, skip_serializing_if = "is_none")]
     pub reasoning: Option<Value>,
+    /// `auto`, `default`, `priority`.
+    #[serde(default, skip_serializing_if = "is_none")]
+    pub service_tier: Option<String>,
     /// Whether the service keeps the response (needed by `previous_response_id`;
     /// zero-data-retention tenancies refuse `true`).
     #[serde(default, skip_serializing_if = "is_none")]
