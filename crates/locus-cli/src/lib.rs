@@ -65,6 +65,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// One is parsed per process: the size of the largest costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Chat with a model on OCI Generative AI, with tools.
