@@ -44,7 +44,7 @@ pub enum Error {
     #[error("the guardrails could not screen {}: {source}", stage.describe())]
     Guard {
         /// What was being screened.
-        stage: crate::guard::GuardStage,
+        stage: locus_providers::guard::GuardStage,
         /// Why.
         #[source]
         source: Box<Error>,
