@@ -43,7 +43,7 @@ pub struct GuardArgs {
     /// The score at which a check counts as found (the service scores 0 or 1).
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
-    /// Print only the text with personal information replaced by [LABEL]
+    /// Print only the text with personal information replaced by `[LABEL]`
     /// (exit 1 only for moderation or an injection).
     #[arg(long, conflicts_with = "json")]
     pub redact: bool,
