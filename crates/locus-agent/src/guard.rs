@@ -13,7 +13,7 @@
 //! [`OciGuard`] screens with the service's `applyGuardrails` and a
 //! [`GuardPolicy`] (both from `locus_providers::guard`, re-exported here);
 //! any type that implements [`Guard`] will do. A guard that fails ends the
-//! run with [`Error::Guard`](crate::Error::Guard): nothing unscreened passes.
+//! run with [`Error::Guard`]: nothing unscreened passes.
 //!
 //! ```no_run
 //! use locus_agent::{guard::OciGuard, Agent, OciSetup};

@@ -177,7 +177,7 @@ impl GuardPolicy {
     }
 }
 
-/// A [`Guard`] on the service's guardrails (`applyGuardrails`), in the
+/// A guard (`locus_agent::guard::Guard`) on the service's guardrails (`applyGuardrails`), in the
 /// client's region, with a [`GuardPolicy`].
 ///
 /// ```no_run
