@@ -28,8 +28,13 @@ struct Scripted(Mutex<Vec<ChatResponse>>);
 
 impl Scripted {
     fn new(calls: Vec<ToolCall>) -> Self {
-        let answer =
-            |message| ChatResponse { message, reasoning: None, finish_reason: FinishReason::Stop, usage: None };
+        let answer = |message| ChatResponse {
+            message,
+            reasoning: None,
+            finish_reason: FinishReason::Stop,
+            usage: None,
+            citations: Vec::new(),
+        };
         let mut first = answer(Message::assistant_with_tool_calls("", calls));
         first.finish_reason = FinishReason::ToolCalls;
         Scripted(Mutex::new(vec![answer(Message::assistant("done")), first]))

@@ -37,6 +37,7 @@ impl InstantModel {
                 reasoning: None,
                 finish_reason: FinishReason::ToolCalls,
                 usage,
+                citations: Vec::new(),
             }
         } else {
             ChatResponse {
@@ -44,6 +45,7 @@ impl InstantModel {
                 reasoning: None,
                 finish_reason: FinishReason::Stop,
                 usage,
+                citations: Vec::new(),
             }
         }
     }

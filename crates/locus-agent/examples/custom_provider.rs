@@ -28,6 +28,7 @@ impl ChatModel for Echo {
             reasoning: None,
             finish_reason: FinishReason::Stop,
             usage: None,
+            citations: Vec::new(),
         })
     }
 

@@ -50,6 +50,7 @@ pub(crate) struct Inner {
     pub max_answer_bytes: usize,
     pub approval: Option<crate::tools::SharedApproval>,
     pub guard: Option<std::sync::Arc<dyn crate::guard::Guard>>,
+    pub documents: Vec<locus_providers::Document>,
 }
 
 impl std::fmt::Debug for Agent {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use locus_providers::{ChatModel, DEFAULT_MAX_ANSWER_BYTES, GenerationParams, SharedChatModel};
+use locus_providers::{ChatModel, DEFAULT_MAX_ANSWER_BYTES, Document, GenerationParams, SharedChatModel};
 
 use crate::agent::{Agent, Inner};
 use crate::error::Error;
@@ -30,6 +30,7 @@ pub struct AgentBuilder {
     max_answer_bytes: usize,
     approval: Option<SharedApproval>,
     guard: Option<Arc<dyn Guard>>,
+    documents: Vec<Document>,
 }
 
 impl std::fmt::Debug for AgentBuilder {
@@ -55,6 +56,7 @@ impl Default for AgentBuilder {
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
             approval: None,
             guard: None,
+            documents: Vec::new(),
         }
     }
 }
@@ -175,6 +177,22 @@ impl AgentBuilder {
         self
     }
 
+    /// Documents every model call carries, for the model to ground its
+    /// answers in: Cohere models (COHERE, COHEREV2) take them and cite them
+    /// ([`AgentResult::citations`](crate::AgentResult::citations)); the other
+    /// shapes refuse them with an error saying so. Default: none.
+    ///
+    /// ```
+    /// use locus_providers::Document;
+    /// let builder = locus_agent::Agent::builder()
+    ///     .documents([Document { id: Some("handbook".into()), text: "Expenses are filed by Friday.".into() }]);
+    /// # let _ = builder;
+    /// ```
+    pub fn documents(mut self, documents: impl IntoIterator<Item = Document>) -> Self {
+        self.documents.extend(documents);
+        self
+    }
+
     /// Builds the agent; a missing model or two tools of one name are errors here.
     pub fn build(self) -> Result<Agent, Error> {
         let Some(model) = self.model else {
@@ -206,6 +224,7 @@ impl AgentBuilder {
                 max_answer_bytes: self.max_answer_bytes,
                 approval: self.approval,
                 guard: self.guard,
+                documents: self.documents,
             }),
         })
     }

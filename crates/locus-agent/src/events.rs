@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::{Future, Stream};
-use locus_providers::{FinishReason, Usage};
+use locus_providers::{Citation, FinishReason, Usage};
 use serde::Serialize;
 
 use crate::error::Error;
@@ -100,6 +100,10 @@ pub struct AgentResult {
     /// Where and why the guard blocked the run ([`StopReason::GuardrailBlocked`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked: Option<GuardBlock>,
+    /// Spans of the final answer grounded in the agent's documents
+    /// ([`AgentBuilder::documents`](crate::AgentBuilder::documents); Cohere models cite them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
 }
 
 /// What happens during a run, as it happens.

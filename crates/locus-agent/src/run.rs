@@ -65,6 +65,9 @@ impl Agent {
         // Cleared for the rest of the run once the endpoint has refused a stream.
         let mut streaming = inner.streaming;
         let mut last_finish: Option<FinishReason> = None;
+        // The last answer's citations, for the result (answers are kept in `history`, citations here).
+        let last_citations = std::sync::Mutex::new(Vec::new());
+        let citations = || last_citations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let conclude_with = |text: String,
                              stop_reason,
                              finish_reason: Option<FinishReason>,
@@ -85,6 +88,7 @@ impl Agent {
                 iterations,
                 tool_calls: records,
                 blocked,
+                citations: std::mem::take(&mut *citations()),
             }));
         };
         let conclude = |text, stop_reason, finish_reason, total, iterations, records| {
@@ -128,6 +132,7 @@ impl Agent {
                     Err(e) => return fail(emitter, e),
                 };
                 add_usage(&mut total, &response);
+                *citations() = std::mem::take(&mut response.citations);
                 let finish = Some(response.finish_reason.clone());
                 match self.screen_answer(&mut response.message, emitter).await {
                     Ok(None) => {}
@@ -149,6 +154,7 @@ impl Agent {
                 Err(e) => return fail(emitter, e),
             };
             add_usage(&mut total, &response);
+            *citations() = std::mem::take(&mut response.citations);
             last_finish = Some(response.finish_reason.clone());
             match self.screen_answer(&mut response.message, emitter).await {
                 Ok(None) => {}
@@ -223,7 +229,7 @@ impl Agent {
             messages.push(Message::system(prompt.clone()));
         }
         messages.extend_from_slice(history);
-        ChatRequest { messages, tools, params, ..Default::default() }
+        ChatRequest { messages, tools, params, documents: self.inner.documents.clone() }
     }
 
     /// One model call. A failure after the answer began keeps what arrived

@@ -66,6 +66,10 @@ pub struct ChatArgs {
     /// With --web-search, how much found text the model reads: low, medium, high.
     #[arg(long, value_name = "SIZE", value_parser = ["low", "medium", "high"], requires = "web_search")]
     pub web_search_context: Option<String>,
+    /// A document for the model to ground its answer in, cited by its file
+    /// name (Cohere models: COHERE and COHEREV2; others refuse documents). Repeatable.
+    #[arg(long = "doc", value_name = "FILE")]
+    pub docs: Vec<std::path::PathBuf>,
     /// One tool call per model turn (models call several at once by default).
     #[arg(long)]
     pub no_parallel_tool_calls: bool,
@@ -204,6 +208,7 @@ pub(crate) fn agent(
     if let Some(guard) = guard {
         builder = builder.guard(guard);
     }
+    builder = builder.documents(documents(&args.docs)?);
     let tools = match (args.tools.is_empty(), args.emulator) {
         (true, true) => vec!["builtin".to_owned()], // the demo shows its tools
         _ => args.tools.clone(),
@@ -261,7 +266,11 @@ pub async fn run(
                         .into(),
                 ));
             }
+            let documents_go_native = documents_go_native(&args, &settings);
             let mut setup = args.setup.oci_setup_from(settings, Arc::clone(&env));
+            if documents_go_native {
+                setup.model = setup.model.transport(oci_genai_transport::Transport::Native);
+            }
             setup.client = setup.client.on_retry(announce_retry(terminal));
             setup.build()?
         }
@@ -356,7 +365,11 @@ async fn emulated(
         ..Default::default()
     };
     let settings = Settings { service_endpoint: None, ..args.setup.flag_settings()?.or(demo) };
-    let setup = args.setup.oci_setup_from(settings, Arc::new(OsEnv));
+    let documents_go_native = documents_go_native(args, &settings);
+    let mut setup = args.setup.oci_setup_from(settings, Arc::new(OsEnv));
+    if documents_go_native {
+        setup.model = setup.model.transport(oci_genai_transport::Transport::Native);
+    }
     let client = setup
         .client
         .credentials_provider(provider)
@@ -366,6 +379,29 @@ async fn emulated(
         .map_err(locus_agent::Error::from)?;
     let model = setup.model.client(client).build().map_err(locus_agent::Error::from)?;
     Ok((model, emulator))
+}
+
+/// Whether `--doc` moves a Cohere model to the native API: only Cohere's
+/// native shapes carry documents, and no transport was chosen.
+fn documents_go_native(args: &ChatArgs, settings: &Settings) -> bool {
+    let cohere = settings.model.as_ref().is_some_and(|m| m.value.to_ascii_lowercase().starts_with("cohere."));
+    !args.docs.is_empty() && cohere && settings.transport.is_none()
+}
+
+/// `--doc` files as documents, each named by its file name.
+fn documents(paths: &[std::path::PathBuf]) -> Result<Vec<locus_providers::Document>, CliError> {
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Usage(format!("--doc {}: cannot read it as text: {e}", path.display())))?;
+            if text.trim().is_empty() {
+                return Err(CliError::Usage(format!("--doc {}: the file is empty", path.display())));
+            }
+            let id = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            Ok(locus_providers::Document { id: Some(id), text: text.trim_end().to_owned() })
+        })
+        .collect()
 }
 
 /// `low`, `medium`, `high` (clap has checked the value).

@@ -151,6 +151,9 @@ pub async fn show(
         if let Some(blocked) = &result.blocked {
             value["blocked"] = serde_json::to_value(blocked).map_err(std::io::Error::from)?;
         }
+        if !result.citations.is_empty() {
+            value["citations"] = serde_json::to_value(&result.citations).map_err(std::io::Error::from)?;
+        }
         // The details the service reported, and only those.
         if let Some(cached) = result.usage.cached_tokens {
             value["usage"]["cached_tokens"] = cached.into();
@@ -173,6 +176,11 @@ pub async fn show(
         },
         stop if !stop.is_complete() => writeln!(err, "stopped: {stop:?} after {} model calls", result.iterations)?,
         _ => {}
+    }
+    if !options.json {
+        for citation in &result.citations {
+            writeln!(err, "cited: \"{}\" ({})", one_line(&citation.text), citation.document_ids.join(", "))?;
+        }
     }
     if options.usage && !options.json {
         writeln!(err, "{}", usage_line(&result.usage, result.iterations))?;

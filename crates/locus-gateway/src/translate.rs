@@ -134,7 +134,9 @@ pub fn request(openai: &ChatCompletionRequest) -> Result<ChatRequest, GatewayErr
             Some(WebSearch { context_size: level("web_search_options.search_context_size", size)?, user_location })
         }
     };
+    let documents = documents(openai.extra.get("documents"))?;
     Ok(ChatRequest {
+        documents,
         messages,
         tools,
         params: GenerationParams {
@@ -154,8 +156,30 @@ pub fn request(openai: &ChatCompletionRequest) -> Result<ChatRequest, GatewayErr
             service_tier,
             web_search,
         },
-        ..Default::default()
     })
+}
+
+/// Not OpenAI's: `documents` (strings, or `{"id", "text"}`) for Cohere models to ground their answer in.
+fn documents(value: Option<&Value>) -> Result<Vec<locus_providers::Document>, GatewayError> {
+    let Some(value) = value.filter(|v| !v.is_null()) else { return Ok(Vec::new()) };
+    let items = value.as_array().ok_or_else(|| GatewayError::bad_request("documents: give a list"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::String(text) => Ok(locus_providers::Document { id: None, text: text.clone() }),
+            Value::Object(o) => match o.get("text").and_then(Value::as_str) {
+                Some(text) => Ok(locus_providers::Document {
+                    id: o.get("id").and_then(Value::as_str).map(str::to_owned),
+                    text: text.to_owned(),
+                }),
+                None => {
+                    Err(GatewayError::bad_request(format!("documents[{i}]: give a string or {{\"id\", \"text\"}}")))
+                }
+            },
+            _ => Err(GatewayError::bad_request(format!("documents[{i}]: give a string or {{\"id\", \"text\"}}"))),
+        })
+        .collect()
 }
 
 /// OpenAI's word for why the model stopped.
@@ -190,6 +214,10 @@ pub fn completion(id: &str, model: &str, created: u64, response: &ChatResponse) 
     }
     if let Some(reasoning) = &response.reasoning {
         message["reasoning_content"] = reasoning.clone().into();
+    }
+    // Not OpenAI's: Cohere models' citations of the request's documents, as locus-rs names them.
+    if !response.citations.is_empty() {
+        message["citations"] = serde_json::to_value(&response.citations).unwrap_or_default();
     }
     let mut value = json!({
         "id": id, "object": "chat.completion", "created": created, "model": model,
@@ -263,6 +291,10 @@ impl ChunkWriter {
                 out.push(b'}');
             }),
             ModelEvent::ReasoningDelta(text) => self.value_chunk(out, &json!({"reasoning_content": text}), None),
+            ModelEvent::Citation(citation) => {
+                let citations = serde_json::to_value([citation]).unwrap_or_default();
+                self.value_chunk(out, &json!({"citations": citations}), None);
+            }
             ModelEvent::ToolCallDelta { index, id, name, arguments } => {
                 // A new id (or a name without one) opens a call, as the accumulator decides.
                 let opens = id.is_some() || name.is_some() || !self.indexes.contains(&index);

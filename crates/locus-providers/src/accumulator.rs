@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::error::Error;
-use crate::types::{ChatResponse, FinishReason, Message, ModelEvent, ToolCall, Usage, new_call_id};
+use crate::types::{ChatResponse, Citation, FinishReason, Message, ModelEvent, ToolCall, Usage, new_call_id};
 
 /// The default cap on an answer: text, reasoning and tool-call arguments together.
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
@@ -53,6 +53,7 @@ pub struct StreamAccumulator {
     finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
     fallback: Option<String>,
+    citations: Vec<Citation>,
     /// Bytes of text, reasoning and arguments so far, and their cap.
     size: usize,
     max_size: usize,
@@ -69,6 +70,7 @@ impl Default for StreamAccumulator {
             finish_reason: None,
             usage: None,
             fallback: None,
+            citations: Vec::new(),
             size: 0,
             max_size: DEFAULT_MAX_ANSWER_BYTES,
         }
@@ -115,6 +117,12 @@ impl StreamAccumulator {
             ModelEvent::Finished(reason) => self.finish_reason = Some(reason),
             ModelEvent::Usage(usage) => self.usage = Some(usage),
             ModelEvent::Fallback { reason } => self.fallback = Some(reason),
+            // Cohere's last event may repeat what was streamed: each span once.
+            ModelEvent::Citation(citation) => {
+                if !self.citations.contains(&citation) {
+                    self.citations.push(citation);
+                }
+            }
         }
         Ok(())
     }
@@ -202,6 +210,7 @@ impl StreamAccumulator {
             reasoning: (!self.reasoning.is_empty()).then_some(self.reasoning),
             finish_reason,
             usage: self.usage,
+            citations: self.citations,
         }
     }
 }

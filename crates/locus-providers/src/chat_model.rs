@@ -46,6 +46,7 @@ pub fn response_events(response: ChatResponse) -> Vec<ModelEvent> {
             name: Some(call.name),
         });
     }
+    events.extend(response.citations.into_iter().map(ModelEvent::Citation));
     events.push(ModelEvent::Finished(response.finish_reason));
     if let Some(usage) = response.usage {
         events.push(ModelEvent::Usage(usage));

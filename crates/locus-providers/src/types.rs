@@ -9,4 +9,4 @@ pub use request::{
     ChatRequest, Document, GenerationParams, ReasoningEffort, ResponseFormat, ServiceTier, ToolChoice, ToolSpec,
     UserLocation, Verbosity, WebSearch,
 };
-pub use response::{ChatResponse, FinishReason, ModelEvent, Usage};
+pub use response::{ChatResponse, Citation, FinishReason, ModelEvent, Usage};

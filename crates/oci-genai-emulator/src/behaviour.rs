@@ -21,6 +21,8 @@ pub(crate) struct View {
     pub images: usize,
     /// The JSON Schema the answer must follow (`responseFormat` / `response_format`), when asked.
     pub schema: Option<serde_json::Value>,
+    /// The documents (COHERE, COHEREV2): id (`doc-N` when none) and text.
+    pub documents: Vec<(String, String)>,
 }
 
 /// The smallest JSON value `schema` accepts, as a model following it would
@@ -119,6 +121,7 @@ impl View {
                     .unzip();
             }
             wire::BaseChatRequest::Cohere(c) => {
+                view.documents = documents(c.documents.as_deref());
                 view.user_text = c.message.clone();
                 for m in c.chat_history.iter().flatten() {
                     match m {
@@ -144,6 +147,7 @@ impl View {
                     c.tools.iter().flatten().map(|t| (t.name.clone(), cohere_schema(t))).unzip();
             }
             wire::BaseChatRequest::CohereV2(c) => {
+                view.documents = documents(c.documents.as_deref());
                 let text = |content: &[wire::CohereContentV2]| -> String {
                     content
                         .iter()
@@ -179,6 +183,37 @@ impl View {
         }
         view
     }
+}
+
+/// Documents as either Cohere shape sends them: `{"id", "text"}` or `{"id", "data": {"text"}}`.
+fn documents(documents: Option<&[serde_json::Value]>) -> Vec<(String, String)> {
+    documents
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let id = d["id"].as_str().map_or_else(|| format!("doc-{i}"), str::to_owned);
+            let text = d["text"].as_str().or(d["data"]["text"].as_str()).map_or_else(|| d.to_string(), str::to_owned);
+            (id, text)
+        })
+        .collect()
+}
+
+/// A plain answer to a request with documents, answered from the first one, cited.
+pub(crate) fn grounded(turn: Turn, view: &View) -> Turn {
+    let Some((id, text)) = view.documents.first() else { return turn };
+    if !turn.tool_calls.is_empty() || !turn.citations.is_empty() || view.schema.is_some() {
+        return turn;
+    }
+    let lead = "From the documents: ";
+    let start = lead.chars().count();
+    let citation = crate::config::TurnCitation {
+        start,
+        end: start + text.chars().count(),
+        text: text.clone(),
+        document_ids: vec![id.clone()],
+    };
+    Turn { text: format!("{lead}{text}"), citations: vec![citation], ..turn }
 }
 
 /// A COHERE tool's parameter definitions as a JSON schema.

@@ -172,6 +172,24 @@ pub struct Turn {
     /// The finish reason to send (default: `stop`, or `tool_calls` with calls;
     /// COHERE: `COMPLETE`), e.g. `length` for an answer cut at max tokens.
     pub finish_reason: Option<String>,
+    /// Citations of the text (COHERE and COHEREV2 answers carry them). A
+    /// request with documents and a turn without calls or citations is
+    /// answered from its first document, cited.
+    pub citations: Vec<TurnCitation>,
+}
+
+/// A span of a scripted answer resting on documents.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TurnCitation {
+    /// Where it starts in the text, in characters.
+    pub start: usize,
+    /// Where it ends.
+    pub end: usize,
+    /// The text there.
+    pub text: String,
+    /// The documents' ids.
+    pub document_ids: Vec<String>,
 }
 
 /// A scripted tool call.

@@ -48,6 +48,6 @@ mod stream_body;
 
 pub use config::{
     Behaviour, DEMO_COMPARTMENT, DEMO_ENDPOINT, EmulatorConfig, Fault, ModelConfig, QWEN_ENDPOINT, REMOTE_ENDPOINT,
-    ToolPattern, Turn, TurnCall,
+    ToolPattern, Turn, TurnCall, TurnCitation,
 };
 pub use emulator::{Emulator, RunningEmulator};

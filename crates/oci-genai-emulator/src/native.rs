@@ -78,7 +78,7 @@ pub(crate) async fn chat(
     }
 
     let view = View::of(&details.chat_request);
-    let turn = answer(&model.behaviour, &view);
+    let turn = crate::behaviour::grounded(answer(&model.behaviour, &view), &view);
     let mut usage = render::usage(body.len(), &turn);
     // As the service's prompt cache does: a follow-up call finds the conversation so far cached.
     if view.assistant_turns > 0 {

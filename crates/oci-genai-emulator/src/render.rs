@@ -39,6 +39,7 @@ pub(crate) fn whole(model_id: &str, cohere: bool, turn: &Turn, usage: Value) -> 
             "text": turn.text,
             "finishReason": cohere_finish_reason(turn),
             "toolCalls": turn.tool_calls.iter().map(|c| json!({"name": c.name, "parameters": c.arguments})).collect::<Vec<_>>(),
+            "citations": v1_citations(turn),
             "usage": usage,
         })
     } else {
@@ -80,11 +81,16 @@ pub(crate) fn stream_events(
     if cohere {
         let mut events: Vec<Value> =
             pieces(&turn.text, chunk_chars).into_iter().map(|t| json!({"apiFormat": "COHERE", "text": t})).collect();
+        if !turn.citations.is_empty() {
+            // As the service: citations once generated, and again in the last event.
+            events.push(json!({"apiFormat": "COHERE", "citations": v1_citations(turn)}));
+        }
         let mut last = json!({
             "apiFormat": "COHERE",
             "text": turn.text,
             "finishReason": cohere_finish_reason(turn),
             "chatHistory": [],
+            "citations": v1_citations(turn),
         });
         if !turn.tool_calls.is_empty() {
             last["toolCalls"] =
@@ -187,6 +193,9 @@ pub(crate) fn whole_v2(model_id: &str, turn: &Turn, usage: Value) -> Value {
     if !turn.tool_calls.is_empty() {
         message["toolCalls"] = v2_tool_calls(turn).into();
     }
+    if !turn.citations.is_empty() {
+        message["citations"] = v2_citations(turn);
+    }
     let response =
         json!({"apiFormat": "COHEREV2", "message": message, "finishReason": v2_finish_reason(turn), "usage": usage});
     json!({"modelId": model_id, "modelVersion": "emulator", "chatResponse": response})
@@ -209,6 +218,10 @@ pub(crate) fn stream_events_v2(turn: &Turn, chunk_chars: usize, usage: Option<Va
         call["index"] = i.into();
         events.push(json!({"apiFormat": "COHEREV2", "message": {"role": "ASSISTANT", "toolCalls": [call]}}));
     }
+    if !turn.citations.is_empty() {
+        events
+            .push(json!({"apiFormat": "COHEREV2", "message": {"role": "ASSISTANT", "citations": v2_citations(turn)}}));
+    }
     events.push(
         json!({"apiFormat": "COHEREV2", "message": {"role": "ASSISTANT"}, "finishReason": v2_finish_reason(turn)}),
     );
@@ -216,4 +229,24 @@ pub(crate) fn stream_events_v2(turn: &Turn, chunk_chars: usize, usage: Option<Va
         events.push(json!({"usage": usage}));
     }
     events
+}
+
+/// COHERE citations: `{start, end, text, documentIds}`.
+fn v1_citations(turn: &Turn) -> Value {
+    turn.citations
+        .iter()
+        .map(|c| json!({"start": c.start, "end": c.end, "text": c.text, "documentIds": c.document_ids}))
+        .collect()
+}
+
+/// COHEREV2 citations: text-content spans with document sources.
+fn v2_citations(turn: &Turn) -> Value {
+    turn.citations
+        .iter()
+        .map(|c| {
+            let sources: Vec<Value> =
+                c.document_ids.iter().map(|id| json!({"type": "DOCUMENT", "document": {"id": id}})).collect();
+            json!({"start": c.start, "end": c.end, "text": c.text, "type": "TEXT_CONTENT", "sources": sources})
+        })
+        .collect()
 }

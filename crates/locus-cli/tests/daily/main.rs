@@ -743,6 +743,34 @@ fn request_options_reach_every_transport_or_are_refused_by_name() {
     assert_ne!(out.code, 0);
 }
 
+/// `--doc` (issue 29, item 3): a Cohere model grounds its answer in the files and cites them; a Cohere
+/// model whose default transport is chat completions goes native for it; another model refuses documents.
+#[test]
+fn documents_are_cited_by_cohere_models() {
+    let served = serve();
+    let doc = served.dir.path().join("handbook.txt");
+    std::fs::write(&doc, "Expenses are filed by Friday.\n").unwrap();
+    let mut chat = locus(served.dir.path());
+    chat.args(served.chat_args("cohere.command-a-03-2025")).args(["--doc", doc.to_str().unwrap(), "When?"]);
+    let out = run(&mut chat);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("cited: \"Expenses are filed by Friday.\" (handbook.txt)"), "{}", out.stderr);
+    let mut chat = locus(served.dir.path());
+    chat.args(served.chat_args("cohere.command-r-plus-08-2024")).args([
+        "--doc",
+        doc.to_str().unwrap(),
+        "--json",
+        "When?",
+    ]);
+    let out = run(&mut chat);
+    let printed: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(printed["citations"][0]["document_ids"], serde_json::json!(["handbook.txt"]), "{}", out.stdout);
+    let mut chat = locus(served.dir.path());
+    let out = run(chat.args(served.chat_args("openai.gpt-5")).args(["--doc", doc.to_str().unwrap(), "When?"]));
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("documents is not supported by openai.gpt-5"), "{}", out.stderr);
+}
+
 /// `locus guard` and `locus chat --guard` against the emulator's guardrails (issue 29, item 1).
 #[test]
 fn guardrails_from_the_command_line_and_around_chat() {

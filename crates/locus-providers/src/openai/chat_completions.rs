@@ -175,6 +175,7 @@ pub fn parse_response(reply: wire::ChatCompletion) -> Result<ChatResponse, Error
         reasoning: message.reasoning_content.filter(|r| !r.is_empty()),
         finish_reason,
         usage: reply.usage.as_ref().map(usage),
+        citations: Vec::new(),
     })
 }
 

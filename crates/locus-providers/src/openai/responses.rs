@@ -207,6 +207,7 @@ pub fn parse_response(response: wire::Response) -> Result<ChatResponse, Error> {
         reasoning: (!reasoning.is_empty()).then_some(reasoning),
         finish_reason,
         usage: response.usage.as_ref().map(usage),
+        citations: Vec::new(),
     })
 }
 

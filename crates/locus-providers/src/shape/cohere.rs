@@ -14,8 +14,8 @@ use super::generic::{tool_result_text, usage};
 use super::{RequestShape, StreamState};
 use crate::error::Error;
 use crate::types::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role, ToolCall,
-    ToolChoice, new_call_id,
+    ChatRequest, ChatResponse, Citation, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role,
+    ToolCall, ToolChoice, new_call_id,
 };
 
 /// The COHERE request shape.
@@ -224,7 +224,7 @@ impl RequestShape for CohereShape {
             tool_results: (!tool_results.is_empty()).then_some(tool_results),
             stop_sequences: (!params.stop.is_empty()).then(|| params.stop.clone()),
             documents: (!request.documents.is_empty())
-                .then(|| request.documents.iter().map(|d| serde_json::json!({"id": d.id, "text": d.text})).collect()),
+                .then(|| request.documents.iter().map(|d| document(d, serde_json::json!({"text": d.text}))).collect()),
             ..Default::default()
         };
         Ok(wire::BaseChatRequest::Cohere(cohere))
@@ -247,6 +247,7 @@ impl RequestShape for CohereShape {
             reasoning: None,
             finish_reason,
             usage: reply.usage.as_ref().map(usage),
+            citations: reply.citations.iter().flatten().map(citation).collect(),
         })
     }
 
@@ -278,6 +279,8 @@ impl RequestShape for CohereShape {
                 state.tool_calls += 1;
             }
         }
+        // The final event lists every citation again; the accumulator keeps each once.
+        out.extend(chunk.citations.iter().flatten().map(|c| ModelEvent::Citation(citation(c))));
         if let Some(reason) = chunk.finish_reason {
             out.push(ModelEvent::Finished(FinishReason::from_wire(&reason.0)));
         }
@@ -285,6 +288,25 @@ impl RequestShape for CohereShape {
             out.push(ModelEvent::Usage(usage.usage()));
         }
         Ok(())
+    }
+}
+
+/// A document on the wire: `fields`, and its id when it has one (a null id is not sent).
+pub(super) fn document(document: &crate::types::Document, mut fields: serde_json::Value) -> serde_json::Value {
+    if let Some(id) = &document.id {
+        fields["id"] = id.clone().into();
+    }
+    fields
+}
+
+/// A COHERE citation, neutral; missing offsets read as 0.
+fn citation(c: &wire::Citation) -> Citation {
+    let at = |v: Option<i64>| v.and_then(|v| usize::try_from(v).ok()).unwrap_or_default();
+    Citation {
+        start: at(c.start),
+        end: at(c.end),
+        text: c.text.clone().unwrap_or_default(),
+        document_ids: c.document_ids.clone().unwrap_or_default(),
     }
 }
 
@@ -305,5 +327,6 @@ struct Chunk<'a> {
     finish_reason: Option<Str<'a>>,
     #[serde(rename = "toolCalls")]
     tool_calls: Option<Vec<wire::CohereToolCall>>,
+    citations: Option<Vec<wire::Citation>>,
     usage: Option<UsageView>,
 }

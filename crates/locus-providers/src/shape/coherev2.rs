@@ -13,8 +13,8 @@ use super::generic::tool_result_text;
 use super::{RequestShape, StreamState};
 use crate::error::Error;
 use crate::types::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role, ToolCall,
-    ToolChoice,
+    ChatRequest, ChatResponse, Citation, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role,
+    ToolCall, ToolChoice,
 };
 
 /// The COHEREV2 request shape.
@@ -138,7 +138,11 @@ impl RequestShape for CohereV2Shape {
             seed: params.seed,
             stop_sequences: (!params.stop.is_empty()).then(|| params.stop.clone()),
             documents: (!request.documents.is_empty()).then(|| {
-                request.documents.iter().map(|d| serde_json::json!({"id": d.id, "data": {"text": d.text}})).collect()
+                request
+                    .documents
+                    .iter()
+                    .map(|d| super::cohere::document(d, serde_json::json!({"data": {"text": d.text}})))
+                    .collect()
             }),
             ..Default::default()
         }))
@@ -179,6 +183,7 @@ impl RequestShape for CohereV2Shape {
             reasoning: (!thinking.is_empty()).then_some(thinking),
             finish_reason,
             usage: reply.usage.as_ref().map(super::generic::usage),
+            citations: message.citations.iter().flatten().filter_map(citation).collect(),
         })
     }
 
@@ -200,6 +205,7 @@ impl RequestShape for CohereV2Shape {
                     _ => {}
                 }
             }
+            out.extend(message.citations.iter().flatten().filter_map(citation).map(ModelEvent::Citation));
             for (position, call) in message.tool_calls.into_iter().flatten().enumerate() {
                 let function = call.function.unwrap_or_default();
                 let index = call.index.unwrap_or(state.tool_calls + position);
@@ -214,11 +220,25 @@ impl RequestShape for CohereV2Shape {
         if let Some(reason) = chunk.finish_reason {
             out.push(ModelEvent::Finished(finish_reason(&reason.0)));
         }
+        out.extend(chunk.citations.iter().flatten().filter_map(citation).map(ModelEvent::Citation));
         if let Some(usage) = chunk.usage {
             out.push(ModelEvent::Usage(usage.usage()));
         }
         Ok(())
     }
+}
+
+/// A COHEREV2 citation of the answer's text, neutral: the documents it
+/// rests on (tool sources are not documents); a citation of thinking or a
+/// plan is not one of the answer.
+fn citation(c: &wire::CohereCitationV2) -> Option<Citation> {
+    if c.r#type.as_ref().is_some_and(|t| *t != wire::CohereCitationV2Type::TextContent) {
+        return None;
+    }
+    let at = |v: Option<i64>| v.and_then(|v| usize::try_from(v).ok()).unwrap_or_default();
+    let document_ids =
+        c.sources.iter().flatten().filter_map(|s| s.document.as_ref().and_then(|d| d.id.clone())).collect();
+    Some(Citation { start: at(c.start), end: at(c.end), text: c.text.clone().unwrap_or_default(), document_ids })
 }
 
 /// Cohere's words for why it stopped.
@@ -235,6 +255,8 @@ fn finish_reason(reason: &str) -> FinishReason {
 struct Chunk<'a> {
     #[serde(borrow)]
     message: Option<ChunkMessage<'a>>,
+    /// Citations, when the stream carries them beside the message.
+    citations: Option<Vec<wire::CohereCitationV2>>,
     #[serde(rename = "finishReason", borrow)]
     finish_reason: Option<Str<'a>>,
     usage: Option<UsageView>,
@@ -246,6 +268,7 @@ struct ChunkMessage<'a> {
     content: Option<Vec<Part<'a>>>,
     #[serde(rename = "toolCalls", borrow)]
     tool_calls: Option<Vec<ChunkToolCall<'a>>>,
+    citations: Option<Vec<wire::CohereCitationV2>>,
 }
 
 #[derive(Deserialize)]

@@ -240,6 +240,7 @@ impl RequestShape for GenericShape {
             reasoning,
             finish_reason,
             usage: reply.usage.as_ref().map(usage),
+            citations: Vec::new(),
         })
     }
 

@@ -93,6 +93,26 @@ impl Usage {
     }
 }
 
+/// A span of an answer that rests on documents the request carried
+/// (Cohere models cite them).
+///
+/// ```
+/// let citation = locus_providers::Citation { start: 0, end: 3, text: "OCI".into(), document_ids: vec!["doc-1".into()] };
+/// assert_eq!(serde_json::to_value(&citation)?["document_ids"][0], "doc-1");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Citation {
+    /// Where the span starts in the answer, in characters, as the service counts.
+    pub start: usize,
+    /// Where it ends.
+    pub end: usize,
+    /// The answer's text there.
+    pub text: String,
+    /// The documents it rests on, by the ids the request gave them.
+    pub document_ids: Vec<String>,
+}
+
 /// A model's complete answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
@@ -104,6 +124,9 @@ pub struct ChatResponse {
     pub finish_reason: FinishReason,
     /// Tokens used, when reported.
     pub usage: Option<Usage>,
+    /// Spans of the answer grounded in the request's documents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
 }
 
 /// What a streaming model emits.
@@ -130,6 +153,8 @@ pub enum ModelEvent {
     Finished(FinishReason),
     /// Tokens used.
     Usage(Usage),
+    /// A span of the answer grounded in documents.
+    Citation(Citation),
     /// Streaming failed or was refused; the answer comes from a non-streaming call.
     Fallback {
         /// Why.
