@@ -18,6 +18,10 @@
 //! pii = "block"
 //! stages = ["input", "answer"]
 //!
+//! [[profiles]]                                 # what a model takes (docs/providers.md)
+//! prefix = "acme."
+//! transport = "responses"
+//!
 //! [mcp.servers.files]                          # tools for `locus chat`
 //! command = ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/tmp"]
 //!
@@ -139,6 +143,11 @@ pub struct DefaultsFile {
     /// MCP servers whose tools `locus chat` offers.
     #[serde(default)]
     pub mcp: McpSection,
+    /// Model-profile rules after the built-in table (`[[profiles]]`, as in
+    /// `locus_providers::profiles`): what a model takes, for models the table
+    /// does not know or knows wrong.
+    #[serde(default)]
+    pub profiles: Vec<locus_providers::profiles::ProfileRule>,
 }
 
 /// The `[mcp]` table.
@@ -220,6 +229,12 @@ impl DefaultsFile {
     /// The file's defaults as settings (its `model` may be an alias, which the caller looks up with [`alias`](Self::alias)).
     pub fn settings(&self) -> Result<Settings, CliError> {
         entry_settings(&self.defaults, &Source::File(self.path.clone()))
+    }
+
+    /// Installs its `[[profiles]]` for this process (none: the built-in table alone).
+    pub fn install_profiles(&self) -> Result<(), CliError> {
+        locus_providers::profiles::install_overrides(self.profiles.clone())
+            .map_err(|e| CliError::Usage(format!("{}: [[profiles]]: {e}", self.path.display())))
     }
 
     /// The top-level `[guard]` policy, when there is one and it is on.

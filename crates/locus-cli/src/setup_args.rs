@@ -193,7 +193,10 @@ impl SetupArgs {
 
     /// The defaults file these arguments name (`--locus-config`), else the usual one.
     pub fn defaults_file(&self, env: &dyn Env) -> Result<DefaultsFile, CliError> {
-        DefaultsFile::load(self.locus_config.as_deref(), env)
+        let defaults = DefaultsFile::load(self.locus_config.as_deref(), env)?;
+        // Its model profiles apply to every model this process builds.
+        defaults.install_profiles()?;
+        Ok(defaults)
     }
 
     /// [`settings`](Self::settings) with the defaults file already read.

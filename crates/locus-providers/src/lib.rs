@@ -13,6 +13,9 @@
 //!   [`OciEmbedder`] (batched, in order) and [`OciReranker`].
 //! - [`guard`]: guardrails as decisions — a policy judging the service's
 //!   report on a text (pass, redact, block), and [`guard::OciGuard`] asking it.
+//! - [`profiles`]: what each model family takes, from one table
+//!   (reasoning models, default transports, schema subsets, system messages),
+//!   and a 400 naming a refused parameter read for one retry without it.
 //! - [`StreamAccumulator`]: the final answer from stream events, with tool
 //!   calls assembled correctly for every pattern real models stream.
 //! - [`extract_inline_tool_calls`] and [`InlineToolCallFilter`]: tool calls
@@ -38,6 +41,7 @@ pub mod guard;
 mod inline;
 mod model;
 pub mod openai;
+pub mod profiles;
 mod retrieval;
 mod shape;
 pub mod telemetry;

@@ -44,6 +44,8 @@ pub struct OciChatModel {
     transport: Transport,
     inline_tool_calls: bool,
     allow_fallback: bool,
+    /// What the model takes ([`profiles`](crate::profiles)), decided at build.
+    profile: Arc<crate::profiles::ModelProfile>,
 }
 
 /// Configures an [`OciChatModel`]: the model, its compartment and shape,
@@ -83,8 +85,33 @@ impl OciChatModel {
     }
 
     async fn complete_once(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let response = dialect::for_transport(self.transport).complete(&self.target(), request).await?;
+        let request = crate::profiles::adapt(self.name(), &self.profile, request);
+        let result = dialect::for_transport(self.transport).complete(&self.target(), &request).await;
+        let response = match result {
+            Err(error) => match self.without_refused(&error, &request) {
+                Some(retry) => dialect::for_transport(self.transport).complete(&self.target(), &retry).await?,
+                None => return Err(error),
+            },
+            Ok(response) => response,
+        };
         Ok(self.extract_inline(response))
+    }
+
+    /// After a 400 naming a parameter `request` carried (on demand: a
+    /// dedicated endpoint's own settings are the user's), the request without
+    /// it, announced as a warning; one retry, never more.
+    fn without_refused(&self, error: &Error, request: &ChatRequest) -> Option<ChatRequest> {
+        if self.serving.is_dedicated() {
+            return None;
+        }
+        let service = error.transport()?.service().filter(|s| s.status == 400)?;
+        let (name, without) = crate::profiles::refused_parameter(&service.message, request)?;
+        tracing::warn!(
+            "{} refused `{name}`; sent again without it (a [[profiles]] rule in the defaults file can leave it out \
+             from the start)",
+            self.name()
+        );
+        Some(without)
     }
 
     /// The client it calls through (for the management API's listings, say).
@@ -109,7 +136,15 @@ impl OciChatModel {
 
     /// The event stream of `request` on this model's transport, once started.
     async fn start_stream(&self, request: &ChatRequest) -> Result<transport::ChatStream, Error> {
-        dialect::for_transport(self.transport).start_stream(&self.target(), request).await
+        let request = crate::profiles::adapt(self.name(), &self.profile, request);
+        let dialect = dialect::for_transport(self.transport);
+        match dialect.start_stream(&self.target(), &request).await {
+            Err(error) => match self.without_refused(&error, &request) {
+                Some(retry) => dialect.start_stream(&self.target(), &retry).await,
+                None => Err(error),
+            },
+            started => started,
+        }
     }
 
     /// Appends the neutral events of one stream event, as this model's transport and shape read them.
@@ -262,13 +297,17 @@ impl OciChatModelBuilder {
             return Err(Error::Config("no GenAI client: set one with .client(GenAiClient::builder()…build()?)".into()));
         };
         let serving = ServingMode::from_model_id(&self.model_id)?;
+        let profile = match &serving {
+            ServingMode::OnDemand { model_id } => crate::profiles::profile(model_id),
+            _ => crate::profiles::ModelProfile::default(),
+        };
         let transport = match self.transport {
             Some(transport) => {
                 transport.check(&serving)?;
                 transport
             }
             None if self.api_format != ApiFormat::Auto => Transport::Native,
-            None => Transport::for_model(&serving),
+            None => profile.transport.unwrap_or_else(|| Transport::for_model(&serving)),
         };
         let compartment_id = self.compartment_id.unwrap_or_default();
         // A GenAI API key on the OpenAI-compatible API needs no compartment; everything else does.
@@ -284,6 +323,7 @@ impl OciChatModelBuilder {
             shape,
             transport,
             allow_fallback: self.allow_fallback,
+            profile: Arc::new(profile),
         })
     }
 }

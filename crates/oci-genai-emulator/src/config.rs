@@ -124,6 +124,11 @@ pub struct ModelConfig {
     pub time_deprecated: Option<String>,
     /// Its on-demand retirement date (RFC 3339), listed.
     pub time_on_demand_retired: Option<String>,
+    /// Request parameters it refuses with a 400 naming them (wire names:
+    /// `topK` natively, `top_k` on the OpenAI-compatible API).
+    pub refuses: Vec<String>,
+    /// Served only on the Responses API (chat completions and native chat answer 400).
+    pub responses_only: bool,
 }
 
 impl Default for ModelConfig {
@@ -141,6 +146,8 @@ impl Default for ModelConfig {
             fault_times: 0,
             time_deprecated: None,
             time_on_demand_retired: None,
+            refuses: Vec::new(),
+            responses_only: false,
         }
     }
 }

@@ -40,6 +40,7 @@ pub mod mcp;
 mod native;
 mod openai;
 mod options;
+mod quirks;
 mod render;
 mod retrieval;
 mod server;

@@ -55,6 +55,10 @@ pub(crate) async fn chat(
         );
         return error(400, "InvalidParameter", &message, request_id);
     }
+    let chat_request = serde_json::to_value(&details.chat_request).unwrap_or_default();
+    if let Some(message) = crate::quirks::refusal(model, crate::quirks::Api::Native, &chat_request) {
+        return error(400, "InvalidParameter", &message, request_id);
+    }
     if let BaseChatRequest::Generic(generic) = &details.chat_request {
         if let Err(message) = crate::options::check_generic(generic) {
             return error(400, "InvalidParameter", &message, request_id);

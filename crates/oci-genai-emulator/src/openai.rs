@@ -72,6 +72,12 @@ pub(crate) async fn handle(
         Ok(model) => model,
         Err((status, code, message)) => return error(status, code, &message, request_id),
     };
+    let api =
+        if style == Style::Responses { crate::quirks::Api::Responses } else { crate::quirks::Api::ChatCompletions };
+    let raw: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if let Some(message) = crate::quirks::refusal(model, api, &raw) {
+        return error(400, "InvalidParameter", &message, request_id);
+    }
     let streaming = request.streaming();
     let fault = fault_for(state, parts, model);
     if let Some(outcome) = before_answer(fault.as_ref(), streaming, request_id, error).await {

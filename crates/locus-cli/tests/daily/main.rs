@@ -50,6 +50,7 @@ fn serve() -> Served {
         ..Default::default()
     });
     config.models.push(ModelConfig { id: "openai.gpt-5".into(), ..Default::default() });
+    config.models.push(ModelConfig { id: "acme.responder".into(), responses_only: true, ..Default::default() });
     config.models.push(ModelConfig {
         id: "meta.llama-old".into(),
         time_deprecated: Some("2026-01-31T00:00:00.000Z".into()),
@@ -741,6 +742,20 @@ fn request_options_reach_every_transport_or_are_refused_by_name() {
         run(chat.args(served.chat_args("cohere.command-r-plus-08-2024")).args(["--service-tier", "priority", "hi"]));
     assert!(out.stderr.contains("service_tier is not supported by cohere.command-r-plus-08-2024"), "{}", out.stderr);
     assert_ne!(out.code, 0);
+    // The defaults file's [[profiles]] (item 2): a model the table does not know, routed to Responses.
+    let mut chat = locus(served.dir.path());
+    let out = run(chat.args(served.chat_args("acme.responder")).arg("hi"));
+    assert!(out.stderr.contains("only available through the Responses API"), "{}", out.stderr);
+    let defaults = served.dir.path().join("profiles.toml");
+    std::fs::write(&defaults, "[[profiles]]\nprefix = \"acme.\"\ntransport = \"responses\"\n").unwrap();
+    let mut chat = locus(served.dir.path());
+    let out = run(chat.env("LOCUS_CONFIG", &defaults).args(served.chat_args("acme.responder")).arg("hi"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    std::fs::write(&defaults, "[[profiles]]\nprefix = \"acme.\"\ntransport = \"pigeon\"\n").unwrap();
+    let mut chat = locus(served.dir.path());
+    let out = run(chat.env("LOCUS_CONFIG", &defaults).args(served.chat_args("acme.responder")).arg("hi"));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("profiles.toml: [[profiles]]: profile `acme.`"), "{}", out.stderr);
 }
 
 /// `--doc` (issue 29, item 3): a Cohere model grounds its answer in the files and cites them; a Cohere

@@ -23,12 +23,12 @@ use crate::types::ReasoningEffort;
 
 /// Google models on the OpenAI-compatible API reject `$ref` in tool schemas.
 fn rejects_schema_refs(model: &str) -> bool {
-    model.to_ascii_lowercase().starts_with("google.")
+    !crate::profiles::profile(model).schema_refs
 }
 
 /// xAI models reject presence and frequency penalties.
 fn rejects_penalties(model: &str) -> bool {
-    model.to_ascii_lowercase().starts_with("xai.")
+    !crate::profiles::profile(model).penalties
 }
 
 /// A tool's parameters as `model` takes them: for Google models, every

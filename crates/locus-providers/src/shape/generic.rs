@@ -23,8 +23,7 @@ pub struct GenericShape;
 
 /// OpenAI reasoning models take `maxCompletionTokens` and only the default temperature.
 pub(crate) fn is_openai_reasoning(model: &str) -> bool {
-    let model = model.to_ascii_lowercase();
-    ["openai.gpt-5", "openai.o1", "openai.o3", "openai.o4"].iter().any(|p| model.starts_with(p))
+    crate::profiles::profile(model).reasoning
 }
 
 /// The temperature to send to `model`: none to a reasoning model unless it
@@ -45,7 +44,7 @@ pub(crate) fn sendable_temperature(model: &str, temperature: Option<f64>) -> Opt
 
 /// Google models reject tool results whose content is a list of parts.
 fn wants_flat_tool_results(model: &str) -> bool {
-    model.to_ascii_lowercase().starts_with("google.")
+    crate::profiles::profile(model).flat_tool_results
 }
 
 fn text_content(text: String) -> wire::ChatContent {
