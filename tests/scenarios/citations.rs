@@ -53,6 +53,24 @@ async fn cohere_answers_cite_the_agents_documents_streamed_and_whole() {
 }
 
 #[tokio::test]
+async fn citations_can_be_turned_off_on_coherev2() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = emulator_client(&emulator).retry_policy(RetryPolicy::none()).build().unwrap();
+    let model = OciChatModel::builder("cohere.command-a-03-2025")
+        .client(client)
+        .compartment_id(DEMO_COMPARTMENT)
+        .transport(Transport::Native)
+        .build()
+        .unwrap();
+    let params =
+        locus_providers::GenerationParams { citations: Some(locus_providers::CitationMode::Off), ..Default::default() };
+    let documents = [Document { id: Some("handbook".into()), text: HANDBOOK.into() }];
+    let agent = Agent::builder().model(model).documents(documents).params(params).build().unwrap();
+    let result = agent.run_to_completion("When?").await.unwrap();
+    assert!(result.text.ends_with(HANDBOOK) && result.citations.is_empty(), "{result:?}");
+}
+
+#[tokio::test]
 async fn the_gateway_takes_documents_and_returns_citations() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let client = emulator_client(&emulator).retry_policy(RetryPolicy::none()).build().unwrap();

@@ -29,6 +29,11 @@ async fn start(config: GatewayConfig) -> (RunningEmulator, RunningGateway) {
         behaviour: Behaviour::Echo,
         ..Default::default()
     });
+    emulator_config.models.push(ModelConfig {
+        id: "openai.gpt-5.5-pro".into(),
+        responses_only: true,
+        ..Default::default()
+    });
     let emulator = Emulator::start(emulator_config).await.unwrap();
     let client = locus_scenarios::emulator_client(&emulator).retry_policy(RetryPolicy::none()).build().unwrap();
     let mut config = GatewayConfig {
@@ -263,4 +268,18 @@ async fn request_options_pass_through_the_gateway() {
     let (status, error) = post(&gateway, body).await;
     assert_eq!(status, 400, "{error}");
     assert!(error["error"]["message"].as_str().unwrap().contains("verbosity `loud`"), "{error}");
+}
+
+/// Model profiles (issue 29, item 2) route a gateway's models too: a Responses-only model answers an
+/// OpenAI chat completions request, whole and streamed.
+#[tokio::test]
+async fn a_responses_only_model_answers_through_the_gateway() {
+    let (_emulator, gateway) = start(GatewayConfig::default()).await;
+    let body = json!({"model": "openai.gpt-5.5-pro", "messages": [{"role": "user", "content": "hi"}]});
+    let (status, answer) = post(&gateway, body.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let mut streamed = body;
+    streamed["stream"] = json!(true);
+    let chunks = stream(&gateway, streamed).await;
+    assert!(chunks.iter().any(|c| c["choices"][0]["finish_reason"] == "stop"), "{chunks:?}");
 }

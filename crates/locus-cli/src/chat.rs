@@ -9,8 +9,8 @@ use locus_agent::mcp::McpTools;
 use locus_agent::settings::{Setting, Settings, Source};
 use locus_agent::{Agent, AgentResult, tools::builtin};
 use locus_providers::{
-    DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, ReasoningEffort, ResponseFormat, ServiceTier,
-    SharedChatModel, Verbosity, WebSearch,
+    CitationMode, DEFAULT_MAX_ANSWER_BYTES, GenerationParams, OciChatModel, ReasoningEffort, ResponseFormat,
+    ServiceTier, SharedChatModel, Verbosity, WebSearch,
 };
 use oci_auth::{OsEnv, SharedEnv};
 
@@ -70,6 +70,9 @@ pub struct ChatArgs {
     /// name (Cohere models: COHERE and COHEREV2; others refuse documents). Repeatable.
     #[arg(long = "doc", value_name = "FILE")]
     pub docs: Vec<std::path::PathBuf>,
+    /// How the documents are cited: fast, accurate, off (off: COHEREV2 models only).
+    #[arg(long, value_name = "MODE", value_parser = ["fast", "accurate", "off"], requires = "docs")]
+    pub citations: Option<String>,
     /// One tool call per model turn (models call several at once by default).
     #[arg(long)]
     pub no_parallel_tool_calls: bool,
@@ -192,6 +195,11 @@ pub(crate) fn agent(
                 user_location: None,
             }),
             parallel_tool_calls: args.no_parallel_tool_calls.then_some(false),
+            citations: args.citations.as_deref().map(|mode| match mode {
+                "fast" => CitationMode::Fast,
+                "accurate" => CitationMode::Accurate,
+                _ => CitationMode::Off,
+            }),
             response_format: schema.map(|schema| ResponseFormat::JsonSchema {
                 name: "answer".into(),
                 schema: schema.value.clone(),

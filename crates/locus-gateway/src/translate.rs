@@ -2,8 +2,9 @@
 //! answers and events out, as OpenAI completions and chunks.
 
 use locus_providers::{
-    ChatRequest, ChatResponse, ContentPart, FinishReason, GenerationParams, ImageSource, Message, ModelEvent,
-    ReasoningEffort, ResponseFormat, ServiceTier, ToolCall, ToolChoice, ToolSpec, Usage, Verbosity, WebSearch,
+    ChatRequest, ChatResponse, CitationMode, ContentPart, FinishReason, GenerationParams, ImageSource, Message,
+    ModelEvent, ReasoningEffort, ResponseFormat, ServiceTier, ToolCall, ToolChoice, ToolSpec, Usage, Verbosity,
+    WebSearch,
 };
 use oci_genai_transport::openai::chat_completions::{ChatCompletionRequest, ChatMessage, Content, ContentPart as Part};
 use serde_json::{Value, json};
@@ -135,6 +136,16 @@ pub fn request(openai: &ChatCompletionRequest) -> Result<ChatRequest, GatewayErr
         }
     };
     let documents = documents(openai.extra.get("documents"))?;
+    // Not OpenAI's either: how Cohere models cite the documents.
+    let citations = match openai.extra.get("citation_mode").and_then(Value::as_str) {
+        None => None,
+        Some("fast") => Some(CitationMode::Fast),
+        Some("accurate") => Some(CitationMode::Accurate),
+        Some("off") => Some(CitationMode::Off),
+        Some(other) => {
+            return Err(GatewayError::bad_request(format!("citation_mode `{other}`: use fast, accurate or off")));
+        }
+    };
     Ok(ChatRequest {
         documents,
         messages,
@@ -155,6 +166,7 @@ pub fn request(openai: &ChatCompletionRequest) -> Result<ChatRequest, GatewayErr
             verbosity,
             service_tier,
             web_search,
+            citations,
         },
     })
 }

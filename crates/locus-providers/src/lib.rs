@@ -56,7 +56,7 @@ pub use oci_genai_transport::EmbedInput;
 pub use retrieval::{Embedder, InputType, OciEmbedder, OciReranker, Ranked, Reranker};
 pub use shape::{ApiFormat, CohereShape, CohereV2Shape, GenericShape, RequestShape, StreamState};
 pub use types::{
-    ChatRequest, ChatResponse, Citation, ContentPart, Document, FinishReason, GenerationParams, ImageSource, Message,
-    ModelEvent, ReasoningEffort, ResponseFormat, Role, ServiceTier, ToolCall, ToolChoice, ToolSpec, Usage,
-    UserLocation, Verbosity, WebSearch, new_call_id,
+    ChatRequest, ChatResponse, Citation, CitationMode, ContentPart, Document, FinishReason, GenerationParams,
+    ImageSource, Message, ModelEvent, ReasoningEffort, ResponseFormat, Role, ServiceTier, ToolCall, ToolChoice,
+    ToolSpec, Usage, UserLocation, Verbosity, WebSearch, new_call_id,
 };

@@ -6,7 +6,7 @@ mod response;
 
 pub use message::{ContentPart, ImageSource, Message, Role, ToolCall, new_call_id};
 pub use request::{
-    ChatRequest, Document, GenerationParams, ReasoningEffort, ResponseFormat, ServiceTier, ToolChoice, ToolSpec,
-    UserLocation, Verbosity, WebSearch,
+    ChatRequest, CitationMode, Document, GenerationParams, ReasoningEffort, ResponseFormat, ServiceTier, ToolChoice,
+    ToolSpec, UserLocation, Verbosity, WebSearch,
 };
 pub use response::{ChatResponse, Citation, FinishReason, ModelEvent, Usage};

@@ -108,6 +108,43 @@ fn cohere_refuses_openai_style_options_by_name() {
     }
 }
 
+/// The profile table's rewrites (`profiles::adapt`), as the model sends them: Llama's leading system
+/// message merged when tools are offered; Gemini's tool schemas without the keywords it refuses.
+#[test]
+fn profiles_rewrite_requests_before_the_shapes() {
+    use locus_providers::profiles::{adapt, profile};
+    let llama = "meta.llama-3.3-70b-instruct";
+    let mut request = request("generic");
+    request.params.verbosity = None;
+    let adapted = adapt(llama, &profile(llama), &request);
+    golden("generic-llama-profile", wire(&adapted, llama, ApiFormat::Auto).unwrap());
+    let gemini = "google.gemini-2.5-pro";
+    let schema = serde_json::json!({"type": "object", "properties": {
+        "limit": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10},
+        "name": {"oneOf": [{"type": "null"}, {"$ref": "#/$defs/name"}]}},
+        "$defs": {"name": {"type": "string", "minLength": 1}}});
+    let tools =
+        vec![locus_providers::ToolSpec { name: "lookup".into(), description: "Finds.".into(), parameters: schema }];
+    let request = ChatRequest { messages: vec![Message::user("find Ada")], tools, ..Default::default() };
+    let adapted = adapt(gemini, &profile(gemini), &request);
+    golden("chat-completions-google-profile", openai_wire(&adapted, gemini, Transport::ChatCompletions).unwrap());
+}
+
+#[test]
+fn citations_off_is_coherev2s_alone() {
+    let mut request = request("cohere");
+    request.params.citations = Some(locus_providers::CitationMode::Off);
+    let err = wire(&request, "cohere.command-r-plus-08-2024", ApiFormat::Auto).unwrap_err().to_string();
+    assert!(err.contains("citations = off") && err.contains("COHERE"), "{err}");
+    let v2 = wire(&request, "cohere.command-a-03-2025", ApiFormat::Auto).unwrap();
+    assert_eq!(v2["chatRequest"]["citationOptions"], serde_json::json!({"mode": "OFF"}));
+    let err = wire(&request, "meta.llama-3.3-70b-instruct", ApiFormat::Auto).unwrap_err().to_string();
+    assert!(err.contains("documents"), "{err}");
+    request.documents.clear();
+    let err = wire(&request, "meta.llama-3.3-70b-instruct", ApiFormat::Auto).unwrap_err().to_string();
+    assert!(err.contains("citations is not supported"), "{err}");
+}
+
 #[test]
 fn tool_choice_none_sends_no_tools_to_cohere() {
     let mut request = request("cohere");
@@ -175,6 +212,7 @@ fn coherev2_carries_every_parameter_it_has() {
     request.params.tool_choice = Some(ToolChoice::Required);
     request.documents =
         vec![locus_providers::Document { id: Some("doc-1".into()), text: "OCI has many regions.".into() }];
+    request.params.citations = Some(locus_providers::CitationMode::Fast);
     golden("coherev2-on-demand", wire(&request, "cohere.command-a-03-2025", ApiFormat::Auto).unwrap());
     // The others refuse documents, saying where they go instead.
     let err = wire(&request, "meta.llama-3.3-70b-instruct", ApiFormat::Generic).unwrap_err().to_string();

@@ -23,6 +23,8 @@ pub(crate) struct View {
     pub schema: Option<serde_json::Value>,
     /// The documents (COHERE, COHEREV2): id (`doc-N` when none) and text.
     pub documents: Vec<(String, String)>,
+    /// COHEREV2 `citationOptions.mode` is `OFF`.
+    pub citations_off: bool,
 }
 
 /// The smallest JSON value `schema` accepts, as a model following it would
@@ -148,6 +150,8 @@ impl View {
             }
             wire::BaseChatRequest::CohereV2(c) => {
                 view.documents = documents(c.documents.as_deref());
+                view.citations_off = c.citation_options.as_ref().and_then(|o| o.mode.as_ref())
+                    == Some(&wire::CitationOptionsV2Mode::Off);
                 let text = |content: &[wire::CohereContentV2]| -> String {
                     content
                         .iter()
@@ -213,7 +217,8 @@ pub(crate) fn grounded(turn: Turn, view: &View) -> Turn {
         text: text.clone(),
         document_ids: vec![id.clone()],
     };
-    Turn { text: format!("{lead}{text}"), citations: vec![citation], ..turn }
+    let citations = if view.citations_off { Vec::new() } else { vec![citation] };
+    Turn { text: format!("{lead}{text}"), citations, ..turn }
 }
 
 /// A COHERE tool's parameter definitions as a JSON schema.

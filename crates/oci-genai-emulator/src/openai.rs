@@ -61,9 +61,6 @@ pub(crate) async fn handle(
     if bearer.is_none() && compartment.is_none_or(str::is_empty) {
         return error(400, "InvalidParameter", "the opc-compartment-id header is required", request_id);
     }
-    if let Err(message) = crate::options::check_openai(body) {
-        return error(400, "InvalidParameter", &message, request_id);
-    }
     let request = match Request::parse(style, body) {
         Ok(request) => request,
         Err(e) => return error(400, "InvalidParameter", &format!("Invalid request body: {e}"), request_id),
@@ -72,10 +69,7 @@ pub(crate) async fn handle(
         Ok(model) => model,
         Err((status, code, message)) => return error(status, code, &message, request_id),
     };
-    let api =
-        if style == Style::Responses { crate::quirks::Api::Responses } else { crate::quirks::Api::ChatCompletions };
-    let raw: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    if let Some(message) = crate::quirks::refusal(model, api, &raw) {
+    if let Some(message) = crate::quirks::openai_refusal(model, style == Style::Responses, body) {
         return error(400, "InvalidParameter", &message, request_id);
     }
     let streaming = request.streaming();
@@ -83,11 +77,14 @@ pub(crate) async fn handle(
     if let Some(outcome) = before_answer(fault.as_ref(), streaming, request_id, error).await {
         return outcome;
     }
-    let turn = answer(&model.behaviour, &request.view());
+    let view = request.view();
+    let turn = answer(&model.behaviour, &view);
     let (prompt, completion) = token_counts(body.len(), &turn);
+    // As the service's prompt cache does: a follow-up call finds half its prompt cached.
+    let cached = if view.assistant_turns > 0 { prompt / 2 } else { 0 };
     let serial = state.requests.load(Ordering::SeqCst);
     let service_tier = crate::options::service_tier(body);
-    let render = Render { model, turn: &turn, prompt, completion, serial, service_tier };
+    let render = Render { model, turn: &turn, prompt, completion, serial, service_tier, cached };
     let mut response = if streaming {
         let mut events = match style {
             Style::Responses => render.response_events(),
@@ -280,13 +277,19 @@ struct Render<'a> {
     serial: usize,
     /// The tier the answer names.
     service_tier: String,
+    /// Prompt tokens read from the cache (follow-up calls).
+    cached: usize,
 }
 
 impl Render<'_> {
     fn chat_usage(&self) -> Value {
         let details = json!({"reasoning_tokens": self.turn.reasoning.len() / 4});
-        json!({"prompt_tokens": self.prompt, "completion_tokens": self.completion,
-            "total_tokens": self.prompt + self.completion, "completion_tokens_details": details})
+        let mut usage = json!({"prompt_tokens": self.prompt, "completion_tokens": self.completion,
+            "total_tokens": self.prompt + self.completion, "completion_tokens_details": details});
+        if self.cached > 0 {
+            usage["prompt_tokens_details"] = json!({"cached_tokens": self.cached});
+        }
+        usage
     }
 
     fn tool_calls(&self) -> Vec<Value> {
@@ -378,7 +381,8 @@ impl Render<'_> {
             "incomplete_details": if status == "incomplete" { json!({"reason": "max_output_tokens"}) } else { Value::Null },
             "usage": if status == "in_progress" { Value::Null } else { json!({"input_tokens": self.prompt,
                 "output_tokens": self.completion, "total_tokens": self.prompt + self.completion,
-                "output_tokens_details": {"reasoning_tokens": self.turn.reasoning.len() / 4}}) },
+                "output_tokens_details": {"reasoning_tokens": self.turn.reasoning.len() / 4},
+                "input_tokens_details": {"cached_tokens": self.cached}}) },
         })
     }
 

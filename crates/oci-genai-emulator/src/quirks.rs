@@ -48,6 +48,16 @@ pub(crate) fn refusal(model: &ModelConfig, api: Api, request: &Value) -> Option<
     None
 }
 
+/// What an OpenAI-compatible request's body is refused for: an option's
+/// value (`options`), else [`refusal`].
+pub(crate) fn openai_refusal(model: &ModelConfig, responses: bool, body: &[u8]) -> Option<String> {
+    if let Err(message) = crate::options::check_openai(body) {
+        return Some(message);
+    }
+    let api = if responses { Api::Responses } else { Api::ChatCompletions };
+    refusal(model, api, &serde_json::from_slice(body).unwrap_or_default())
+}
+
 fn holds(value: &Value, keyword: &str) -> bool {
     match value {
         Value::Object(map) => map.iter().any(|(k, v)| k == keyword || holds(v, keyword)),

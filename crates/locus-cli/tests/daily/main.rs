@@ -1438,4 +1438,12 @@ fn cached_tokens_reach_the_usage_line_and_json() {
     let out = run(locus(home.path()).args(["chat", "--emulator", "--json", "what is 17*23?"]));
     let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(value["usage"]["cached_tokens"].as_u64().is_some_and(|c| c > 0), "{value}");
+    // The OpenAI-compatible APIs report them too (issue 29, item 4).
+    for transport in ["chat-completions", "responses"] {
+        let args = ["chat", "--emulator", "-m", "openai.gpt-4.1", "--transport", transport, "--json", "what is 17*23?"];
+        let out = run(locus(home.path()).args(args));
+        let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(value["iterations"], 2, "{transport}: {value}");
+        assert!(value["usage"]["cached_tokens"].as_u64().is_some_and(|c| c > 0), "{transport}: {value}");
+    }
 }

@@ -69,9 +69,9 @@ fn message(message: &Message) -> wire::ChatMessage {
 /// for the one this API lacks (`top_k`), with the model quirks applied.
 pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ChatCompletionRequest, Error> {
     let params = &request.params;
-    if !request.documents.is_empty() {
+    if !request.documents.is_empty() || params.citations.is_some() {
         return Err(unsupported(
-            "documents",
+            if request.documents.is_empty() { "citations" } else { "documents" },
             model,
             API,
             "a message holding them, or a Cohere model on --transport native",

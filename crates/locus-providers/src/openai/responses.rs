@@ -63,9 +63,9 @@ fn push_items(message: &Message, input: &mut Vec<wire::InputItem>) {
 /// `seed`, `stop`, penalties) are typed errors naming the transports that take them.
 pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ResponseRequest, Error> {
     let params = &request.params;
-    if !request.documents.is_empty() {
+    if !request.documents.is_empty() || params.citations.is_some() {
         return Err(unsupported(
-            "documents",
+            if request.documents.is_empty() { "citations" } else { "documents" },
             model,
             API,
             "a message holding them, or a Cohere model on --transport native",

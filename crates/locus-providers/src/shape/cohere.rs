@@ -14,8 +14,8 @@ use super::generic::{tool_result_text, usage};
 use super::{RequestShape, StreamState};
 use crate::error::Error;
 use crate::types::{
-    ChatRequest, ChatResponse, Citation, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role,
-    ToolCall, ToolChoice, new_call_id,
+    ChatRequest, ChatResponse, Citation, CitationMode, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat,
+    Role, ToolCall, ToolChoice, new_call_id,
 };
 
 /// The COHERE request shape.
@@ -109,6 +109,14 @@ impl RequestShape for CohereShape {
             return Err(unsupported("reasoning_effort", model, "remove it for Cohere models"));
         }
         refuse_openai_options(params, model, "COHERE")?;
+        let citation_quality = match params.citations {
+            None => None,
+            Some(CitationMode::Fast) => Some(wire::CohereChatRequestCitationQuality::Fast),
+            Some(CitationMode::Accurate) => Some(wire::CohereChatRequestCitationQuality::Accurate),
+            Some(CitationMode::Off) => {
+                return Err(unsupported("citations = off", model, "COHERE cites whenever it has documents; send none"));
+            }
+        };
         let send_tools = match &params.tool_choice {
             None | Some(ToolChoice::Auto) => true,
             Some(ToolChoice::None) => false,
@@ -225,6 +233,7 @@ impl RequestShape for CohereShape {
             stop_sequences: (!params.stop.is_empty()).then(|| params.stop.clone()),
             documents: (!request.documents.is_empty())
                 .then(|| request.documents.iter().map(|d| document(d, serde_json::json!({"text": d.text}))).collect()),
+            citation_quality,
             ..Default::default()
         };
         Ok(wire::BaseChatRequest::Cohere(cohere))

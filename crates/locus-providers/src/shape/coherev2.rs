@@ -13,8 +13,8 @@ use super::generic::tool_result_text;
 use super::{RequestShape, StreamState};
 use crate::error::Error;
 use crate::types::{
-    ChatRequest, ChatResponse, Citation, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat, Role,
-    ToolCall, ToolChoice,
+    ChatRequest, ChatResponse, Citation, CitationMode, ContentPart, FinishReason, Message, ModelEvent, ResponseFormat,
+    Role, ToolCall, ToolChoice,
 };
 
 /// The COHEREV2 request shape.
@@ -143,6 +143,13 @@ impl RequestShape for CohereV2Shape {
                     .iter()
                     .map(|d| super::cohere::document(d, serde_json::json!({"data": {"text": d.text}})))
                     .collect()
+            }),
+            citation_options: params.citations.map(|mode| wire::CitationOptionsV2 {
+                mode: Some(match mode {
+                    CitationMode::Fast => wire::CitationOptionsV2Mode::Fast,
+                    CitationMode::Accurate => wire::CitationOptionsV2Mode::Accurate,
+                    CitationMode::Off => wire::CitationOptionsV2Mode::Off,
+                }),
             }),
             ..Default::default()
         }))

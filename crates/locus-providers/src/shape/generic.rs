@@ -125,9 +125,10 @@ impl RequestShape for GenericShape {
     fn build_request(&self, request: &ChatRequest, serving: &ServingMode) -> Result<wire::BaseChatRequest, Error> {
         let model = serving.id();
         let params = &request.params;
-        if !request.documents.is_empty() {
+        if !request.documents.is_empty() || params.citations.is_some() {
             let advice = "put them in a message, or use a Cohere model (COHERE, COHEREV2)";
-            return Err(Error::unsupported("documents", model, "GENERIC", advice));
+            let what = if request.documents.is_empty() { "citations" } else { "documents" };
+            return Err(Error::unsupported(what, model, "GENERIC", advice));
         }
         let reasoning_model = is_openai_reasoning(model);
         let temperature = sendable_temperature(model, params.temperature);

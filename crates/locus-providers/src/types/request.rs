@@ -110,6 +110,18 @@ impl ServiceTier {
     }
 }
 
+/// How a Cohere model cites the request's documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CitationMode {
+    /// Quicker, coarser spans.
+    Fast,
+    /// Slower, finer spans.
+    Accurate,
+    /// No citations (COHEREV2 only; COHERE cites whenever it has documents).
+    Off,
+}
+
 /// Web search by the model (models that search on the service's side).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -172,6 +184,8 @@ pub struct GenerationParams {
     pub service_tier: Option<ServiceTier>,
     /// Let the model search the web (GENERIC, chat completions, Responses).
     pub web_search: Option<WebSearch>,
+    /// How documents are cited (COHERE `citationQuality`, COHEREV2 `citationOptions`).
+    pub citations: Option<CitationMode>,
 }
 
 /// A document the model may ground its answer in (Cohere models cite them).
