@@ -108,6 +108,8 @@ impl Agent {
         match self.screen_input(&mut history, emitter).await {
             Ok(None) => {}
             Ok(Some(block)) => {
+                // A blocked message is not kept: a conversation's next turn would send it.
+                history.pop();
                 blocked(block, None, total, 0, records);
                 return Some(history);
             }
