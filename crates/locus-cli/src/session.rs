@@ -145,17 +145,10 @@ pub fn new_name(now: std::time::SystemTime) -> String {
 
 /// `YYYYMMDD-HHMMSS` (UTC).
 pub(crate) fn timestamp(now: std::time::SystemTime) -> String {
-    let at = time::OffsetDateTime::from(now);
-    let (date, clock) = (at.date(), at.time());
-    format!(
-        "{:04}{:02}{:02}-{:02}{:02}{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day(),
-        clock.hour(),
-        clock.minute(),
-        clock.second()
-    )
+    let at = time::OffsetDateTime::from(now).replace_nanosecond(0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    // `2026-12-04T03:16:52Z` → `20261204-031652`.
+    let rfc3339 = at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    rfc3339.chars().filter(|c| c.is_ascii_digit() || *c == 'T').map(|c| if c == 'T' { '-' } else { c }).collect()
 }
 
 /// Which conversation a chat holds: a saved one by name (`--session`), the

@@ -51,17 +51,10 @@ fn format_number(value: f64) -> String {
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch.
 fn rfc3339(unix: u64) -> String {
     let at = i64::try_from(unix).ok().and_then(|u| time::OffsetDateTime::from_unix_timestamp(u).ok());
-    let at = at.unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let (date, clock) = (at.date(), at.time());
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        date.year(),
-        u8::from(date.month()),
-        date.day(),
-        clock.hour(),
-        clock.minute(),
-        clock.second()
-    )
+    // Whole seconds in UTC always format; the fallback is never taken.
+    at.unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// How deeply parentheses, signs and exponents may nest: far beyond any real
