@@ -183,3 +183,36 @@ async fn a_guard_that_cannot_screen_fails_the_run() {
     assert_eq!(emulator.requests() - before, 1, "no model call");
     assert!(text(&events).is_empty());
 }
+
+#[tokio::test]
+async fn images_in_the_input_are_moderated_too() {
+    let emulator = emulator().await;
+    let agent = agent(&emulator, ECHO, GuardPolicy::default());
+    let image = |url: &str| {
+        locus_providers::Message::user("what is this?").with_image(locus_providers::ImageSource::Url(url.into()))
+    };
+    let (_, result) = run_message(&agent, image("https://example.com/unsafe.png")).await;
+    let result = result.unwrap();
+    assert_eq!(result.stop_reason, StopReason::GuardrailBlocked);
+    assert!(
+        matches!(&result.blocked.unwrap().finding, GuardFinding::Moderation { category, .. } if category == "OVERALL")
+    );
+    let (_, result) = run_message(&agent, image("https://example.com/cat.png")).await;
+    assert_eq!(result.unwrap().stop_reason, StopReason::Completed);
+}
+
+async fn run_message(
+    agent: &Agent,
+    message: locus_providers::Message,
+) -> (Vec<AgentEvent>, Result<AgentResult, Error>) {
+    let mut events = Vec::new();
+    let mut stream = agent.run(message);
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(AgentEvent::Finished(result)) => return (events, Ok(result)),
+            Ok(event) => events.push(event),
+            Err(e) => return (events, Err(e)),
+        }
+    }
+    (events, Err(Error::NoResult))
+}

@@ -68,6 +68,14 @@ pub trait Guard: Send + Sync {
     /// The verdict on `text`, seen at `stage`.
     async fn screen(&self, stage: GuardStage, text: &str) -> Result<Screening, Error>;
 
+    /// The verdict on an image (an `https:` or `data:` URL) in a message seen
+    /// at `stage`. Default: it passes — a guard that reads text only lets
+    /// images through; [`OciGuard`] moderates them.
+    async fn screen_image(&self, stage: GuardStage, url: &str) -> Result<Screening, Error> {
+        let _ = (stage, url);
+        Ok(Screening::Pass)
+    }
+
     /// Whether `stage` is screened at all (all are by default). An answer that
     /// is not screened streams token by token.
     fn screens(&self, stage: GuardStage) -> bool {
@@ -80,6 +88,10 @@ pub trait Guard: Send + Sync {
 impl Guard for OciGuard {
     async fn screen(&self, stage: GuardStage, text: &str) -> Result<Screening, Error> {
         Ok(OciGuard::screen(self, stage, text).await?)
+    }
+
+    async fn screen_image(&self, stage: GuardStage, url: &str) -> Result<Screening, Error> {
+        Ok(OciGuard::screen_image(self, stage, url).await?)
     }
 
     fn screens(&self, stage: GuardStage) -> bool {

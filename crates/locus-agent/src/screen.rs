@@ -23,14 +23,21 @@ impl Agent {
     ) -> Result<Option<GuardBlock>, Error> {
         let Some(guard) = self.inner.guard.as_ref().filter(|g| g.screens(stage)) else { return Ok(None) };
         for part in &mut message.content {
-            let ContentPart::Text(text) = part else { continue };
-            let verdict =
-                guard.screen(stage, text).await.map_err(|source| Error::Guard { stage, source: Box::new(source) })?;
+            let failed = |source| Error::Guard { stage, source: Box::new(source) };
+            let verdict = match part {
+                ContentPart::Text(text) => guard.screen(stage, text).await.map_err(failed)?,
+                ContentPart::Image { source, .. } => {
+                    guard.screen_image(stage, &source.to_url()).await.map_err(failed)?
+                }
+            };
             match verdict {
                 Screening::Pass => {}
                 Screening::Redact { text: redacted, finding } => {
-                    *text = redacted;
-                    emitter.emit(AgentEvent::Guarded { stage, finding, blocked: false });
+                    // An image cannot be redacted: only text parts are rewritten.
+                    if let ContentPart::Text(text) = part {
+                        *text = redacted;
+                        emitter.emit(AgentEvent::Guarded { stage, finding, blocked: false });
+                    }
                 }
                 Screening::Block(finding) => {
                     emitter.emit(AgentEvent::Guarded { stage, finding: finding.clone(), blocked: true });

@@ -74,9 +74,8 @@ pub async fn run(args: GuardArgs, stdin: Stdin, out: &mut dyn Write) -> Result<E
         return Err(CliError::Usage("nothing to check: give a text, pipe one in, or pass --image".into()));
     }
     let mut call = GuardrailsCall::new(String::new(), text.clone()).checks(checks(&args));
-    /// The first version that reads images.
-    const IMAGES_SINCE: &str = "1.1.0";
-    call.version = args.version.clone().or_else(|| (!args.image.is_empty()).then(|| IMAGES_SINCE.to_owned()));
+    let images_since = oci_genai_transport::IMAGE_GUARDRAILS_VERSION;
+    call.version = args.version.clone().or_else(|| (!args.image.is_empty()).then(|| images_since.to_owned()));
     for path in &args.image {
         call.images.push(crate::input::image_url(path, "--image")?);
     }

@@ -38,10 +38,17 @@ async fn screen(guard: &OciGuard, stage: GuardStage, message: &mut Message) -> R
         return Ok(None);
     }
     for part in &mut message.content {
-        let ContentPart::Text(text) = part else { continue };
-        match guard.screen(stage, text).await.map_err(|e| unavailable(stage, &e))? {
+        let verdict = match part {
+            ContentPart::Text(text) => guard.screen(stage, text).await,
+            ContentPart::Image { source, .. } => guard.screen_image(stage, &source.to_url()).await,
+        };
+        match verdict.map_err(|e| unavailable(stage, &e))? {
             Screening::Pass => {}
-            Screening::Redact { text: redacted, .. } => *text = redacted,
+            Screening::Redact { text: redacted, .. } => {
+                if let ContentPart::Text(text) = part {
+                    *text = redacted;
+                }
+            }
             Screening::Block(finding) => {
                 return Ok(Some(format!("guardrails blocked {}: {finding}", stage.describe())));
             }

@@ -229,6 +229,27 @@ impl OciGuard {
         Ok(self.policy.judge(stage, text, &report))
     }
 
+    /// The verdict on an image (an `https:` or `data:` URL) at `stage`: content
+    /// moderation alone (what the service reads images for), on the policy's
+    /// guardrails version or the first that reads images.
+    pub async fn screen_image(&self, stage: GuardStage, url: &str) -> Result<Screening, Error> {
+        let _ = stage;
+        if !self.policy.checks.content_moderation {
+            return Ok(Screening::Pass);
+        }
+        let checks = GuardrailChecks { content_moderation: true, prompt_injection: false, pii_types: Vec::new() };
+        let version =
+            self.policy.version.clone().unwrap_or_else(|| oci_genai_transport::IMAGE_GUARDRAILS_VERSION.into());
+        let call = GuardrailsCall::new(self.compartment_id.clone(), "").image(url).checks(checks).version(version);
+        let report = self.client.guardrails(&call).await?;
+        Ok(match report.moderation.iter().find(|(_, score)| *score >= self.policy.threshold) {
+            Some((category, score)) => {
+                Screening::Block(GuardFinding::Moderation { category: category.clone(), score: *score })
+            }
+            None => Screening::Pass,
+        })
+    }
+
     /// Whether `stage` is screened.
     pub fn screens(&self, stage: GuardStage) -> bool {
         self.policy.stages.contains(&stage)

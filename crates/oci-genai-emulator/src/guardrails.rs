@@ -54,6 +54,7 @@ pub(crate) async fn apply(
         _ => return error(400, "InvalidParameter", "input or multimodalInput is required", request_id),
     };
     let mut text = String::new();
+    let mut unsafe_image = false;
     for input in &inputs {
         match input {
             GuardrailsInput::Text(t) => {
@@ -66,7 +67,10 @@ pub(crate) async fn apply(
                 let message = format!("image input needs guardrailVersion 1.1.0 or later; {version} was used");
                 return error(400, "InvalidParameter", &message, request_id);
             }
-            GuardrailsInput::Image(_) => {}
+            // It cannot judge pictures: an image URL naming `unsafe` stands for one that is.
+            GuardrailsInput::Image(image) => {
+                unsafe_image |= image.image_url.as_ref().is_some_and(|u| u.url.to_lowercase().contains("unsafe"));
+            }
             GuardrailsInput::Unknown(v) => {
                 return error(400, "InvalidParameter", &format!("unknown input type: {v}"), request_id);
             }
@@ -88,6 +92,7 @@ pub(crate) async fn apply(
             .iter()
             .map(|name| {
                 let value = match name.as_str() {
+                    "OVERALL" if unsafe_image => 1.0,
                     "OVERALL" => score(&HARMFUL),
                     "BLOCKLIST" => score(&BLOCKED),
                     _ => 0.0,

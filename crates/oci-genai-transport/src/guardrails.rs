@@ -23,6 +23,9 @@ const GUARDRAILS_PATH: &str = "/20231130/actions/applyGuardrails";
 /// or offensive language) and `BLOCKLIST` (the service's blocked words).
 pub const MODERATION_CATEGORIES: [&str; 2] = ["OVERALL", "BLOCKLIST"];
 
+/// The first guardrails version that reads images.
+pub const IMAGE_GUARDRAILS_VERSION: &str = "1.1.0";
+
 /// The PII types checked by default: `PERSON`, `EMAIL`, `TELEPHONE_NUMBER`.
 pub const DEFAULT_PII_TYPES: [&str; 3] = ["PERSON", "EMAIL", "TELEPHONE_NUMBER"];
 

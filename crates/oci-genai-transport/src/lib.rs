@@ -77,7 +77,8 @@ pub use embed::{EmbedCall, EmbedInput, Embeddings, MAX_EMBED_BATCH};
 pub use endpoint::{RegionSettings, ResolvedEndpoint, inference_url, resolve_endpoint};
 pub use error::{Error, ErrorKind, RequestContext, ServiceError};
 pub use guardrails::{
-    DEFAULT_PII_TYPES, GuardrailChecks, GuardrailReport, GuardrailsCall, MODERATION_CATEGORIES, PiiSpan,
+    DEFAULT_PII_TYPES, GuardrailChecks, GuardrailReport, GuardrailsCall, IMAGE_GUARDRAILS_VERSION,
+    MODERATION_CATEGORIES, PiiSpan,
 };
 pub use hint::{BuilderNames, Setting, SettingNames};
 pub use limits::Limits;
