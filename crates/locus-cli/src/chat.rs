@@ -60,7 +60,7 @@ pub struct ChatArgs {
     /// The processing tier: auto, default, priority (not Cohere).
     #[arg(long, value_name = "TIER", value_parser = ["auto", "default", "priority"])]
     pub service_tier: Option<String>,
-    /// Let the model search the web (the native API and chat completions; not Cohere, not Responses).
+    /// Let the model search the web (not Cohere models).
     #[arg(long)]
     pub web_search: bool,
     /// With --web-search, how much found text the model reads: low, medium, high.

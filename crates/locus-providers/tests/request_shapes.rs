@@ -184,7 +184,6 @@ fn responses_send_the_whole_conversation_unstored_and_refuse_what_they_lack() {
         ("seed", (|r: &mut ChatRequest| r.params.seed = None) as fn(&mut ChatRequest)),
         ("stop", |r| r.params.stop.clear()),
         ("presence_penalty", |r| (r.params.frequency_penalty, r.params.presence_penalty) = (None, None)),
-        ("web_search", |r| r.params.web_search = None),
     ] {
         let err = openai_wire(&request, "openai.gpt-5", Transport::Responses).unwrap_err().to_string();
         assert!(err.contains(field) && err.contains("--transport chat-completions or native"), "{err}");

@@ -235,6 +235,7 @@ impl Request {
                     .tools
                     .iter()
                     .flatten()
+                    .filter_map(|t| t.function())
                     .map(|t| (t.name.clone(), t.parameters.clone().unwrap_or_default()))
                     .unzip();
             }

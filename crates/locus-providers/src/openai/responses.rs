@@ -84,10 +84,6 @@ pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ResponseRequest
     if params.frequency_penalty.is_some() || params.presence_penalty.is_some() {
         return Err(unsupported("frequency_penalty/presence_penalty", model, API, other));
     }
-    if params.web_search.is_some() {
-        // Responses searches through a hosted tool, which locus-rs does not send yet.
-        return Err(unsupported("web_search", model, API, other));
-    }
     let mut input = Vec::with_capacity(request.messages.len());
     for message in &request.messages {
         push_items(message, &mut input);
@@ -96,15 +92,29 @@ pub fn build(request: &ChatRequest, model: &str) -> Result<wire::ResponseRequest
         .tools
         .iter()
         .map(|tool| {
-            Ok(wire::FunctionTool {
+            Ok(wire::ResponseTool::Function(wire::FunctionTool {
                 kind: "function".into(),
                 name: tool.name.clone(),
                 description: Some(tool.description.clone()),
                 parameters: Some(tool_schema(model, &tool.name, &tool.parameters)?),
                 strict: None,
-            })
+            }))
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    let mut tools = tools;
+    // Web search is a tool the service runs, beside the caller's functions.
+    if let Some(search) = &params.web_search {
+        let mut hosted = json!({"type": "web_search"});
+        if let Some(size) = search.context_size {
+            hosted["search_context_size"] = size.as_str().into();
+        }
+        if let Some(location) = &search.user_location {
+            let mut approximate = serde_json::to_value(location).unwrap_or_default();
+            approximate["type"] = "approximate".into();
+            hosted["user_location"] = approximate;
+        }
+        tools.push(wire::ResponseTool::Hosted(hosted));
+    }
     Ok(wire::ResponseRequest {
         model: model.to_owned(),
         input,

@@ -38,9 +38,9 @@ pub struct ResponseRequest {
     /// Nucleus sampling.
     #[serde(default, skip_serializing_if = "is_none")]
     pub top_p: Option<f64>,
-    /// Tools offered.
+    /// Tools offered: functions, and tools the service runs (`web_search`).
     #[serde(default, skip_serializing_if = "is_none")]
-    pub tools: Option<Vec<FunctionTool>>,
+    pub tools: Option<Vec<ResponseTool>>,
     /// `"auto"`, `"none"`, `"required"` or `{"type": "function", "name"}`.
     #[serde(default, skip_serializing_if = "is_none")]
     pub tool_choice: Option<Value>,
@@ -177,6 +177,26 @@ pub enum InputContent {
         #[serde(default, skip_serializing_if = "is_none")]
         detail: Option<String>,
     },
+}
+
+/// A tool offered on the Responses API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ResponseTool {
+    /// A function the caller runs.
+    Function(FunctionTool),
+    /// A tool the service runs, as JSON (`{"type": "web_search", "search_context_size": …}`).
+    Hosted(Value),
+}
+
+impl ResponseTool {
+    /// The function, when it is one.
+    pub fn function(&self) -> Option<&FunctionTool> {
+        match self {
+            ResponseTool::Function(function) => Some(function),
+            ResponseTool::Hosted(_) => None,
+        }
+    }
 }
 
 /// A function tool (Responses' flat form).
