@@ -5,7 +5,9 @@
 //! whole and streamed, with a tool round trip, and the errors it types.
 //! Then the same package through `locus serve`: a dedicated endpoint and a
 //! Cohere R model by OpenAI requests, a client-driven tool round trip, a
-//! streamed tool call with usage, a 404 typed. Installs what it needs into a venv under `target/` on first use; needs
+//! streamed tool call with usage, a 404 typed. The official `oci` SDK calls
+//! the emulator's `applyGuardrails` and a COHEREV2 chat with documents, and
+//! reads their typed results (PII offsets, citations). Installs what it needs into a venv under `target/` on first use; needs
 //! PyPI, so it is not part of `cargo xtask ci` (which runs offline).
 
 use std::io::{BufRead, BufReader};
@@ -43,6 +45,19 @@ pub fn interop(root: &Path) -> Result<(), String> {
         .arg(state.join("genai-api-key"))
         .arg("ocid1.compartment.oc1..aaaaaaaaemulator")
         .status();
+    // The official SDK on the native API's newer operations.
+    let status = status.and_then(|first| {
+        if !first.success() {
+            return Ok(first);
+        }
+        eprintln!("==> the oci SDK against {url}");
+        Command::new(&python)
+            .arg(root.join("xtask/interop/oci_sdk_client.py"))
+            .arg(&url)
+            .arg(state.join("config"))
+            .arg("ocid1.compartment.oc1..aaaaaaaaemulator")
+            .status()
+    });
     // The same package against the gateway, in front of the same emulator.
     let gateway_status = status.as_ref().ok().filter(|s| s.success()).map(|_| gateway(root, &python, &url, &state));
     let _ = emulator.kill();
