@@ -137,7 +137,7 @@ pub async fn run(args: ModelsArgs, out: &mut dyn Write) -> Result<ExitCode, CliE
     Ok(ExitCode::Ok)
 }
 
-/// `  deprecated 2026-01-31, retires 2026-06-30` (dates only), past dates said as such.
+/// `  (deprecated since 2026-01-31, retires on demand 2027-06-30)`: dates only, past ones said as such.
 fn lifecycle(model: &ModelSummary, today: &str) -> String {
     let day = |t: &str| t.get(..10).unwrap_or(t).to_owned();
     let mut notes = Vec::new();
