@@ -50,16 +50,7 @@ fn agent(emulator: &RunningEmulator, model: &str, policy: GuardPolicy) -> Agent 
 }
 
 async fn run(agent: &Agent, input: &str) -> (Vec<AgentEvent>, Result<AgentResult, Error>) {
-    let mut events = Vec::new();
-    let mut stream = agent.run(input);
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(AgentEvent::Finished(result)) => return (events, Ok(result)),
-            Ok(event) => events.push(event),
-            Err(e) => return (events, Err(e)),
-        }
-    }
-    (events, Err(Error::NoResult))
+    run_message(agent, input.into()).await
 }
 
 fn text(events: &[AgentEvent]) -> String {

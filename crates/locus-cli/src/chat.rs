@@ -274,11 +274,7 @@ pub async fn run(
                         .into(),
                 ));
             }
-            let documents_go_native = documents_go_native(&args, &settings);
-            let mut setup = args.setup.oci_setup_from(settings, Arc::clone(&env));
-            if documents_go_native {
-                setup.model = setup.model.transport(oci_genai_transport::Transport::Native);
-            }
+            let mut setup = oci_setup(&args, settings, Arc::clone(&env));
             setup.client = setup.client.on_retry(announce_retry(terminal));
             setup.build()?
         }
@@ -373,11 +369,7 @@ async fn emulated(
         ..Default::default()
     };
     let settings = Settings { service_endpoint: None, ..args.setup.flag_settings()?.or(demo) };
-    let documents_go_native = documents_go_native(args, &settings);
-    let mut setup = args.setup.oci_setup_from(settings, Arc::new(OsEnv));
-    if documents_go_native {
-        setup.model = setup.model.transport(oci_genai_transport::Transport::Native);
-    }
+    let setup = oci_setup(args, settings, Arc::new(OsEnv));
     let client = setup
         .client
         .credentials_provider(provider)
@@ -389,11 +381,16 @@ async fn emulated(
     Ok((model, emulator))
 }
 
-/// Whether `--doc` moves a Cohere model to the native API: only Cohere's
-/// native shapes carry documents, and no transport was chosen.
-fn documents_go_native(args: &ChatArgs, settings: &Settings) -> bool {
+/// The builders for `settings`; `--doc` moves a Cohere model to the native
+/// API when no transport was chosen (only Cohere's native shapes carry documents).
+fn oci_setup(args: &ChatArgs, settings: Settings, env: SharedEnv) -> locus_agent::OciSetup {
     let cohere = settings.model.as_ref().is_some_and(|m| m.value.to_ascii_lowercase().starts_with("cohere."));
-    !args.docs.is_empty() && cohere && settings.transport.is_none()
+    let documents_go_native = !args.docs.is_empty() && cohere && settings.transport.is_none();
+    let mut setup = args.setup.oci_setup_from(settings, env);
+    if documents_go_native {
+        setup.model = setup.model.transport(oci_genai_transport::Transport::Native);
+    }
+    setup
 }
 
 /// `--doc` files as documents, each named by its file name.

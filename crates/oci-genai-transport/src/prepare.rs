@@ -39,6 +39,24 @@ pub(crate) struct PreparedRequest {
     pub retry_token: String,
 }
 
+impl PreparedRequest {
+    /// A request of the native API (an action, a listing): no headers of its
+    /// own, fresh ids, and, were it streamed, the native stream's end.
+    fn native(method: &'static str, url: String, body: Vec<u8>, context: RequestContext) -> Self {
+        PreparedRequest {
+            method,
+            url,
+            body: Bytes::from(body),
+            transport: Transport::Native,
+            headers: Vec::new(),
+            context,
+            end: StreamEnd::Native { usage_requested: false },
+            opc_request_id: random_id(),
+            retry_token: random_id(),
+        }
+    }
+}
+
 /// An OpenAI-compatible request before it is routed.
 pub(crate) struct OpenAiRequest<'a> {
     pub transport: Transport,
@@ -125,17 +143,7 @@ impl Routing {
             endpoint_region: resolved.endpoint_region,
             compartment_id: Some(compartment_id.to_owned()),
         };
-        Ok(PreparedRequest {
-            method: "POST",
-            url: format!("{}{path}", resolved.url),
-            body: Bytes::from(body),
-            transport: Transport::Native,
-            headers: Vec::new(),
-            context,
-            end: StreamEnd::Native { usage_requested: false },
-            opc_request_id: random_id(),
-            retry_token: random_id(),
-        })
+        Ok(PreparedRequest::native("POST", format!("{}{path}", resolved.url), body, context))
     }
 
     /// Routes a regional action that names no model (`applyGuardrails`): the
@@ -159,17 +167,7 @@ impl Routing {
             endpoint_region: None,
             compartment_id: Some(compartment_id.to_owned()),
         };
-        Ok(PreparedRequest {
-            method: "POST",
-            url: format!("{}{path}", resolved.url),
-            body: Bytes::from(body),
-            transport: Transport::Native,
-            headers: Vec::new(),
-            context,
-            end: StreamEnd::Native { usage_requested: false },
-            opc_request_id: random_id(),
-            retry_token: random_id(),
-        })
+        Ok(PreparedRequest::native("POST", format!("{}{path}", resolved.url), body, context))
     }
 
     /// A signed `GET` of the management API (`https://generativeai.<region>.oci.<domain>`,
@@ -188,17 +186,8 @@ impl Routing {
             }
             (None, None) => return Err(Error::NoRegion { model: "the management API".into() }),
         };
-        Ok(PreparedRequest {
-            method: "GET",
-            url: format!("{base}{path_and_query}"),
-            body: Bytes::new(),
-            transport: Transport::Native,
-            headers: Vec::new(),
-            context: RequestContext { region, ..Default::default() },
-            end: StreamEnd::Native { usage_requested: false },
-            opc_request_id: random_id(),
-            retry_token: random_id(),
-        })
+        let context = RequestContext { region, ..Default::default() };
+        Ok(PreparedRequest::native("GET", format!("{base}{path_and_query}"), Vec::new(), context))
     }
 
     /// The host for `serving`: the explicit endpoint, or the region's.
