@@ -65,12 +65,13 @@ pub async fn run(args: GuardArgs, stdin: Stdin, out: &mut dyn Write) -> Result<E
     if !(0.0..=1.0).contains(&args.threshold) {
         return Err(CliError::Usage(format!("--threshold {}: give a score from 0 to 1", args.threshold)));
     }
-    let text = match crate::input::prompt(args.text.as_deref(), &[], stdin) {
-        Ok(text) => text.unwrap_or_default(),
-        Err(_) if !args.image.is_empty() => String::new(),
-        Err(e) => return Err(e),
+    // The argument is the text; without one (or with `-`), standard input is. A chat prompt's
+    // composition (argument plus piped text, `--file` attachments) is not what is checked here.
+    let text = match args.text.as_deref() {
+        None | Some("-") => stdin.read_all()?.map(|t| t.trim_end().to_owned()).unwrap_or_default(),
+        Some(text) => text.to_owned(),
     };
-    if text.is_empty() && args.image.is_empty() {
+    if text.trim().is_empty() && args.image.is_empty() {
         return Err(CliError::Usage("nothing to check: give a text, pipe one in, or pass --image".into()));
     }
     let mut call = GuardrailsCall::new(String::new(), text.clone()).checks(checks(&args));

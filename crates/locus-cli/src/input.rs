@@ -27,7 +27,7 @@ impl Stdin {
     }
 
     /// All of it; `None` for a terminal.
-    fn read_all(self) -> Result<Option<String>, CliError> {
+    pub(crate) fn read_all(self) -> Result<Option<String>, CliError> {
         match self {
             Stdin::Process if std::io::IsTerminal::is_terminal(&std::io::stdin()) => Ok(None),
             Stdin::Process => {

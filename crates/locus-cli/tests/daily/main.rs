@@ -805,6 +805,9 @@ fn guardrails_from_the_command_line_and_around_chat() {
     // --redact: a filter; personal information alone does not fail it.
     let out = run_piped(guard().arg("--redact"), "call +1 555 010 0100 or bob@example.org\n");
     assert_eq!((out.code, out.stdout.as_str()), (0, "call [TELEPHONE_NUMBER] or [EMAIL]\n"), "{}", out.stderr);
+    let out = run_piped(&mut guard(), "\n");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("nothing to check: give a text, pipe one in, or pass --image"), "{}", out.stderr);
     // --json, only the checks asked for; an image needs a version that reads images.
     let png = served.dir.path().join("dot.png");
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
